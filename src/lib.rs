@@ -1,0 +1,7 @@
+//! regie: render, deploy and maintain a self-hosted collaboration stack.
+pub mod catalog;
+pub mod cli;
+pub mod diag;
+pub mod inventory;
+pub mod render;
+pub mod secrets;

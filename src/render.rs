@@ -1,0 +1,481 @@
+//! Rendering: from a validated site to the exact bytes of every file each
+//! host needs. Pure apart from the secret store; writing is separate.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::FileSpec;
+use crate::inventory::{Resolved, TlsMode};
+use crate::secrets::{Kind, Store};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Marker file in a render output directory: only such a directory is ever
+/// replaced by `regie render`.
+pub const MARKER: &str = ".regie-render";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RenderedFile {
+    /// Path relative to the host directory: `<stack>/<file>`.
+    pub path: String,
+    #[serde(skip)]
+    pub content: Vec<u8>,
+    pub mode: u32,
+    pub secret: bool,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StackManifest {
+    pub name: String,
+    /// Compose project name (`docker compose -p`).
+    pub project: String,
+    pub version: String,
+    pub images: BTreeMap<String, String>,
+    pub config_hash: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub regie_version: String,
+    pub site: String,
+    pub host: String,
+    pub base_dir: String,
+    pub stacks: Vec<StackManifest>,
+    pub files: Vec<RenderedFile>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HostRender {
+    pub host: String,
+    pub files: Vec<RenderedFile>,
+    pub manifest: Manifest,
+}
+
+impl HostRender {
+    pub fn manifest_json(&self) -> String {
+        serde_json::to_string_pretty(&self.manifest).expect("manifest serializes") + "\n"
+    }
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+// --- escaping filters: every value a template prints goes through one -----
+
+fn as_text(v: &Json) -> tera::Result<String> {
+    Ok(match v {
+        Json::String(s) => s.clone(),
+        Json::Number(n) => n.to_string(),
+        Json::Bool(b) => b.to_string(),
+        Json::Null => String::new(),
+        _ => return Err(tera::Error::msg("cannot print a list or mapping here")),
+    })
+}
+
+/// A YAML scalar for a compose file: a JSON string (valid YAML) with `$`
+/// doubled so compose does not interpolate it.
+fn f_yaml(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
+    let out = match v {
+        Json::Array(_) | Json::Object(_) => serde_json::to_string(v).map_err(tera::Error::msg)?,
+        _ => serde_json::to_string(&Json::String(as_text(v)?)).map_err(tera::Error::msg)?,
+    };
+    Ok(Json::String(out.replace('$', "$$")))
+}
+
+/// A value in an env file (`KEY=value`). Compose v1 reads values literally;
+/// v2 strips surrounding quotes, expands `$` and cuts at ` #`. Only values
+/// both read the same are accepted; anything else is an error rather than a
+/// silently different value. (Quotes inside a value, as in "Mairie d'Anville",
+/// are fine.) The value is never echoed: it may be a secret.
+fn f_env(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
+    let s = as_text(v)?;
+    if let Some(c) = s.chars().find(|c| c.is_control() || *c == '$' || *c == '\\') {
+        return Err(tera::Error::msg(format!(
+            "value cannot be written to an env file: it contains {c:?} ($, backslash and control characters are refused)"
+        )));
+    }
+    if s.contains(" #") || s.contains("\t#") {
+        return Err(tera::Error::msg("value cannot be written to an env file: ` #` would start a comment"));
+    }
+    if s.starts_with(['"', '\'', '`']) || s.trim() != s {
+        return Err(tera::Error::msg(
+            "value cannot be written to an env file: it starts with a quote or starts/ends with spaces",
+        ));
+    }
+    Ok(Json::String(s))
+}
+
+/// A Caddyfile token: bare when plainly safe, else double-quoted.
+fn f_caddy(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
+    let s = as_text(v)?;
+    if s.chars().any(|c| c.is_control() || c == '{' || c == '}') {
+        return Err(tera::Error::msg("value cannot be written to a Caddyfile: control characters and braces are refused"));
+    }
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b".:_/-@".contains(&b)) {
+        Ok(Json::String(s))
+    } else {
+        Ok(Json::String(format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))))
+    }
+}
+
+/// A bare word for line-oriented files (`user@domain|hash`): letters,
+/// digits and `@._+-$/` only (crypt hashes use `$` and `/`). The value is
+/// never echoed in the error: it may be a secret.
+fn f_token(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
+    let s = as_text(v)?;
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"@._+-$/".contains(&b)) {
+        return Err(tera::Error::msg("value is not a plain word (letters, digits and @._+-$/ only)"));
+    }
+    Ok(Json::String(s))
+}
+
+/// A PHP single-quoted string literal.
+fn f_php(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
+    let s = as_text(v)?;
+    if s.chars().any(|c| c.is_control()) {
+        return Err(tera::Error::msg("control characters cannot be written to a PHP file"));
+    }
+    Ok(Json::String(format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))))
+}
+
+/// Names of the escaping filters; a test checks every template uses one on
+/// every printed expression.
+pub const ESCAPERS: [&str; 5] = ["yaml", "env", "caddy", "token", "php"];
+
+fn new_tera(templates: &BTreeMap<String, String>) -> Result<tera::Tera> {
+    let mut t = tera::Tera::default();
+    t.autoescape_on(vec![]);
+    t.add_raw_templates(templates.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| anyhow!("{}", tera_chain(&e)))?;
+    t.register_filter("yaml", f_yaml);
+    t.register_filter("env", f_env);
+    t.register_filter("caddy", f_caddy);
+    t.register_filter("token", f_token);
+    t.register_filter("php", f_php);
+    Ok(t)
+}
+
+fn tera_chain(e: &tera::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+fn arg_str<'a>(args: &'a HashMap<String, Json>, k: &str) -> tera::Result<&'a str> {
+    args.get(k).and_then(Json::as_str).ok_or_else(|| tera::Error::msg(format!("missing string argument `{k}`")))
+}
+
+/// Register `secret(name, kind, length)` and `sha512_crypt(name)` for one
+/// stack; names are prefixed with the stack (`chat.db_password`).
+fn register_secret_fns(t: &mut tera::Tera, store: &Arc<Mutex<Store>>, prefix: &str) {
+    let st = store.clone();
+    let pre = prefix.to_string();
+    t.register_function("secret", move |args: &HashMap<String, Json>| {
+        let name = format!("{pre}.{}", arg_str(args, "name")?);
+        let kind = args.get("kind").and_then(Json::as_str).unwrap_or("alnum");
+        let len = args.get("length").and_then(Json::as_u64).unwrap_or(32) as usize;
+        let kind = Kind::parse(kind, len).map_err(|e| tera::Error::msg(e.to_string()))?;
+        let v = st.lock().expect("store").get_or_generate(&name, kind);
+        Ok(Json::String(v.expose().to_string()))
+    });
+    let st = store.clone();
+    let pre = prefix.to_string();
+    t.register_function("sha512_crypt", move |args: &HashMap<String, Json>| {
+        let name = format!("{pre}.{}", arg_str(args, "name")?);
+        let mut s = st.lock().expect("store");
+        let pw = s.get_or_generate(&name, Kind::Alnum(20));
+        let h = s.derived(&format!("{name}#sha512crypt"), || {
+            let params = sha_crypt::Sha512Params::new(5000).expect("valid rounds");
+            sha_crypt::sha512_simple(pw.expose(), &params).expect("hashing works")
+        });
+        Ok(Json::String(h.expose().to_string()))
+    });
+}
+
+fn project(site: &str, stack: &str) -> String {
+    format!("{site}-{stack}")
+}
+
+/// Render every host of the site. New secrets are added to `store`; the
+/// caller saves it once the render is known good.
+pub fn render(site: &Resolved, store: Store) -> (Result<Vec<HostRender>>, Store) {
+    let shared = Arc::new(Mutex::new(store));
+    let res = render_inner(site, &shared);
+    let store = Arc::try_unwrap(shared).expect("no template keeps the store").into_inner().expect("store");
+    (res, store)
+}
+
+fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRender>> {
+    let inv = &site.inv;
+    let cat = &site.catalog;
+    let mut tera = new_tera(&cat.templates)?;
+    let sitectx = json!({
+        "name": inv.site.name,
+        "display_name": inv.site.display_name.clone().unwrap_or_else(|| inv.site.name.clone()),
+        "domain": inv.site.domain,
+        "contact": inv.site.contact,
+        "timezone": inv.site.timezone,
+        "locale": inv.site.locale,
+    });
+    // Site-wide view of services, for cross references (SMTP relay, links).
+    let mut services = serde_json::Map::new();
+    for stacks in site.placement.values() {
+        for s in stacks {
+            services.insert(s.name.clone(), json!({ "host": s.host, "hostname": s.hostname }));
+        }
+    }
+    let mut out = Vec::new();
+    for (hostname, stacks) in &site.placement {
+        let host = &inv.hosts[hostname];
+        let tls = match inv.proxy.tls {
+            TlsMode::Acme => "acme",
+            TlsMode::Internal => "internal",
+            TlsMode::Auto if host.public => "acme",
+            TlsMode::Auto => "internal",
+        };
+        let web: Vec<Json> = stacks
+            .iter()
+            .filter_map(|s| {
+                let d = &cat.stacks[&s.name];
+                let w = d.web.as_ref()?;
+                Some(json!({
+                    "name": s.name,
+                    "hostname": s.hostname,
+                    "upstream": format!("{}-{}:{}", s.name, w.component, w.port),
+                    "settings": s.settings,
+                }))
+            })
+            .collect();
+        let hostctx = json!({
+            "name": hostname,
+            "address": host.address,
+            "public": host.public,
+            "base_dir": host.base_dir,
+            "tls": tls,
+            "acme_email": inv.proxy.email.clone().unwrap_or_else(|| inv.site.contact.clone()),
+            "web": web,
+        });
+        let mut files = Vec::new();
+        let mut manifests = Vec::new();
+        for s in stacks {
+            let d = &cat.stacks[&s.name];
+            register_secret_fns(&mut tera, store, &s.name);
+            let mut ctx = tera::Context::new();
+            ctx.insert("site", &sitectx);
+            ctx.insert("host", &hostctx);
+            ctx.insert("services", &services);
+            ctx.insert("proxy_network", &format!("{}_proxy", inv.site.name));
+            ctx.insert("proxy_data_volume", &format!("{}_proxy_data", inv.site.name));
+            let resources: BTreeMap<&str, Json> = d
+                .components
+                .keys()
+                .map(|c| {
+                    let r = s.resources.get(c);
+                    (
+                        c.as_str(),
+                        json!({
+                            "memory": r.and_then(|r| r.memory.clone()),
+                            "cpus": r.and_then(|r| r.cpus),
+                        }),
+                    )
+                })
+                .collect();
+            ctx.insert(
+                "stack",
+                &json!({
+                    "name": s.name,
+                    "project": project(&inv.site.name, &s.name),
+                    "hostname": s.hostname,
+                    "version": s.version,
+                    "images": s.images,
+                    "resources": resources,
+                    "dir": format!("{}/{}", host.base_dir, s.name),
+                }),
+            );
+            ctx.insert("settings", &s.settings);
+            // Config files first, then the compose file with their hash.
+            let mut specs: Vec<&FileSpec> = d.files.iter().collect();
+            specs.sort_by_key(|f| f.is_compose());
+            let mut hasher = Sha256::new();
+            let mut stack_files = Vec::new();
+            for f in specs {
+                if let Some(w) = &f.when {
+                    if s.settings[w.as_str()] != Json::Bool(true) {
+                        continue;
+                    }
+                }
+                if f.is_compose() {
+                    let h = hex::encode(hasher.clone().finalize());
+                    ctx.insert("config_hash", &h[..16]);
+                }
+                let text = tera.render(&f.template, &ctx).map_err(|e| {
+                    anyhow!("rendering {} for service `{}` on host `{hostname}`: {}", f.template, s.name, tera_chain(&e))
+                })?;
+                if !f.is_compose() {
+                    hasher.update(f.path.as_bytes());
+                    hasher.update([0]);
+                    hasher.update(text.as_bytes());
+                    hasher.update([0]);
+                }
+                let content = text.into_bytes();
+                stack_files.push(RenderedFile {
+                    path: format!("{}/{}", s.name, f.path),
+                    sha256: sha256_hex(&content),
+                    mode: if f.secret { 0o600 } else { 0o644 },
+                    secret: f.secret,
+                    content,
+                });
+            }
+            let config_hash = hex::encode(hasher.finalize())[..16].to_string();
+            stack_files.sort_by(|a, b| a.path.cmp(&b.path));
+            manifests.push(StackManifest {
+                name: s.name.clone(),
+                project: project(&inv.site.name, &s.name),
+                version: s.version.clone(),
+                images: s.images.clone(),
+                config_hash,
+            });
+            files.extend(stack_files);
+        }
+        let manifest = Manifest {
+            regie_version: VERSION.to_string(),
+            site: inv.site.name.clone(),
+            host: hostname.clone(),
+            base_dir: host.base_dir.clone(),
+            stacks: manifests,
+            files: files.clone(),
+        };
+        out.push(HostRender { host: hostname.clone(), files, manifest });
+    }
+    Ok(out)
+}
+
+/// Write a render to `out`: `out/<host>/<stack>/<file>` plus
+/// `out/<host>/manifest.json`. The whole tree is built beside `out` and
+/// swapped in, so a failure leaves the previous render intact. An existing
+/// `out` is replaced only if regie made it.
+pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    use std::io::Write;
+    if out.exists() && !out.join(MARKER).exists() {
+        let empty = out.read_dir().map(|mut d| d.next().is_none()).unwrap_or(false);
+        if !empty {
+            bail!(
+                "{} exists and was not written by regie render (no {MARKER} file): refusing to replace it",
+                out.display()
+            );
+        }
+    }
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let name = out.file_name().and_then(|n| n.to_str()).context("output directory has no name")?;
+    let stage = parent.join(format!(".{name}.new-{}", std::process::id()));
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&stage);
+    let mkdir = |p: &Path| -> Result<()> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(p)
+            .with_context(|| format!("cannot create {}", p.display()))
+    };
+    let result = (|| -> Result<()> {
+        mkdir(&stage)?;
+        std::fs::write(stage.join(MARKER), "written by regie render; the whole directory is replaced on each render\n")?;
+        for h in hosts {
+            let hdir = stage.join(&h.host);
+            for f in h.files.iter() {
+                let p = hdir.join(&f.path);
+                mkdir(p.parent().expect("has parent"))?;
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(f.mode)
+                    .open(&p)
+                    .with_context(|| format!("cannot create {}", p.display()))?;
+                file.write_all(&f.content)?;
+                file.set_permissions(std::fs::Permissions::from_mode(f.mode))?;
+            }
+            mkdir(&hdir)?;
+            std::fs::write(hdir.join("manifest.json"), h.manifest_json())?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&stage);
+        return Err(e);
+    }
+    if out.exists() {
+        std::fs::rename(out, &old).with_context(|| format!("cannot move {} aside", out.display()))?;
+    }
+    if let Err(e) = std::fs::rename(&stage, out) {
+        if old.exists() {
+            let _ = std::fs::rename(&old, out);
+        }
+        let _ = std::fs::remove_dir_all(&stage);
+        return Err(e).with_context(|| format!("cannot move the new render into {}", out.display()));
+    }
+    if old.exists() {
+        std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+    }
+    Ok(())
+}
+
+/// Default output directory: `rendered/<site>` beside the inventory.
+pub fn default_out(inventory: &Path, site: &str) -> PathBuf {
+    inventory.parent().unwrap_or(Path::new(".")).join("rendered").join(site)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(f: fn(&Json, &HashMap<String, Json>) -> tera::Result<Json>, s: &str) -> tera::Result<String> {
+        f(&Json::String(s.into()), &HashMap::new()).map(|v| v.as_str().unwrap().to_string())
+    }
+
+    #[test]
+    fn yaml_filter_quotes_and_blocks_interpolation() {
+        assert_eq!(call(f_yaml, "a\"b\nc: d").unwrap(), r#""a\"b\nc: d""#);
+        assert_eq!(call(f_yaml, "p$ss").unwrap(), r#""p$$ss""#);
+    }
+
+    #[test]
+    fn env_filter_refuses_ambiguous_values() {
+        assert_eq!(call(f_env, "Mairie de Techniville").unwrap(), "Mairie de Techniville");
+        assert_eq!(call(f_env, "Mairie d'Anville").unwrap(), "Mairie d'Anville");
+        for bad in ["a\nB=c", "a$b", "'q'", "x # y", " lead", "a\\b"] {
+            assert!(call(f_env, bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn caddy_filter() {
+        assert_eq!(call(f_caddy, "chat.example.fr").unwrap(), "chat.example.fr");
+        assert_eq!(call(f_caddy, "a b\"c").unwrap(), r#""a b\"c""#);
+        assert!(call(f_caddy, "x\n}").is_err());
+        assert!(call(f_caddy, "{env.X}").is_err());
+    }
+
+    #[test]
+    fn token_and_php() {
+        assert!(call(f_token, "a@b.fr").is_ok());
+        assert!(call(f_token, "a|b").is_err());
+        assert!(call(f_token, "a b").is_err());
+        let e = call(f_token, "s3cr3t|x").unwrap_err().to_string();
+        assert!(!e.contains("s3cr3t"), "filter errors must not echo values");
+        assert_eq!(call(f_php, "it's").unwrap(), r"'it\'s'");
+    }
+}
