@@ -114,10 +114,12 @@ pub fn did_you_mean<'a, I: IntoIterator<Item = &'a str>>(word: &str, candidates:
 pub struct PositionIndex {
     keys: BTreeMap<String, (usize, usize)>,
     values: BTreeMap<String, (usize, usize)>,
+    /// Keys that appear twice in one mapping: (path, line, column of the second).
+    pub duplicates: Vec<(String, usize, usize)>,
 }
 
 enum Frame {
-    Map { path: String, pending_key: Option<String> },
+    Map { path: String, pending_key: Option<String>, seen: std::collections::BTreeSet<String> },
     Seq { path: String, next: usize },
 }
 
@@ -146,12 +148,16 @@ impl Builder {
                 self.index.values.entry(p.clone()).or_insert(pos);
                 Some(p)
             }
-            Some(Frame::Map { path, pending_key }) => match pending_key.take() {
+            Some(Frame::Map { path, pending_key, seen }) => match pending_key.take() {
                 None => {
                     // This node is a key.
                     let k = scalar.unwrap_or("?").to_string();
                     let p = join(path, &k);
-                    self.index.keys.entry(p).or_insert(pos);
+                    if !seen.insert(k.clone()) {
+                        self.index.duplicates.push((p, pos.0, pos.1));
+                    } else {
+                        self.index.keys.entry(p).or_insert(pos);
+                    }
                     *pending_key = Some(k);
                     None
                 }
@@ -176,7 +182,7 @@ impl MarkedEventReceiver for Builder {
             }
             Event::MappingStart(..) => {
                 let p = self.next_node(mark, None).unwrap_or_default();
-                self.stack.push(Frame::Map { path: p, pending_key: None });
+                self.stack.push(Frame::Map { path: p, pending_key: None, seen: Default::default() });
             }
             Event::SequenceStart(..) => {
                 let p = self.next_node(mark, None).unwrap_or_default();
@@ -248,6 +254,9 @@ mod tests {
         assert_eq!(idx.locate("hosts.srv1.role"), Some((4, 17)));
         assert_eq!(idx.locate("list[1].b"), Some((7, 8)));
         assert_eq!(idx.locate("list[0]"), Some((6, 5)));
+        assert!(idx.duplicates.is_empty());
+        let dup = PositionIndex::build("a:\n  x: 1\n  x: 2\n");
+        assert_eq!(dup.duplicates, vec![("a.x".to_string(), 3, 3)]);
         // Missing leaf falls back to its parent.
         assert_eq!(idx.locate("hosts.srv1.address"), Some((4, 9)));
     }

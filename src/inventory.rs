@@ -435,14 +435,17 @@ pub fn parse_window(s: &str) -> Result<Window, String> {
 fn serde_diag(e: &serde_yaml::Error) -> Diagnostic {
     let full = e.to_string();
     // serde_yaml appends " at line L column C"; we report position separately.
-    let msg = match full.find(" at line ") {
-        Some(i) => full[..i].to_string(),
+    // The position is reported on its own: drop its copy from the text.
+    let msg = match e.location() {
+        Some(l) => full.replacen(&format!(" at line {} column {}", l.line(), l.column()), "", 1),
         None => full.clone(),
     };
     let (path, msg) = match msg.split_once(": ") {
         Some((p, m)) if !p.contains(' ') && !p.contains('`') => (p.to_string(), m.to_string()),
         _ => (String::new(), msg),
     };
+    let known = ["unknown field", "unknown variant", "missing field", "invalid type", "invalid value", "duplicate"];
+    let msg = if known.iter().any(|k| msg.starts_with(k)) { msg } else { format!("invalid YAML: {msg}") };
     let mut d = Diagnostic::error(path, msg.clone());
     if let Some(loc) = e.location() {
         d.line = Some(loc.line());
@@ -471,7 +474,13 @@ fn serde_diag(e: &serde_yaml::Error) -> Diagnostic {
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         if let Some((got, exp)) = rest.split_once(", expected ") {
             d.message = format!("wrong type: got {got}");
-            d.expected = Some(exp.to_string());
+            d.expected = Some(match exp {
+                "u16" => "a whole number from 1 to 65535".to_string(),
+                "u32" | "u64" => "a whole number".to_string(),
+                "f64" => "a number".to_string(),
+                "a boolean" => "true or false".to_string(),
+                _ => exp.to_string(),
+            });
         }
     }
     d
@@ -497,8 +506,23 @@ pub fn load_str(file: &Path, src: &str) -> Result<Resolved, InvalidInput> {
         }
         InvalidInput { file: file.to_path_buf(), diagnostics: d }
     };
-    let inv: Inventory = serde_yaml::from_str(src).map_err(|e| fail(vec![serde_diag(&e)]))?;
     let index = PositionIndex::build(src);
+    if !index.duplicates.is_empty() {
+        let diags = index
+            .duplicates
+            .iter()
+            .map(|(path, line, col)| {
+                let key = path.rsplit('.').next().unwrap_or(path);
+                let mut d = err(path.clone(), format!("duplicate key `{key}`"))
+                    .expected("each name once per mapping (a second entry would silently replace the first)");
+                d.line = Some(*line);
+                d.column = Some(*col);
+                d
+            })
+            .collect();
+        return Err(fail(diags));
+    }
+    let inv: Inventory = serde_yaml::from_str(src).map_err(|e| fail(vec![serde_diag(&e)]))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let catalog_dir = inv.catalog.as_ref().map(|c| base.join(c));
     let catalog = Catalog::with_overrides(catalog_dir.as_deref()).map_err(|e| {

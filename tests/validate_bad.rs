@@ -1,0 +1,101 @@
+//! Table-driven test of the exact messages for bad inventories.
+//!
+//! Each `tests/bad/NAME.yml` is paired with `tests/bad/NAME.expected`, the
+//! exact standard error of `regie validate`. Every case must exit 2, and
+//! `regie render` of it must write nothing (no output directory, no secrets).
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn cases() -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir("tests/bad")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn at_least_25_bad_inventories() {
+    assert!(cases().len() >= 25, "only {} cases", cases().len());
+}
+
+#[test]
+fn each_bad_inventory_gives_its_exact_message_and_exit_2() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let expected_path = case.with_extension("expected");
+        let expected = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|_| panic!("{} has no .expected file", case.display()));
+        let out = Command::cargo_bin("regie")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .args(["validate", "-i"])
+            .arg(&case)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() != Some(2) {
+            failures.push(format!("{}: exit {:?}, expected 2", case.display(), out.status.code()));
+        }
+        if stderr != expected {
+            failures.push(format!("{}:\n--- expected\n{expected}--- got\n{stderr}", case.display()));
+        }
+        // Every error line names the file, a line and a column.
+        for line in stderr.lines().filter(|l| l.starts_with("error: ")) {
+            let rest = &line["error: ".len()..];
+            let prefix = format!("{}:", case.display());
+            assert!(rest.starts_with(&prefix), "{line}");
+            let pos: Vec<&str> = rest[prefix.len()..].splitn(3, ':').collect();
+            assert!(pos[0].parse::<usize>().is_ok() && pos[1].parse::<usize>().is_ok(), "no line:column in {line}");
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn render_of_a_bad_inventory_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    for case in cases() {
+        // Copy the case beside a key so a secrets file could be written there.
+        let dir = tmp.path().join(case.file_stem().unwrap());
+        std::fs::create_dir_all(&dir).unwrap();
+        let inv = dir.join("site.yml");
+        std::fs::copy(&case, &inv).unwrap();
+        let out = dir.join("out");
+        Command::cargo_bin("regie")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .env("REGIE_PASSPHRASE", "test passphrase")
+            .args(["render", "-i"])
+            .arg(&inv)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("site.yml")], "{} wrote files", case.display());
+        assert!(!Path::new(&out).exists());
+    }
+}
+
+#[test]
+fn json_output_lists_diagnostics() {
+    let out = Command::cargo_bin("regie")
+        .unwrap()
+        .args(["validate", "--output", "json", "-i", "tests/bad/unknown-service.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["path"], "services.wikki");
+    assert_eq!(d["line"], 18);
+    assert_eq!(d["column"], 3);
+    assert_eq!(d["hint"], "did you mean `wiki`?");
+}
