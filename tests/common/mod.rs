@@ -1,0 +1,65 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub const EXAMPLES: [&str; 3] = ["cabinet-durand", "mairie-techniville", "asso-lan"];
+
+pub fn regie() -> Command {
+    let mut c = Command::cargo_bin("regie").unwrap();
+    c.env("NO_COLOR", "1").env_remove("REGIE_AGE_IDENTITY").env_remove("REGIE_PASSPHRASE");
+    c
+}
+
+/// Render an example inventory into `out` and return every file (relative
+/// path -> bytes).
+pub fn render_example(name: &str, out: &Path) -> BTreeMap<String, Vec<u8>> {
+    regie().args(["render", "-i", &format!("inventories/{name}.yml"), "-o"]).arg(out).assert().success();
+    read_tree(out)
+}
+
+pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut m = BTreeMap::new();
+    walk(root, root, &mut m);
+    m
+}
+
+fn walk(root: &Path, dir: &Path, m: &mut BTreeMap<String, Vec<u8>>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk(root, &p, m);
+        } else {
+            m.insert(p.strip_prefix(root).unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap());
+        }
+    }
+}
+
+/// The compose CLI of this machine: `docker compose` (v2) if present, else
+/// `docker-compose` (v1). Panics if neither is installed: the test set-up
+/// (.ci/run) installs it.
+pub fn compose_cli() -> Vec<String> {
+    let v2 = std::process::Command::new("docker").args(["compose", "version"]).output();
+    if v2.is_ok_and(|o| o.status.success()) {
+        return vec!["docker".into(), "compose".into()];
+    }
+    let v1 = std::process::Command::new("docker-compose").arg("version").output();
+    if v1.is_ok_and(|o| o.status.success()) {
+        return vec!["docker-compose".into()];
+    }
+    panic!("neither `docker compose` nor `docker-compose` is installed (apt-get install docker-compose)");
+}
+
+/// Every directory holding a docker-compose.yml below `root`.
+pub fn compose_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = read_tree(root)
+        .keys()
+        .filter(|k| k.ends_with("/docker-compose.yml"))
+        .map(|k| root.join(k).parent().unwrap().to_path_buf())
+        .collect();
+    v.sort();
+    v
+}

@@ -1,0 +1,119 @@
+//! Every rendered compose file passes the real compose CLI's `config -q`,
+//! and hostile inventory values reach the containers' environment verbatim
+//! without injecting keys.
+
+mod common;
+
+use std::process::Command as Std;
+
+use common::*;
+
+#[test]
+fn every_rendered_compose_file_passes_compose_config() {
+    let cli = compose_cli();
+    let mut checked = 0;
+    for ex in EXAMPLES {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        render_example(ex, &out);
+        for dir in compose_dirs(&out) {
+            let o = Std::new(&cli[0])
+                .args(&cli[1..])
+                .args(["-p", "regie-config-test", "config", "-q"])
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert!(
+                o.status.success(),
+                "{ex}: {} fails `compose config`: {}",
+                dir.display(),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            checked += 1;
+        }
+    }
+    // 4 stacks for the small business, 8 for the town hall, 4 for the association.
+    assert_eq!(checked, 16);
+}
+
+const HOSTILE_NAME: &str = "Mairie d'Anville \"$HOME\" #1: {evil} ${X}\\n";
+
+#[test]
+fn hostile_values_cannot_inject_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("site.yml");
+    let yaml_name = serde_json::to_string(HOSTILE_NAME).unwrap();
+    std::fs::write(
+        &inv,
+        format!(
+            "site: {{ name: hostile, display_name: {yaml_name}, domain: hostile.fr, contact: a@hostile.fr }}\n\
+             hosts:\n  srv1: {{ role: server, address: 192.0.2.1, public: true }}\n\
+             services:\n  chat: {{ host: srv1 }}\n  mail: {{ host: srv1 }}\n"
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    regie()
+        .env("REGIE_PASSPHRASE", "a passphrase for the test")
+        .args(["render", "-i"])
+        .arg(&inv)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let compose = std::fs::read_to_string(out.join("srv1/chat/docker-compose.yml")).unwrap();
+    // Parsed as YAML, the value is one string and no extra key appears.
+    let doc: serde_yaml::Value = serde_yaml::from_str(&compose).unwrap();
+    let env = &doc["services"]["app"]["environment"];
+    assert_eq!(env.as_mapping().unwrap().len(), 1);
+    assert_eq!(env["MM_TEAMSETTINGS_SITENAME"].as_str().unwrap(), HOSTILE_NAME.replace('$', "$$"));
+    // The real compose CLI reads it without interpolating anything: its
+    // normalised output keeps the `$$` escapes (a literal `$` in the
+    // container) and it warns about no unset variable.
+    let cli = compose_cli();
+    let o = Std::new(&cli[0])
+        .args(&cli[1..])
+        .args(["-p", "hostile", "config"])
+        .current_dir(out.join("srv1/chat"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let resolved: serde_yaml::Value = serde_yaml::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        resolved["services"]["app"]["environment"]["MM_TEAMSETTINGS_SITENAME"].as_str().unwrap(),
+        HOSTILE_NAME.replace('$', "$$")
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("not set"), "compose interpolated something: {stderr}");
+    // The Roundcube PHP file gets a single-quoted literal.
+    let php = std::fs::read_to_string(out.join("srv1/mail/webmail/regie.php")).unwrap();
+    assert!(php.contains(r#"$config['product_name'] = 'Mairie d\'Anville "$HOME" #1: {evil} ${X}\\n';"#), "{php}");
+}
+
+#[test]
+fn a_value_an_env_file_cannot_hold_is_refused_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("site.yml");
+    // `$` in a Nextcloud admin name would be expanded by compose v2 in an env file.
+    std::fs::write(
+        &inv,
+        "site: { name: envtest, domain: envtest.fr, contact: a@envtest.fr }\n\
+         hosts:\n  srv1: { role: server, address: 192.0.2.1 }\n\
+         services:\n  files: { host: srv1, settings: { admin_user: \"adm$n\" } }\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = regie()
+        .env("REGIE_PASSPHRASE", "a passphrase for the test")
+        .args(["render", "-i"])
+        .arg(&inv)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("files/app.env.tera") && err.contains("env file"), "{err}");
+    assert!(!out.exists());
+    assert!(!tmp.path().join("site.secrets.age").exists());
+}
