@@ -246,9 +246,13 @@ pub struct Catalog {
 }
 
 fn parse_descriptor(name: &str, src: &str, origin: &str) -> Result<Descriptor> {
-    let d: Descriptor = serde_yaml::from_str(src).with_context(|| format!("stack descriptor {origin} is invalid"))?;
+    let d: Descriptor = serde_yaml::from_str(src)
+        .with_context(|| format!("stack descriptor {origin} is invalid"))?;
     if d.name != name {
-        bail!("stack descriptor {origin} has name `{}` but its file is named `{name}.yml`", d.name);
+        bail!(
+            "stack descriptor {origin} has name `{}` but its file is named `{name}.yml`",
+            d.name
+        );
     }
     Ok(d)
 }
@@ -274,8 +278,13 @@ fn walk_fs(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Resul
         if p.is_dir() {
             walk_fs(root, &p, out)?;
         } else {
-            let rel = p.strip_prefix(root).unwrap_or(&p).to_string_lossy().replace('\\', "/");
-            let s = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+            let rel = p
+                .strip_prefix(root)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let s = std::fs::read_to_string(&p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
             out.insert(rel, s);
         }
     }
@@ -292,7 +301,11 @@ impl Catalog {
             if path.extension().and_then(|e| e.to_str()) != Some("yml") {
                 continue;
             }
-            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
             let src = f.contents_utf8().unwrap_or_default();
             let o = format!("(built-in) stacks/{}", path.display());
             stacks.insert(name.clone(), parse_descriptor(&name, src, &o)?);
@@ -300,7 +313,11 @@ impl Catalog {
         }
         let mut templates = BTreeMap::new();
         walk_templates(&TEMPLATES, &mut templates);
-        let cat = Catalog { stacks, templates, origin };
+        let cat = Catalog {
+            stacks,
+            templates,
+            origin,
+        };
         cat.check()?;
         Ok(cat)
     }
@@ -319,9 +336,12 @@ impl Catalog {
             let mut files = BTreeMap::new();
             walk_fs(&sdir, &sdir, &mut files)?;
             for (rel, src) in files {
-                let Some(name) = rel.strip_suffix(".yml") else { continue };
+                let Some(name) = rel.strip_suffix(".yml") else {
+                    continue;
+                };
                 let o = sdir.join(&rel).display().to_string();
-                cat.stacks.insert(name.to_string(), parse_descriptor(name, &src, &o)?);
+                cat.stacks
+                    .insert(name.to_string(), parse_descriptor(name, &src, &o)?);
                 cat.origin.insert(name.to_string(), o);
             }
         }
@@ -345,7 +365,11 @@ impl Catalog {
             let comp_ok = |c: &str| d.components.contains_key(c);
             for p in &d.ports {
                 if !comp_ok(&p.component) {
-                    bail!("{o}: port {} names unknown component `{}`", p.port, p.component);
+                    bail!(
+                        "{o}: port {} names unknown component `{}`",
+                        p.port,
+                        p.component
+                    );
                 }
             }
             if let Some(w) = &d.web {
@@ -353,9 +377,18 @@ impl Catalog {
                     bail!("{o}: web names unknown component `{}`", w.component);
                 }
             }
-            for x in d.backup.before.iter().chain(&d.backup.after).chain(&d.backup.after_restore) {
+            for x in d
+                .backup
+                .before
+                .iter()
+                .chain(&d.backup.after)
+                .chain(&d.backup.after_restore)
+            {
                 if !comp_ok(&x.component) {
-                    bail!("{o}: backup command names unknown component `{}`", x.component);
+                    bail!(
+                        "{o}: backup command names unknown component `{}`",
+                        x.component
+                    );
                 }
             }
             for v in &d.backup.volumes {
@@ -375,7 +408,10 @@ impl Catalog {
                 }
                 if let Some(w) = &f.when {
                     if d.settings.get(w).map(|s| s.kind) != Some(SettingType::Bool) {
-                        bail!("{o}: file `{}` is rendered `when: {w}` but {w} is not a bool setting", f.path);
+                        bail!(
+                            "{o}: file `{}` is rendered `when: {w}` but {w} is not a bool setting",
+                            f.path
+                        );
                     }
                 }
             }
@@ -384,7 +420,10 @@ impl Catalog {
     }
 
     pub fn placeable(&self) -> impl Iterator<Item = &str> {
-        self.stacks.iter().filter(|(_, d)| !d.automatic).map(|(n, _)| n.as_str())
+        self.stacks
+            .iter()
+            .filter(|(_, d)| !d.automatic)
+            .map(|(n, _)| n.as_str())
     }
 }
 
@@ -410,7 +449,11 @@ impl Catalog {
                     name: n,
                     description: &d.description,
                     version: &main.tag,
-                    images: d.components.iter().map(|(k, c)| (k.as_str(), format!("{}:{}{}", c.image, c.tag, c.suffix))).collect(),
+                    images: d
+                        .components
+                        .iter()
+                        .map(|(k, c)| (k.as_str(), format!("{}:{}{}", c.image, c.tag, c.suffix)))
+                        .collect(),
                     min_ram_mb: d.min_ram_mb,
                     upgrade: d.upgrade.policy,
                     origin: &self.origin[n],
@@ -421,5 +464,7 @@ impl Catalog {
 }
 
 pub fn catalog_dir_display(p: &Option<PathBuf>) -> String {
-    p.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(built-in)".into())
+    p.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "(built-in)".into())
 }

@@ -45,7 +45,10 @@ impl Diagnostic {
         }
     }
     pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(path, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(path, message)
+        }
     }
     pub fn expected(mut self, e: impl Into<String>) -> Self {
         self.expected = Some(e.into());
@@ -96,7 +99,10 @@ pub struct InvalidInput {
 }
 
 /// Suggest the closest candidate to a misspelt word.
-pub fn did_you_mean<'a, I: IntoIterator<Item = &'a str>>(word: &str, candidates: I) -> Option<String> {
+pub fn did_you_mean<'a, I: IntoIterator<Item = &'a str>>(
+    word: &str,
+    candidates: I,
+) -> Option<String> {
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase());
@@ -119,8 +125,15 @@ pub struct PositionIndex {
 }
 
 enum Frame {
-    Map { path: String, pending_key: Option<String>, seen: std::collections::BTreeSet<String> },
-    Seq { path: String, next: usize },
+    Map {
+        path: String,
+        pending_key: Option<String>,
+        seen: std::collections::BTreeSet<String>,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
 }
 
 struct Builder {
@@ -148,7 +161,11 @@ impl Builder {
                 self.index.values.entry(p.clone()).or_insert(pos);
                 Some(p)
             }
-            Some(Frame::Map { path, pending_key, seen }) => match pending_key.take() {
+            Some(Frame::Map {
+                path,
+                pending_key,
+                seen,
+            }) => match pending_key.take() {
                 None => {
                     // This node is a key.
                     let k = scalar.unwrap_or("?").to_string();
@@ -182,7 +199,11 @@ impl MarkedEventReceiver for Builder {
             }
             Event::MappingStart(..) => {
                 let p = self.next_node(mark, None).unwrap_or_default();
-                self.stack.push(Frame::Map { path: p, pending_key: None, seen: Default::default() });
+                self.stack.push(Frame::Map {
+                    path: p,
+                    pending_key: None,
+                    seen: Default::default(),
+                });
             }
             Event::SequenceStart(..) => {
                 let p = self.next_node(mark, None).unwrap_or_default();
@@ -200,7 +221,10 @@ impl MarkedEventReceiver for Builder {
 
 impl PositionIndex {
     pub fn build(src: &str) -> PositionIndex {
-        let mut b = Builder { stack: Vec::new(), index: PositionIndex::default() };
+        let mut b = Builder {
+            stack: Vec::new(),
+            index: PositionIndex::default(),
+        };
         let mut parser = Parser::new_from_str(src);
         // A syntax error is reported by serde_yaml with its own location; the
         // index then simply holds what was read before it.
@@ -231,7 +255,11 @@ impl PositionIndex {
         for d in diags {
             d.file = file.to_path_buf();
             if d.line.is_none() {
-                let pos = if key_paths { self.locate_key(&d.path) } else { self.locate(&d.path) };
+                let pos = if key_paths {
+                    self.locate_key(&d.path)
+                } else {
+                    self.locate(&d.path)
+                };
                 if let Some((l, c)) = pos {
                     d.line = Some(l);
                     d.column = Some(c);
@@ -263,7 +291,10 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(did_you_mean("chta", ["chat", "mail", "wiki"]).as_deref(), Some("did you mean `chat`?"));
+        assert_eq!(
+            did_you_mean("chta", ["chat", "mail", "wiki"]).as_deref(),
+            Some("did you mean `chat`?")
+        );
         assert_eq!(did_you_mean("zzzz", ["chat", "mail"]), None);
     }
 }

@@ -184,7 +184,11 @@ fn d12() -> u32 {
 }
 impl Default for Keep {
     fn default() -> Self {
-        Keep { daily: 7, weekly: 4, monthly: 12 }
+        Keep {
+            daily: 7,
+            weekly: 4,
+            monthly: 12,
+        }
     }
 }
 
@@ -274,15 +278,14 @@ pub struct Resolved {
     pub warnings: Vec<Diagnostic>,
 }
 
-
-
 // ---------------------------------------------------------------------------
 // Syntax checks shared by validation.
 
 pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -297,14 +300,23 @@ pub fn is_domain(s: &str) -> bool {
                 && !l.starts_with('-')
                 && !l.ends_with('-')
         })
-        && !s.rsplit('.').next().unwrap_or("").bytes().all(|b| b.is_ascii_digit())
+        && !s
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .bytes()
+            .all(|b| b.is_ascii_digit())
 }
 
 pub fn is_email(s: &str) -> bool {
-    let Some((local, dom)) = s.rsplit_once('@') else { return false };
+    let Some((local, dom)) = s.rsplit_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && local.len() <= 64
-        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
         && !local.starts_with('.')
         && !local.ends_with('.')
         && is_domain(dom)
@@ -317,14 +329,16 @@ pub fn is_address(s: &str) -> bool {
 fn is_abs_path(s: &str) -> bool {
     s.starts_with('/')
         && s.len() > 1
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b))
         && !s.split('/').any(|c| c == "..")
 }
 
 fn is_tag(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
         && !s.starts_with(['.', '-'])
 }
 
@@ -335,7 +349,9 @@ pub fn is_image_ref(s: &str) -> bool {
         None => (s, None),
     };
     if let Some(d) = digest {
-        let Some(h) = d.strip_prefix("sha256:") else { return false };
+        let Some(h) = d.strip_prefix("sha256:") else {
+            return false;
+        };
         if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
             return false;
         }
@@ -353,23 +369,35 @@ pub fn is_image_ref(s: &str) -> bool {
         return false;
     }
     let mut parts: Vec<&str> = name.split('/').collect();
-    if parts.len() > 1 && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost") {
+    if parts.len() > 1
+        && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost")
+    {
         let reg = parts.remove(0);
         let host = reg.split(':').next().unwrap_or("");
-        if host.is_empty() || !reg.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b)) {
+        if host.is_empty()
+            || !reg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b))
+        {
             return false;
         }
     }
     parts.iter().all(|p| {
         !p.is_empty()
-            && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
             && p.as_bytes()[0].is_ascii_alphanumeric()
     })
 }
 
 fn is_hhmm(s: &str) -> bool {
-    let Some((h, m)) = s.split_once(':') else { return false };
-    h.len() == 2 && m.len() == 2 && h.parse::<u32>().is_ok_and(|h| h < 24) && m.parse::<u32>().is_ok_and(|m| m < 60)
+    let Some((h, m)) = s.split_once(':') else {
+        return false;
+    };
+    h.len() == 2
+        && m.len() == 2
+        && h.parse::<u32>().is_ok_and(|h| h < 24)
+        && m.parse::<u32>().is_ok_and(|m| m < 60)
 }
 
 fn is_memory(s: &str) -> bool {
@@ -387,7 +415,9 @@ fn is_timezone(s: &str) -> bool {
     s == "UTC"
         || (s.contains('/')
             && s.split('/').all(|p| {
-                !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
             }))
 }
 
@@ -417,14 +447,21 @@ pub fn parse_window(s: &str) -> Result<Window, String> {
             })
             .collect::<Result<_, _>>()?
     };
-    let (a, b) = times.trim().split_once('-').ok_or("missing `-` in time range")?;
+    let (a, b) = times
+        .trim()
+        .split_once('-')
+        .ok_or("missing `-` in time range")?;
     if !is_hhmm(a) || !is_hhmm(b) {
         return Err("times must be HH:MM".into());
     }
     if a == b {
         return Err("window is empty".into());
     }
-    Ok(Window { days, start: a.into(), end: b.into() })
+    Ok(Window {
+        days,
+        start: a.into(),
+        end: b.into(),
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -437,15 +474,30 @@ fn serde_diag(e: &serde_yaml::Error) -> Diagnostic {
     // serde_yaml appends " at line L column C"; we report position separately.
     // The position is reported on its own: drop its copy from the text.
     let msg = match e.location() {
-        Some(l) => full.replacen(&format!(" at line {} column {}", l.line(), l.column()), "", 1),
+        Some(l) => full.replacen(
+            &format!(" at line {} column {}", l.line(), l.column()),
+            "",
+            1,
+        ),
         None => full.clone(),
     };
     let (path, msg) = match msg.split_once(": ") {
         Some((p, m)) if !p.contains(' ') && !p.contains('`') => (p.to_string(), m.to_string()),
         _ => (String::new(), msg),
     };
-    let known = ["unknown field", "unknown variant", "missing field", "invalid type", "invalid value", "duplicate"];
-    let msg = if known.iter().any(|k| msg.starts_with(k)) { msg } else { format!("invalid YAML: {msg}") };
+    let known = [
+        "unknown field",
+        "unknown variant",
+        "missing field",
+        "invalid type",
+        "invalid value",
+        "duplicate",
+    ];
+    let msg = if known.iter().any(|k| msg.starts_with(k)) {
+        msg
+    } else {
+        format!("invalid YAML: {msg}")
+    };
     let mut d = Diagnostic::error(path, msg.clone());
     if let Some(loc) = e.location() {
         d.line = Some(loc.line());
@@ -455,7 +507,11 @@ fn serde_diag(e: &serde_yaml::Error) -> Diagnostic {
     for kind in ["unknown field `", "unknown variant `"] {
         if let Some(rest) = msg.strip_prefix(kind) {
             if let Some((word, tail)) = rest.split_once('`') {
-                let what = if kind.contains("field") { "unknown key" } else { "unknown value" };
+                let what = if kind.contains("field") {
+                    "unknown key"
+                } else {
+                    "unknown value"
+                };
                 d.message = format!("{what} `{word}`");
                 let cands: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
                 if !cands.is_empty() {
@@ -504,7 +560,10 @@ pub fn load_str(file: &Path, src: &str) -> Result<Resolved, InvalidInput> {
         for x in &mut d {
             x.file = file.to_path_buf();
         }
-        InvalidInput { file: file.to_path_buf(), diagnostics: d }
+        InvalidInput {
+            file: file.to_path_buf(),
+            diagnostics: d,
+        }
     };
     let index = PositionIndex::build(src);
     if !index.duplicates.is_empty() {
@@ -513,8 +572,9 @@ pub fn load_str(file: &Path, src: &str) -> Result<Resolved, InvalidInput> {
             .iter()
             .map(|(path, line, col)| {
                 let key = path.rsplit('.').next().unwrap_or(path);
-                let mut d = err(path.clone(), format!("duplicate key `{key}`"))
-                    .expected("each name once per mapping (a second entry would silently replace the first)");
+                let mut d = err(path.clone(), format!("duplicate key `{key}`")).expected(
+                    "each name once per mapping (a second entry would silently replace the first)",
+                );
                 d.line = Some(*line);
                 d.column = Some(*col);
                 d
@@ -537,14 +597,24 @@ pub fn load_str(file: &Path, src: &str) -> Result<Resolved, InvalidInput> {
     let placement = validate(&inv, &catalog, &mut diags);
     // Key errors point at the key, value errors at the value.
     for d in &mut diags {
-        let key_like = d.message.starts_with("unknown key") || d.message.starts_with("unknown service");
+        let key_like =
+            d.message.starts_with("unknown key") || d.message.starts_with("unknown service");
         index.place(file, std::slice::from_mut(d), key_like);
     }
     diags.sort_by_key(|d| (d.severity, d.line, d.column));
     if diags.iter().any(Diagnostic::is_error) {
-        return Err(InvalidInput { file: file.to_path_buf(), diagnostics: diags });
+        return Err(InvalidInput {
+            file: file.to_path_buf(),
+            diagnostics: diags,
+        });
     }
-    Ok(Resolved { file: file.to_path_buf(), inv, catalog, placement, warnings: diags })
+    Ok(Resolved {
+        file: file.to_path_buf(),
+        inv,
+        catalog,
+        placement,
+        warnings: diags,
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -573,7 +643,10 @@ fn check_settings(
             d.expected = Some(if schema.is_empty() {
                 "no keys here".to_string()
             } else {
-                format!("one of {}", schema.keys().cloned().collect::<Vec<_>>().join(", "))
+                format!(
+                    "one of {}",
+                    schema.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
             });
             d.hint = did_you_mean(key, schema.keys().map(String::as_str));
             diags.push(d);
@@ -588,7 +661,10 @@ fn check_settings(
             }
             None => {
                 if spec.required {
-                    diags.push(err(p.clone(), format!("missing required key `{name}`")).expected(spec.doc.clone()));
+                    diags.push(
+                        err(p.clone(), format!("missing required key `{name}`"))
+                            .expected(spec.doc.clone()),
+                    );
                     // Point at the settings mapping (or its service).
                 } else if let Some(d) = &spec.default {
                     out.insert(name.clone(), yaml_to_json(d));
@@ -618,7 +694,8 @@ fn type_name(v: &Yaml) -> &'static str {
 
 fn check_value(path: &str, v: &Yaml, spec: &SettingSpec, diags: &mut Vec<Diagnostic>) -> Json {
     let wrong = |diags: &mut Vec<Diagnostic>, exp: &str| {
-        diags.push(err(path, format!("wrong type: got {}", type_name(v))).expected(exp.to_string()));
+        diags
+            .push(err(path, format!("wrong type: got {}", type_name(v))).expected(exp.to_string()));
         Json::Null
     };
     match spec.kind {
@@ -639,7 +716,11 @@ fn check_value(path: &str, v: &Yaml, spec: &SettingSpec, diags: &mut Vec<Diagnos
             }
             None => wrong(diags, "a whole number"),
         },
-        SettingType::String | SettingType::Email | SettingType::Domain | SettingType::Ip | SettingType::Enum => {
+        SettingType::String
+        | SettingType::Email
+        | SettingType::Domain
+        | SettingType::Ip
+        | SettingType::Enum => {
             let s = match v {
                 Yaml::String(s) => s.clone(),
                 Yaml::Number(n) if spec.kind == SettingType::String => n.to_string(),
@@ -647,13 +728,26 @@ fn check_value(path: &str, v: &Yaml, spec: &SettingSpec, diags: &mut Vec<Diagnos
             };
             let (ok, exp) = match spec.kind {
                 SettingType::String => (is_text(&s), "one line of printable text".to_string()),
-                SettingType::Email => (is_email(&s), "an email address such as admin@example.fr".to_string()),
-                SettingType::Domain => (is_domain(&s), "a domain name such as example.fr".to_string()),
-                SettingType::Ip => (s.parse::<IpAddr>().is_ok(), "an IP address such as 203.0.113.7".to_string()),
-                _ => (spec.values.contains(&s), format!("one of {}", spec.values.join(", "))),
+                SettingType::Email => (
+                    is_email(&s),
+                    "an email address such as admin@example.fr".to_string(),
+                ),
+                SettingType::Domain => (
+                    is_domain(&s),
+                    "a domain name such as example.fr".to_string(),
+                ),
+                SettingType::Ip => (
+                    s.parse::<IpAddr>().is_ok(),
+                    "an IP address such as 203.0.113.7".to_string(),
+                ),
+                _ => (
+                    spec.values.contains(&s),
+                    format!("one of {}", spec.values.join(", ")),
+                ),
             };
             if !ok {
-                let mut d = err(path, format!("invalid value `{}`", s.escape_debug())).expected(exp);
+                let mut d =
+                    err(path, format!("invalid value `{}`", s.escape_debug())).expected(exp);
                 if spec.kind == SettingType::Enum {
                     d.hint = did_you_mean(&s, spec.values.iter().map(String::as_str));
                 }
@@ -665,7 +759,11 @@ fn check_value(path: &str, v: &Yaml, spec: &SettingSpec, diags: &mut Vec<Diagnos
             Yaml::Sequence(items) => {
                 let item = spec.items.as_deref().expect("list setting without items");
                 Json::Array(
-                    items.iter().enumerate().map(|(i, x)| check_value(&format!("{path}[{i}]"), x, item, diags)).collect(),
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, x)| check_value(&format!("{path}[{i}]"), x, item, diags))
+                        .collect(),
                 )
             }
             _ => wrong(diags, "a list"),
@@ -696,9 +794,15 @@ fn resolve_images(
     for (comp, img) in overrides {
         if !d.components.contains_key(comp) {
             diags.push(
-                err(format!("{path}.images.{comp}"), format!("unknown component `{comp}`"))
-                    .expected(format!("one of {}", d.components.keys().cloned().collect::<Vec<_>>().join(", ")))
-                    .hint(did_you_mean(comp, d.components.keys().map(String::as_str))),
+                err(
+                    format!("{path}.images.{comp}"),
+                    format!("unknown component `{comp}`"),
+                )
+                .expected(format!(
+                    "one of {}",
+                    d.components.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+                .hint(did_you_mean(comp, d.components.keys().map(String::as_str))),
             );
         } else if !is_image_ref(img) {
             diags.push(
@@ -719,14 +823,26 @@ fn resolve_images(
                         }
                     }
                 }
-                format!("{image}:{}{}", if c.main || c.versioned { version } else { &c.tag }, c.suffix)
+                format!(
+                    "{image}:{}{}",
+                    if c.main || c.versioned {
+                        version
+                    } else {
+                        &c.tag
+                    },
+                    c.suffix
+                )
             });
             (name.clone(), img)
         })
         .collect()
 }
 
-fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTreeMap<String, Vec<Placed>> {
+fn validate(
+    inv: &Inventory,
+    cat: &Catalog,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Vec<Placed>> {
     // Site.
     let s = &inv.site;
     if !is_slug(&s.name) {
@@ -736,25 +852,40 @@ fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTre
     }
     if !is_domain(&s.domain) {
         diags.push(
-            err("site.domain", format!("invalid domain `{}`", s.domain.escape_debug()))
-                .expected("a domain name such as techniville.fr"),
+            err(
+                "site.domain",
+                format!("invalid domain `{}`", s.domain.escape_debug()),
+            )
+            .expected("a domain name such as techniville.fr"),
         );
     }
     if !is_email(&s.contact) {
         diags.push(
-            err("site.contact", format!("invalid email address `{}`", s.contact.escape_debug()))
-                .expected("an email address such as dsi@techniville.fr"),
+            err(
+                "site.contact",
+                format!("invalid email address `{}`", s.contact.escape_debug()),
+            )
+            .expected("an email address such as dsi@techniville.fr"),
         );
     }
     if !is_timezone(&s.timezone) {
         diags.push(
-            err("site.timezone", format!("invalid time zone `{}`", s.timezone.escape_debug()))
-                .expected("an IANA zone such as Europe/Paris or UTC"),
+            err(
+                "site.timezone",
+                format!("invalid time zone `{}`", s.timezone.escape_debug()),
+            )
+            .expected("an IANA zone such as Europe/Paris or UTC"),
         );
     }
     if let Some(n) = &s.display_name {
         if !is_text(n) || n.trim().is_empty() {
-            diags.push(err("site.display_name", "display name must be one non-empty line").expected("printable text"));
+            diags.push(
+                err(
+                    "site.display_name",
+                    "display name must be one non-empty line",
+                )
+                .expected("printable text"),
+            );
         }
     }
 
@@ -764,31 +895,50 @@ fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTre
         let p = format!("hosts.{name}");
         if !is_slug(name) {
             diags.push(
-                err(p.clone(), format!("invalid host name `{}`", name.escape_debug()))
-                    .expected("a slug: lowercase letters, digits and `-`"),
+                err(
+                    p.clone(),
+                    format!("invalid host name `{}`", name.escape_debug()),
+                )
+                .expected("a slug: lowercase letters, digits and `-`"),
             );
         }
         if !is_address(&h.address) {
             diags.push(
-                err(format!("{p}.address"), format!("invalid address `{}`", h.address.escape_debug()))
-                    .expected("an IPv4/IPv6 address or a DNS name"),
+                err(
+                    format!("{p}.address"),
+                    format!("invalid address `{}`", h.address.escape_debug()),
+                )
+                .expected("an IPv4/IPv6 address or a DNS name"),
             );
         }
         let port = h.ssh.port.unwrap_or(22);
         if port == 0 {
-            diags.push(err(format!("{p}.ssh.port"), "port 0 is not a valid SSH port").expected("1 to 65535"));
+            diags.push(
+                err(format!("{p}.ssh.port"), "port 0 is not a valid SSH port")
+                    .expected("1 to 65535"),
+            );
         }
         if let Some(other) = addresses.insert((h.address.clone(), port), name.clone()) {
             diags.push(
-                err(format!("{p}.address"), format!("host `{name}` has the same address and SSH port as `{other}`"))
-                    .expected("one entry per machine"),
+                err(
+                    format!("{p}.address"),
+                    format!("host `{name}` has the same address and SSH port as `{other}`"),
+                )
+                .expected("one entry per machine"),
             );
         }
         if let Some(u) = &h.ssh.user {
-            if u.is_empty() || !u.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+            if u.is_empty()
+                || !u
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            {
                 diags.push(
-                    err(format!("{p}.ssh.user"), format!("invalid user name `{}`", u.escape_debug()))
-                        .expected("letters, digits, `.`, `_` or `-`"),
+                    err(
+                        format!("{p}.ssh.user"),
+                        format!("invalid user name `{}`", u.escape_debug()),
+                    )
+                    .expected("letters, digits, `.`, `_` or `-`"),
                 );
             }
         }
@@ -796,28 +946,40 @@ fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTre
             let hostpart = j.rsplit('@').next().unwrap_or(j);
             let hostpart = hostpart.split(':').next().unwrap_or(hostpart);
             if j == name {
-                diags.push(err(format!("{p}.ssh.jump"), "a host cannot be its own jump host"));
+                diags.push(err(
+                    format!("{p}.ssh.jump"),
+                    "a host cannot be its own jump host",
+                ));
             } else if !inv.hosts.contains_key(j) && !is_address(hostpart) {
                 diags.push(
-                    err(format!("{p}.ssh.jump"), format!("invalid jump host `{}`", j.escape_debug()))
-                        .expected("another host's name or [user@]host[:port]"),
+                    err(
+                        format!("{p}.ssh.jump"),
+                        format!("invalid jump host `{}`", j.escape_debug()),
+                    )
+                    .expected("another host's name or [user@]host[:port]"),
                 );
             }
         }
         if !is_abs_path(&h.base_dir) {
             diags.push(
-                err(format!("{p}.base_dir"), format!("invalid directory `{}`", h.base_dir.escape_debug()))
-                    .expected("an absolute path of letters, digits, `/._-`"),
+                err(
+                    format!("{p}.base_dir"),
+                    format!("invalid directory `{}`", h.base_dir.escape_debug()),
+                )
+                .expected("an absolute path of letters, digits, `/._-`"),
             );
         }
         match (&h.path, h.role) {
             (Some(path), _) if !is_abs_path(path) => diags.push(
-                err(format!("{p}.path"), format!("invalid directory `{}`", path.escape_debug()))
-                    .expected("an absolute path such as /volume1/regie"),
+                err(
+                    format!("{p}.path"),
+                    format!("invalid directory `{}`", path.escape_debug()),
+                )
+                .expected("an absolute path such as /volume1/regie"),
             ),
-            (Some(_), Role::Server | Role::Sbc) => {
-                diags.push(err(format!("{p}.path"), "`path` is only for NAS hosts").expected("role: nas"))
-            }
+            (Some(_), Role::Server | Role::Sbc) => diags.push(
+                err(format!("{p}.path"), "`path` is only for NAS hosts").expected("role: nas"),
+            ),
             _ => {}
         }
     }
@@ -830,7 +992,10 @@ fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTre
         let Some(d) = cat.stacks.get(svc).filter(|d| !d.automatic) else {
             diags.push(
                 err(p.clone(), format!("unknown service `{svc}`"))
-                    .expected(format!("one of {}", cat.placeable().collect::<Vec<_>>().join(", ")))
+                    .expected(format!(
+                        "one of {}",
+                        cat.placeable().collect::<Vec<_>>().join(", ")
+                    ))
                     .hint(did_you_mean(svc, cat.placeable())),
             );
             continue;
@@ -846,8 +1011,11 @@ fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTre
             }
             Some(h) if h.role == Role::Nas => {
                 diags.push(
-                    err(format!("{p}.host"), format!("`{}` is a NAS: services run on servers", spec.host))
-                        .expected("a host with role server or sbc"),
+                    err(
+                        format!("{p}.host"),
+                        format!("`{}` is a NAS: services run on servers", spec.host),
+                    )
+                    .expected("a host with role server or sbc"),
                 );
                 None
             }
@@ -855,12 +1023,19 @@ fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTre
         };
         let settings = check_settings(&format!("{p}.settings"), &spec.settings, &d.settings, diags);
         let version = spec.version.clone().unwrap_or_else(|| {
-            d.components.values().find(|c| c.main).map(|c| c.tag.clone()).unwrap_or_default()
+            d.components
+                .values()
+                .find(|c| c.main)
+                .map(|c| c.tag.clone())
+                .unwrap_or_default()
         });
         if !is_tag(&version) {
             diags.push(
-                err(format!("{p}.version"), format!("invalid version `{}`", version.escape_debug()))
-                    .expected("an image tag such as 31 or 10.11.4"),
+                err(
+                    format!("{p}.version"),
+                    format!("invalid version `{}`", version.escape_debug()),
+                )
+                .expected("an image tag such as 31 or 10.11.4"),
             );
         }
         let images = resolve_images(&p, d, &version, &spec.images, &settings, diags);
@@ -869,58 +1044,83 @@ fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTre
             if !d.components.contains_key(comp) {
                 diags.push(
                     err(rp.clone(), format!("unknown component `{comp}`"))
-                        .expected(format!("one of {}", d.components.keys().cloned().collect::<Vec<_>>().join(", ")))
+                        .expected(format!(
+                            "one of {}",
+                            d.components.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ))
                         .hint(did_you_mean(comp, d.components.keys().map(String::as_str))),
                 );
             }
             if let Some(m) = &r.memory {
                 if !is_memory(m) {
                     diags.push(
-                        err(format!("{rp}.memory"), format!("invalid memory size `{}`", m.escape_debug()))
-                            .expected("a size such as 512m or 2g"),
+                        err(
+                            format!("{rp}.memory"),
+                            format!("invalid memory size `{}`", m.escape_debug()),
+                        )
+                        .expected("a size such as 512m or 2g"),
                     );
                 }
             }
             if let Some(c) = r.cpus {
                 if !(c > 0.0 && c <= 256.0) {
-                    diags.push(err(format!("{rp}.cpus"), format!("invalid CPU count {c}")).expected("a number above 0"));
+                    diags.push(
+                        err(format!("{rp}.cpus"), format!("invalid CPU count {c}"))
+                            .expected("a number above 0"),
+                    );
                 }
             }
         }
         let hostname = if d.web.is_some() || d.subdomain.is_some() {
             let h = spec.hostname.clone().unwrap_or_else(|| {
-                format!("{}.{}", d.subdomain.as_deref().unwrap_or(svc), inv.site.domain)
+                format!(
+                    "{}.{}",
+                    d.subdomain.as_deref().unwrap_or(svc),
+                    inv.site.domain
+                )
             });
             if !is_domain(&h) {
                 diags.push(
-                    err(format!("{p}.hostname"), format!("invalid hostname `{}`", h.escape_debug()))
-                        .expected("a fully qualified name such as chat.techniville.fr"),
+                    err(
+                        format!("{p}.hostname"),
+                        format!("invalid hostname `{}`", h.escape_debug()),
+                    )
+                    .expected("a fully qualified name such as chat.techniville.fr"),
                 );
             } else if let Some(other) = hostnames.insert(h.clone(), svc.clone()) {
                 diags.push(
-                    err(format!("{p}.hostname"), format!("hostname `{h}` is already used by service `{other}`"))
-                        .expected("one hostname per service"),
+                    err(
+                        format!("{p}.hostname"),
+                        format!("hostname `{h}` is already used by service `{other}`"),
+                    )
+                    .expected("one hostname per service"),
                 );
             }
             Some(h)
         } else {
             if spec.hostname.is_some() {
-                diags.push(err(format!("{p}.hostname"), format!("service `{svc}` has no web entry point")));
+                diags.push(err(
+                    format!("{p}.hostname"),
+                    format!("service `{svc}` has no web entry point"),
+                ));
             }
             None
         };
         service_rules(svc, &p, spec, host, &settings, inv, diags);
         if let Some(h) = host {
             let _ = h;
-            placement.entry(spec.host.clone()).or_default().push(Placed {
-                name: svc.clone(),
-                host: spec.host.clone(),
-                hostname,
-                version,
-                images,
-                resources: spec.resources.clone(),
-                settings,
-            });
+            placement
+                .entry(spec.host.clone())
+                .or_default()
+                .push(Placed {
+                    name: svc.clone(),
+                    host: spec.host.clone(),
+                    hostname,
+                    version,
+                    images,
+                    resources: spec.resources.clone(),
+                    settings,
+                });
         }
     }
 
@@ -928,17 +1128,32 @@ fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTre
     if let Some(proxy) = cat.stacks.get("proxy") {
         if let Some(e) = &inv.proxy.email {
             if !is_email(e) {
-                diags.push(err("proxy.email", format!("invalid email address `{}`", e.escape_debug())));
+                diags.push(err(
+                    "proxy.email",
+                    format!("invalid email address `{}`", e.escape_debug()),
+                ));
             }
         }
         let version = inv.proxy.version.clone().unwrap_or_else(|| {
-            proxy.components.values().find(|c| c.main).map(|c| c.tag.clone()).unwrap_or_default()
+            proxy
+                .components
+                .values()
+                .find(|c| c.main)
+                .map(|c| c.tag.clone())
+                .unwrap_or_default()
         });
         for (host, stacks) in placement.iter_mut() {
             let web = stacks.iter().any(|s| cat.stacks[&s.name].web.is_some());
             if web {
                 let settings = Json::Object(Default::default());
-                let images = resolve_images("proxy", proxy, &version, &inv.proxy.images, &settings, diags);
+                let images = resolve_images(
+                    "proxy",
+                    proxy,
+                    &version,
+                    &inv.proxy.images,
+                    &settings,
+                    diags,
+                );
                 stacks.insert(
                     0,
                     Placed {
@@ -1013,14 +1228,20 @@ fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTre
                         .hint(did_you_mean(&b.to, host_candidates(inv))),
                 ),
                 Some(h) if h.role == Role::Sbc => diags.push(
-                    err("backup.to", format!("`{}` is a single-board computer, not a backup target", b.to))
-                        .expected("a host with role nas or server"),
+                    err(
+                        "backup.to",
+                        format!("`{}` is a single-board computer, not a backup target", b.to),
+                    )
+                    .expected("a host with role nas or server"),
                 ),
                 Some(h) => {
                     if h.role == Role::Nas && h.path.is_none() && b.path.is_none() {
                         diags.push(
-                            err("backup.to", format!("no repository directory for NAS `{}`", b.to))
-                                .expected(format!("hosts.{}.path or backup.path", b.to)),
+                            err(
+                                "backup.to",
+                                format!("no repository directory for NAS `{}`", b.to),
+                            )
+                            .expected(format!("hosts.{}.path or backup.path", b.to)),
                         );
                     }
                     if placement.contains_key(&b.to) {
@@ -1035,32 +1256,51 @@ fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTre
         if let Some(path) = &b.path {
             if !is_abs_path(path) {
                 diags.push(
-                    err("backup.path", format!("invalid directory `{}`", path.escape_debug()))
-                        .expected("an absolute path"),
+                    err(
+                        "backup.path",
+                        format!("invalid directory `{}`", path.escape_debug()),
+                    )
+                    .expected("an absolute path"),
                 );
             }
         }
         if !is_hhmm(&b.at) {
-            diags.push(err("backup.at", format!("invalid time `{}`", b.at.escape_debug())).expected("HH:MM, e.g. 02:30"));
+            diags.push(
+                err(
+                    "backup.at",
+                    format!("invalid time `{}`", b.at.escape_debug()),
+                )
+                .expected("HH:MM, e.g. 02:30"),
+            );
         }
         if b.keep.daily + b.keep.weekly + b.keep.monthly == 0 {
             diags.push(
-                err("backup.keep", "retention keeps nothing").expected("at least one of daily, weekly, monthly above 0"),
+                err("backup.keep", "retention keeps nothing")
+                    .expected("at least one of daily, weekly, monthly above 0"),
             );
         }
         if let Some(list) = &b.services {
             for (i, s) in list.iter().enumerate() {
                 if !inv.services.contains_key(s) {
                     diags.push(
-                        err(format!("backup.services[{i}]"), format!("service `{s}` is not placed on any host"))
-                            .expected(format!("one of {}", inv.services.keys().cloned().collect::<Vec<_>>().join(", ")))
-                            .hint(did_you_mean(s, inv.services.keys().map(String::as_str))),
+                        err(
+                            format!("backup.services[{i}]"),
+                            format!("service `{s}` is not placed on any host"),
+                        )
+                        .expected(format!(
+                            "one of {}",
+                            inv.services.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ))
+                        .hint(did_you_mean(s, inv.services.keys().map(String::as_str))),
                     );
                 }
             }
         }
     } else if !inv.services.is_empty() {
-        diags.push(Diagnostic::warning("backup", "no backup policy: this site's data is not backed up"));
+        diags.push(Diagnostic::warning(
+            "backup",
+            "no backup policy: this site's data is not backed up",
+        ));
     }
 
     if let Some(m) = &inv.maintenance {
@@ -1074,28 +1314,40 @@ fn validate(inv: &Inventory, cat: &Catalog, diags: &mut Vec<Diagnostic>) -> BTre
     for (i, e) in inv.notify.email.iter().enumerate() {
         if !is_email(e) {
             diags.push(
-                err(format!("notify.email[{i}]"), format!("invalid email address `{}`", e.escape_debug()))
-                    .expected("an email address"),
+                err(
+                    format!("notify.email[{i}]"),
+                    format!("invalid email address `{}`", e.escape_debug()),
+                )
+                .expected("an email address"),
             );
         }
     }
     if let Some(w) = &inv.notify.webhook {
-        let ok = w.strip_prefix("https://").or_else(|| w.strip_prefix("http://")).is_some_and(|r| {
-            let host = r.split(['/', ':']).next().unwrap_or("");
-            is_address(host) && is_text(r) && !r.contains(' ')
-        });
+        let ok = w
+            .strip_prefix("https://")
+            .or_else(|| w.strip_prefix("http://"))
+            .is_some_and(|r| {
+                let host = r.split(['/', ':']).next().unwrap_or("");
+                is_address(host) && is_text(r) && !r.contains(' ')
+            });
         if !ok {
             diags.push(
-                err("notify.webhook", format!("invalid URL `{}`", w.escape_debug()))
-                    .expected("an http(s) URL such as https://chat.example.fr/hooks/xyz"),
+                err(
+                    "notify.webhook",
+                    format!("invalid URL `{}`", w.escape_debug()),
+                )
+                .expected("an http(s) URL such as https://chat.example.fr/hooks/xyz"),
             );
         }
     }
     for (i, r) in inv.secrets.recipients.iter().enumerate() {
         if r.parse::<age::x25519::Recipient>().is_err() {
             diags.push(
-                err(format!("secrets.recipients[{i}]"), format!("invalid age recipient `{}`", r.escape_debug()))
-                    .expected("an age public key starting with age1"),
+                err(
+                    format!("secrets.recipients[{i}]"),
+                    format!("invalid age recipient `{}`", r.escape_debug()),
+                )
+                .expected("an age public key starting with age1"),
             );
         }
     }
@@ -1116,11 +1368,24 @@ fn service_rules(
         "mail" => {
             let domains: BTreeSet<String> = settings["domains"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|d| d.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let domains = if domains.is_empty() { BTreeSet::from([inv.site.domain.clone()]) } else { domains };
+            let domains = if domains.is_empty() {
+                BTreeSet::from([inv.site.domain.clone()])
+            } else {
+                domains
+            };
             let mut seen = BTreeSet::new();
-            for (i, a) in settings["accounts"].as_array().into_iter().flatten().enumerate() {
+            for (i, a) in settings["accounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 let addr = a["address"].as_str().unwrap_or_default();
                 if let Some((_, dom)) = addr.rsplit_once('@') {
                     if !domains.contains(dom) {
@@ -1129,7 +1394,10 @@ fn service_rules(
                                 format!("{p}.settings.accounts[{i}].address"),
                                 format!("`{addr}` is not in one of the mail domains"),
                             )
-                            .expected(format!("an address @{}", domains.iter().cloned().collect::<Vec<_>>().join(" or @"))),
+                            .expected(format!(
+                                "an address @{}",
+                                domains.iter().cloned().collect::<Vec<_>>().join(" or @")
+                            )),
                         );
                     }
                 }
@@ -1141,15 +1409,19 @@ fn service_rules(
                 }
             }
         }
-        "visio" => {
-            if settings["public_ip"].is_null() {
-                if let Some(h) = host {
-                    if h.address.parse::<IpAddr>().is_err() {
-                        diags.push(
-                            err(format!("{p}.settings"), "Jitsi needs the IP address clients reach the video bridge on")
-                                .expected(format!("settings.public_ip (the host address `{}` is not an IP)", h.address)),
-                        );
-                    }
+        "visio" if settings["public_ip"].is_null() => {
+            if let Some(h) = host {
+                if h.address.parse::<IpAddr>().is_err() {
+                    diags.push(
+                        err(
+                            format!("{p}.settings"),
+                            "Jitsi needs the IP address clients reach the video bridge on",
+                        )
+                        .expected(format!(
+                            "settings.public_ip (the host address `{}` is not an IP)",
+                            h.address
+                        )),
+                    );
                 }
             }
         }

@@ -96,13 +96,18 @@ fn f_yaml(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
 /// are fine.) The value is never echoed: it may be a secret.
 fn f_env(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
-    if let Some(c) = s.chars().find(|c| c.is_control() || *c == '$' || *c == '\\') {
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_control() || *c == '$' || *c == '\\')
+    {
         return Err(tera::Error::msg(format!(
             "value cannot be written to an env file: it contains {c:?} ($, backslash and control characters are refused)"
         )));
     }
     if s.contains(" #") || s.contains("\t#") {
-        return Err(tera::Error::msg("value cannot be written to an env file: ` #` would start a comment"));
+        return Err(tera::Error::msg(
+            "value cannot be written to an env file: ` #` would start a comment",
+        ));
     }
     if s.starts_with(['"', '\'', '`']) || s.trim() != s {
         return Err(tera::Error::msg(
@@ -116,12 +121,20 @@ fn f_env(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
 fn f_caddy(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
     if s.chars().any(|c| c.is_control() || c == '{' || c == '}') {
-        return Err(tera::Error::msg("value cannot be written to a Caddyfile: control characters and braces are refused"));
+        return Err(tera::Error::msg(
+            "value cannot be written to a Caddyfile: control characters and braces are refused",
+        ));
     }
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b".:_/-@".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".:_/-@".contains(&b))
+    {
         Ok(Json::String(s))
     } else {
-        Ok(Json::String(format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))))
+        Ok(Json::String(format!(
+            "\"{}\"",
+            s.replace('\\', "\\\\").replace('"', "\\\"")
+        )))
     }
 }
 
@@ -130,8 +143,14 @@ fn f_caddy(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
 /// never echoed in the error: it may be a secret.
 fn f_token(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"@._+-$/".contains(&b)) {
-        return Err(tera::Error::msg("value is not a plain word (letters, digits and @._+-$/ only)"));
+    if s.is_empty()
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@._+-$/".contains(&b))
+    {
+        return Err(tera::Error::msg(
+            "value is not a plain word (letters, digits and @._+-$/ only)",
+        ));
     }
     Ok(Json::String(s))
 }
@@ -140,9 +159,14 @@ fn f_token(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
 fn f_php(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
     if s.chars().any(|c| c.is_control()) {
-        return Err(tera::Error::msg("control characters cannot be written to a PHP file"));
+        return Err(tera::Error::msg(
+            "control characters cannot be written to a PHP file",
+        ));
     }
-    Ok(Json::String(format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))))
+    Ok(Json::String(format!(
+        "'{}'",
+        s.replace('\\', "\\\\").replace('\'', "\\'")
+    )))
 }
 
 /// Names of the escaping filters; a test checks every template uses one on
@@ -174,7 +198,9 @@ fn tera_chain(e: &tera::Error) -> String {
 }
 
 fn arg_str<'a>(args: &'a HashMap<String, Json>, k: &str) -> tera::Result<&'a str> {
-    args.get(k).and_then(Json::as_str).ok_or_else(|| tera::Error::msg(format!("missing string argument `{k}`")))
+    args.get(k)
+        .and_then(Json::as_str)
+        .ok_or_else(|| tera::Error::msg(format!("missing string argument `{k}`")))
 }
 
 /// Register `secret(name, kind, length)` and `sha512_crypt(name)` for one
@@ -213,7 +239,10 @@ fn project(site: &str, stack: &str) -> String {
 pub fn render(site: &Resolved, store: Store) -> (Result<Vec<HostRender>>, Store) {
     let shared = Arc::new(Mutex::new(store));
     let res = render_inner(site, &shared);
-    let store = Arc::try_unwrap(shared).expect("no template keeps the store").into_inner().expect("store");
+    let store = Arc::try_unwrap(shared)
+        .expect("no template keeps the store")
+        .into_inner()
+        .expect("store");
     (res, store)
 }
 
@@ -233,7 +262,10 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
     let mut services = serde_json::Map::new();
     for stacks in site.placement.values() {
         for s in stacks {
-            services.insert(s.name.clone(), json!({ "host": s.host, "hostname": s.hostname }));
+            services.insert(
+                s.name.clone(),
+                json!({ "host": s.host, "hostname": s.hostname }),
+            );
         }
     }
     let mut out = Vec::new();
@@ -277,7 +309,10 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
             ctx.insert("host", &hostctx);
             ctx.insert("services", &services);
             ctx.insert("proxy_network", &format!("{}_proxy", inv.site.name));
-            ctx.insert("proxy_data_volume", &format!("{}_proxy_data", inv.site.name));
+            ctx.insert(
+                "proxy_data_volume",
+                &format!("{}_proxy_data", inv.site.name),
+            );
             let resources: BTreeMap<&str, Json> = d
                 .components
                 .keys()
@@ -321,7 +356,12 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
                     ctx.insert("config_hash", &h[..16]);
                 }
                 let text = tera.render(&f.template, &ctx).map_err(|e| {
-                    anyhow!("rendering {} for service `{}` on host `{hostname}`: {}", f.template, s.name, tera_chain(&e))
+                    anyhow!(
+                        "rendering {} for service `{}` on host `{hostname}`: {}",
+                        f.template,
+                        s.name,
+                        tera_chain(&e)
+                    )
                 })?;
                 if !f.is_compose() {
                     hasher.update(f.path.as_bytes());
@@ -357,7 +397,11 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
             stacks: manifests,
             files: files.clone(),
         };
-        out.push(HostRender { host: hostname.clone(), files, manifest });
+        out.push(HostRender {
+            host: hostname.clone(),
+            files,
+            manifest,
+        });
     }
     Ok(out)
 }
@@ -367,10 +411,13 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
 /// swapped in, so a failure leaves the previous render intact. An existing
 /// `out` is replaced only if regie made it.
 pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     if out.exists() && !out.join(MARKER).exists() {
-        let empty = out.read_dir().map(|mut d| d.next().is_none()).unwrap_or(false);
+        let empty = out
+            .read_dir()
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
         if !empty {
             bail!(
                 "{} exists and was not written by regie render (no {MARKER} file): refusing to replace it",
@@ -378,9 +425,16 @@ pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
             );
         }
     }
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    let name = out.file_name().and_then(|n| n.to_str()).context("output directory has no name")?;
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("output directory has no name")?;
     let stage = parent.join(format!(".{name}.new-{}", std::process::id()));
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&stage);
@@ -393,7 +447,10 @@ pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
     };
     let result = (|| -> Result<()> {
         mkdir(&stage)?;
-        std::fs::write(stage.join(MARKER), "written by regie render; the whole directory is replaced on each render\n")?;
+        std::fs::write(
+            stage.join(MARKER),
+            "written by regie render; the whole directory is replaced on each render\n",
+        )?;
         for h in hosts {
             let hdir = stage.join(&h.host);
             for f in h.files.iter() {
@@ -418,31 +475,41 @@ pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
         return Err(e);
     }
     if out.exists() {
-        std::fs::rename(out, &old).with_context(|| format!("cannot move {} aside", out.display()))?;
+        std::fs::rename(out, &old)
+            .with_context(|| format!("cannot move {} aside", out.display()))?;
     }
     if let Err(e) = std::fs::rename(&stage, out) {
         if old.exists() {
             let _ = std::fs::rename(&old, out);
         }
         let _ = std::fs::remove_dir_all(&stage);
-        return Err(e).with_context(|| format!("cannot move the new render into {}", out.display()));
+        return Err(e)
+            .with_context(|| format!("cannot move the new render into {}", out.display()));
     }
     if old.exists() {
-        std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+        std::fs::remove_dir_all(&old)
+            .with_context(|| format!("cannot remove {}", old.display()))?;
     }
     Ok(())
 }
 
 /// Default output directory: `rendered/<site>` beside the inventory.
 pub fn default_out(inventory: &Path, site: &str) -> PathBuf {
-    inventory.parent().unwrap_or(Path::new(".")).join("rendered").join(site)
+    inventory
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("rendered")
+        .join(site)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn call(f: fn(&Json, &HashMap<String, Json>) -> tera::Result<Json>, s: &str) -> tera::Result<String> {
+    fn call(
+        f: fn(&Json, &HashMap<String, Json>) -> tera::Result<Json>,
+        s: &str,
+    ) -> tera::Result<String> {
         f(&Json::String(s.into()), &HashMap::new()).map(|v| v.as_str().unwrap().to_string())
     }
 
@@ -454,7 +521,10 @@ mod tests {
 
     #[test]
     fn env_filter_refuses_ambiguous_values() {
-        assert_eq!(call(f_env, "Mairie de Techniville").unwrap(), "Mairie de Techniville");
+        assert_eq!(
+            call(f_env, "Mairie de Techniville").unwrap(),
+            "Mairie de Techniville"
+        );
         assert_eq!(call(f_env, "Mairie d'Anville").unwrap(), "Mairie d'Anville");
         for bad in ["a\nB=c", "a$b", "'q'", "x # y", " lead", "a\\b"] {
             assert!(call(f_env, bad).is_err(), "{bad:?} accepted");

@@ -61,9 +61,13 @@ impl Kind {
         match self {
             Kind::Alnum(n) => {
                 const CS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-                (0..n).map(|_| CS[rng.gen_range(0..CS.len())] as char).collect()
+                (0..n)
+                    .map(|_| CS[rng.gen_range(0..CS.len())] as char)
+                    .collect()
             }
-            Kind::Hex(n) => (0..n).map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap()).collect(),
+            Kind::Hex(n) => (0..n)
+                .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap())
+                .collect(),
         }
     }
 }
@@ -71,7 +75,10 @@ impl Kind {
 /// How the secrets file is unlocked.
 pub enum Key {
     /// An age X25519 identity; the file is encrypted to it and to `extra`.
-    Identity { identity: age::x25519::Identity, extra: Vec<age::x25519::Recipient> },
+    Identity {
+        identity: age::x25519::Identity,
+        extra: Vec<age::x25519::Recipient>,
+    },
     /// A passphrase (scrypt); slow on purpose (about a second per unlock).
     Passphrase(SecretString),
 }
@@ -80,7 +87,12 @@ impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Key::Identity { identity, extra } => {
-                write!(f, "Key::Identity({}, +{} recipients)", identity.to_public(), extra.len())
+                write!(
+                    f,
+                    "Key::Identity({}, +{} recipients)",
+                    identity.to_public(),
+                    extra.len()
+                )
             }
             Key::Passphrase(_) => f.write_str("Key::Passphrase(********)"),
         }
@@ -89,7 +101,8 @@ impl fmt::Debug for Key {
 
 /// Read an identity file as written by `age-keygen` or `regie secrets keygen`.
 pub fn read_identity(path: &Path) -> Result<age::x25519::Identity> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read age identity {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read age identity {}", path.display()))?;
     let line = text
         .lines()
         .map(str::trim)
@@ -102,21 +115,30 @@ pub fn read_identity(path: &Path) -> Result<age::x25519::Identity> {
 /// Write a new identity file (mode 0600); refuses to overwrite.
 pub fn keygen(path: &Path) -> Result<String> {
     if path.exists() {
-        bail!("{} already exists: refusing to overwrite a key", path.display());
+        bail!(
+            "{} already exists: refusing to overwrite a key",
+            path.display()
+        );
     }
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let id = age::x25519::Identity::generate();
     let public = id.to_public().to_string();
-    let body = format!("# regie age identity\n# public key: {public}\n{}\n", id.to_string().expose_secret());
+    let body = format!(
+        "# regie age identity\n# public key: {public}\n{}\n",
+        id.to_string().expose_secret()
+    );
     write_private(path, body.as_bytes())?;
     Ok(public)
 }
 
 /// Atomically write a file readable by its owner only.
 pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile_in(dir, path)?;
     tmp.1.write_all(data)?;
     tmp.1.sync_all()?;
@@ -126,13 +148,23 @@ pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
 
 fn tempfile_in(dir: &Path, target: &Path) -> Result<(PathBuf, std::fs::File)> {
     use std::os::unix::fs::OpenOptionsExt;
-    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
     for i in 0..100u32 {
         let p = dir.join(format!(".{name}.tmp{}-{i}", std::process::id()));
-        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&p) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&p)
+        {
             Ok(f) => return Ok((p, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e).with_context(|| format!("cannot create a file in {}", dir.display())),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot create a file in {}", dir.display()))
+            }
         }
     }
     bail!("cannot create a temporary file in {}", dir.display())
@@ -151,25 +183,39 @@ impl Store {
     pub fn open(path: &Path, key: &Key) -> Result<Store> {
         let mut values = BTreeMap::new();
         if path.exists() {
-            let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            let f = std::fs::File::open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
             let dec = age::Decryptor::new(age::armor::ArmoredReader::new(f))
                 .with_context(|| format!("{} is not an age file", path.display()))?;
             let mut plain = String::new();
             let mut reader = match key {
-                Key::Identity { identity, .. } => dec.decrypt(std::iter::once(identity as &dyn age::Identity)),
+                Key::Identity { identity, .. } => {
+                    dec.decrypt(std::iter::once(identity as &dyn age::Identity))
+                }
                 Key::Passphrase(p) => {
                     let mut id = age::scrypt::Identity::new(p.clone());
                     id.set_max_work_factor(22);
                     dec.decrypt(std::iter::once(&id as &dyn age::Identity))
                 }
             }
-            .map_err(|e| anyhow::anyhow!("cannot decrypt {}: {e} (wrong key or passphrase?)", path.display()))?;
-            reader.read_to_string(&mut plain).with_context(|| format!("cannot decrypt {}", path.display()))?;
-            let map: BTreeMap<String, String> =
-                serde_yaml::from_str(&plain).with_context(|| format!("{} decrypts to invalid content", path.display()))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot decrypt {}: {e} (wrong key or passphrase?)",
+                    path.display()
+                )
+            })?;
+            reader
+                .read_to_string(&mut plain)
+                .with_context(|| format!("cannot decrypt {}", path.display()))?;
+            let map: BTreeMap<String, String> = serde_yaml::from_str(&plain)
+                .with_context(|| format!("{} decrypts to invalid content", path.display()))?;
             values = map.into_iter().map(|(k, v)| (k, Secret(v))).collect();
         }
-        Ok(Store { path: path.to_path_buf(), values, added: Vec::new() })
+        Ok(Store {
+            path: path.to_path_buf(),
+            values,
+            added: Vec::new(),
+        })
     }
 
     pub fn get(&self, name: &str) -> Option<&Secret> {
@@ -212,7 +258,11 @@ impl Store {
         if self.added.is_empty() {
             return Ok(false);
         }
-        let map: BTreeMap<&str, &str> = self.values.iter().map(|(k, v)| (k.as_str(), v.expose())).collect();
+        let map: BTreeMap<&str, &str> = self
+            .values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.expose()))
+            .collect();
         let plain = serde_yaml::to_string(&map)?;
         let enc = match key {
             Key::Identity { identity, extra } => {
@@ -228,7 +278,8 @@ impl Store {
         };
         let mut out = Vec::new();
         {
-            let armored = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)?;
+            let armored =
+                age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)?;
             let mut w = enc.wrap_output(armored)?;
             w.write_all(plain.as_bytes())?;
             w.finish()?.finish()?;
@@ -244,9 +295,17 @@ impl Store {
 pub fn find_key(explicit: Option<&Path>, recipients: &[String]) -> Result<Key> {
     let extra = recipients
         .iter()
-        .map(|r| r.parse::<age::x25519::Recipient>().map_err(|e| anyhow::anyhow!("invalid recipient {r}: {e}")))
+        .map(|r| {
+            r.parse::<age::x25519::Recipient>()
+                .map_err(|e| anyhow::anyhow!("invalid recipient {r}: {e}"))
+        })
         .collect::<Result<Vec<_>>>()?;
-    let from_file = |p: &Path| -> Result<Key> { Ok(Key::Identity { identity: read_identity(p)?, extra: extra.clone() }) };
+    let from_file = |p: &Path| -> Result<Key> {
+        Ok(Key::Identity {
+            identity: read_identity(p)?,
+            extra: extra.clone(),
+        })
+    };
     if let Some(p) = explicit {
         return from_file(p);
     }
@@ -288,7 +347,9 @@ mod tests {
         assert_eq!(a.len(), 32);
         assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
         let h = Kind::Hex(40).generate();
-        assert!(h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(h
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert_ne!(Kind::Alnum(32).generate(), a);
         assert!(Kind::parse("alnum", 8).is_err());
     }
@@ -299,7 +360,10 @@ mod tests {
         let idf = dir.path().join("id.txt");
         keygen(&idf).unwrap();
         assert!(keygen(&idf).is_err(), "keygen must not overwrite");
-        let key = Key::Identity { identity: read_identity(&idf).unwrap(), extra: vec![] };
+        let key = Key::Identity {
+            identity: read_identity(&idf).unwrap(),
+            extra: vec![],
+        };
         let path = dir.path().join("s.age");
         let mut st = Store::open(&path, &key).unwrap();
         let a = st.get_or_generate("chat.db", Kind::Alnum(24));
@@ -308,12 +372,18 @@ mod tests {
         assert_eq!(st2.get_or_generate("chat.db", Kind::Alnum(24)), a);
         assert!(!st2.save_if_changed(&key).unwrap());
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let raw = std::fs::read_to_string(&path).unwrap();
         assert!(raw.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
         assert!(!raw.contains(a.expose()));
         // Another key cannot open it.
-        let other = Key::Identity { identity: age::x25519::Identity::generate(), extra: vec![] };
+        let other = Key::Identity {
+            identity: age::x25519::Identity::generate(),
+            extra: vec![],
+        };
         assert!(Store::open(&path, &other).is_err());
 
         let pk = Key::Passphrase(SecretString::from("correct horse".to_string()));

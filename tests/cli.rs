@@ -8,16 +8,36 @@ use predicates::prelude::*;
 
 #[test]
 fn catalog_lists_all_stacks_with_versions() {
-    let out = regie().arg("catalog").assert().success().get_output().stdout.clone();
+    let out = regie()
+        .arg("catalog")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
     for s in ["chat", "files", "mail", "proxy", "share", "visio", "wiki"] {
-        assert!(text.lines().any(|l| l.starts_with(s)), "{s} missing:\n{text}");
+        assert!(
+            text.lines().any(|l| l.starts_with(s)),
+            "{s} missing:\n{text}"
+        );
     }
     assert!(text.contains("11.7.9"));
-    let json = regie().args(["catalog", "--output", "json"]).assert().success().get_output().stdout.clone();
+    let json = regie()
+        .args(["catalog", "--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 7);
-    let files = v.as_array().unwrap().iter().find(|s| s["name"] == "files").unwrap();
+    let files = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "files")
+        .unwrap();
     assert_eq!(files["images"]["app"], "nextcloud:34.0.2-apache");
     assert_eq!(files["upgrade"], "one-major-at-a-time");
 }
@@ -28,18 +48,29 @@ fn catalog_show_prints_a_descriptor_and_suggests_on_typos() {
         .args(["catalog", "show", "chat"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("mattermost/mattermost-{edition}-edition").and(predicate::str::contains("pg_dump")));
+        .stdout(
+            predicate::str::contains("mattermost/mattermost-{edition}-edition")
+                .and(predicate::str::contains("pg_dump")),
+        );
     regie()
         .args(["catalog", "show", "chta"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("no stack `chta`").and(predicate::str::contains("did you mean `chat`?")));
+        .stderr(
+            predicate::str::contains("no stack `chta`")
+                .and(predicate::str::contains("did you mean `chat`?")),
+        );
 }
 
 #[test]
 fn secrets_list_names_only_and_show_on_request() {
     let out = regie()
-        .args(["secrets", "list", "-i", "inventories/mairie-techniville.yml"])
+        .args([
+            "secrets",
+            "list",
+            "-i",
+            "inventories/mairie-techniville.yml",
+        ])
         .assert()
         .success()
         .get_output()
@@ -47,9 +78,17 @@ fn secrets_list_names_only_and_show_on_request() {
         .clone();
     let names = String::from_utf8(out).unwrap();
     assert!(names.lines().any(|l| l == "chat.db_password"), "{names}");
-    assert!(names.lines().any(|l| l == "mail.account.maire@techniville.fr"));
+    assert!(names
+        .lines()
+        .any(|l| l == "mail.account.maire@techniville.fr"));
     let pw = regie()
-        .args(["secrets", "show", "chat.db_password", "-i", "inventories/mairie-techniville.yml"])
+        .args([
+            "secrets",
+            "show",
+            "chat.db_password",
+            "-i",
+            "inventories/mairie-techniville.yml",
+        ])
         .assert()
         .success()
         .get_output()
@@ -64,7 +103,13 @@ fn secrets_list_names_only_and_show_on_request() {
     let env = String::from_utf8(files["srv1/chat/db.env"].clone()).unwrap();
     assert!(env.contains(&format!("POSTGRES_PASSWORD={pw}\n")));
     regie()
-        .args(["secrets", "show", "chat.db_pasword", "-i", "inventories/mairie-techniville.yml"])
+        .args([
+            "secrets",
+            "show",
+            "chat.db_pasword",
+            "-i",
+            "inventories/mairie-techniville.yml",
+        ])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("did you mean `chat.db_password`?"));
@@ -74,7 +119,13 @@ fn secrets_list_names_only_and_show_on_request() {
 fn render_never_prints_secrets() {
     let tmp = tempfile::tempdir().unwrap();
     let pw = regie()
-        .args(["secrets", "show", "files.admin_password", "-i", "inventories/cabinet-durand.yml"])
+        .args([
+            "secrets",
+            "show",
+            "files.admin_password",
+            "-i",
+            "inventories/cabinet-durand.yml",
+        ])
         .assert()
         .success()
         .get_output()
@@ -83,14 +134,28 @@ fn render_never_prints_secrets() {
     let pw = String::from_utf8(pw).unwrap().trim().to_string();
     for fmt in ["text", "json"] {
         let o = regie()
-            .args(["render", "--output", fmt, "-i", "inventories/cabinet-durand.yml", "-o"])
+            .args([
+                "render",
+                "--output",
+                fmt,
+                "-i",
+                "inventories/cabinet-durand.yml",
+                "-o",
+            ])
             .arg(tmp.path().join(fmt))
             .assert()
             .success()
             .get_output()
             .clone();
-        let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-        assert!(!all.contains(&pw), "secret printed by render --output {fmt}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            !all.contains(&pw),
+            "secret printed by render --output {fmt}"
+        );
     }
 }
 
@@ -98,8 +163,18 @@ fn render_never_prints_secrets() {
 fn wrong_key_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let other = tmp.path().join("other.txt");
-    regie().args(["secrets", "keygen"]).arg(&other).assert().success().stdout(predicate::str::starts_with("age1"));
-    regie().args(["secrets", "keygen"]).arg(&other).assert().code(1).stderr(predicate::str::contains("refusing to overwrite"));
+    regie()
+        .args(["secrets", "keygen"])
+        .arg(&other)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("age1"));
+    regie()
+        .args(["secrets", "keygen"])
+        .arg(&other)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("refusing to overwrite"));
     regie()
         .args(["render", "-i", "inventories/asso-lan.yml", "--identity"])
         .arg(&other)
@@ -107,7 +182,9 @@ fn wrong_key_is_a_clear_error() {
         .arg(tmp.path().join("out"))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("cannot decrypt").and(predicate::str::contains("wrong key")));
+        .stderr(
+            predicate::str::contains("cannot decrypt").and(predicate::str::contains("wrong key")),
+        );
     assert!(!tmp.path().join("out").exists());
 }
 
@@ -123,7 +200,10 @@ fn render_refuses_to_replace_a_directory_it_did_not_write() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("was not written by regie render"));
-    assert_eq!(std::fs::read_to_string(precious.join("thesis.odt")).unwrap(), "do not delete");
+    assert_eq!(
+        std::fs::read_to_string(precious.join("thesis.odt")).unwrap(),
+        "do not delete"
+    );
 }
 
 #[test]
@@ -131,14 +211,38 @@ fn rerender_removes_files_of_removed_services() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let src = std::fs::read_to_string("inventories/asso-lan.yml").unwrap();
-    std::fs::copy("inventories/asso-lan.secrets.age", dir.join("site.secrets.age")).unwrap();
-    std::fs::copy("inventories/example-identity.txt", dir.join("example-identity.txt")).unwrap();
+    std::fs::copy(
+        "inventories/asso-lan.secrets.age",
+        dir.join("site.secrets.age"),
+    )
+    .unwrap();
+    std::fs::copy(
+        "inventories/example-identity.txt",
+        dir.join("example-identity.txt"),
+    )
+    .unwrap();
     std::fs::write(dir.join("site.yml"), &src).unwrap();
     let out = dir.join("out");
-    regie().args(["render", "-i"]).arg(dir.join("site.yml")).arg("-o").arg(&out).assert().success();
+    regie()
+        .args(["render", "-i"])
+        .arg(dir.join("site.yml"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
     assert!(out.join("pi/chat/docker-compose.yml").exists());
-    std::fs::write(dir.join("site.yml"), src.replace("  chat:\n    host: pi\n", "")).unwrap();
-    regie().args(["render", "-i"]).arg(dir.join("site.yml")).arg("-o").arg(&out).assert().success();
+    std::fs::write(
+        dir.join("site.yml"),
+        src.replace("  chat:\n    host: pi\n", ""),
+    )
+    .unwrap();
+    regie()
+        .args(["render", "-i"])
+        .arg(dir.join("site.yml"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
     assert!(!out.join("pi/chat").exists());
     assert!(out.join("pi/wiki/docker-compose.yml").exists());
 }
@@ -183,8 +287,13 @@ fn a_catalog_directory_adds_stacks_and_overrides_templates() {
         .arg(dir.join("site.yml"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("services.kanban.settings.titel: unknown key `titel`").and(predicate::str::contains("did you mean `title`?")));
-    let src = std::fs::read_to_string(dir.join("site.yml")).unwrap().replace("titel: x", "title: Projets");
+        .stderr(
+            predicate::str::contains("services.kanban.settings.titel: unknown key `titel`")
+                .and(predicate::str::contains("did you mean `title`?")),
+        );
+    let src = std::fs::read_to_string(dir.join("site.yml"))
+        .unwrap()
+        .replace("titel: x", "title: Projets");
     std::fs::write(dir.join("site.yml"), src).unwrap();
     let out = dir.join("out");
     regie()
@@ -196,7 +305,10 @@ fn a_catalog_directory_adds_stacks_and_overrides_templates() {
         .assert()
         .success();
     let k = std::fs::read_to_string(out.join("srv1/kanban/docker-compose.yml")).unwrap();
-    assert!(k.contains("\"registry.example.fr/kanban:1.0\"") && k.contains("TITLE: \"Projets\""), "{k}");
+    assert!(
+        k.contains("\"registry.example.fr/kanban:1.0\"") && k.contains("TITLE: \"Projets\""),
+        "{k}"
+    );
     let w = std::fs::read_to_string(out.join("srv1/wiki/docker-compose.yml")).unwrap();
     assert!(w.starts_with("# site override"));
     let caddy = std::fs::read_to_string(out.join("srv1/proxy/config/Caddyfile")).unwrap();
@@ -213,8 +325,16 @@ fn a_catalog_directory_adds_stacks_and_overrides_templates() {
 
 #[test]
 fn completions_and_help() {
-    regie().args(["completions", "bash"]).assert().success().stdout(predicate::str::contains("_regie"));
-    regie().arg("--help").assert().success().stdout(predicate::str::contains("render"));
+    regie()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("_regie"));
+    regie()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("render"));
     regie().arg("frobnicate").assert().code(2);
 }
 
@@ -229,9 +349,19 @@ fn validate_reports_warnings_but_succeeds() {
          services:\n  mail: { host: srv1 }\n",
     )
     .unwrap();
-    let o = regie().args(["validate", "-i"]).arg(&inv).assert().success().get_output().stderr.clone();
+    let o = regie()
+        .args(["validate", "-i"])
+        .arg(&inv)
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
     let err = String::from_utf8(o).unwrap();
-    assert!(err.contains("warning: ") && err.contains("ram_mb: host `srv1` declares 512 MB"), "{err}");
+    assert!(
+        err.contains("warning: ") && err.contains("ram_mb: host `srv1` declares 512 MB"),
+        "{err}"
+    );
     assert!(err.contains("LAN-only"), "{err}");
     assert!(err.contains("no backup policy"), "{err}");
 }

@@ -66,7 +66,10 @@ fn hostile_values_cannot_inject_keys() {
     let doc: serde_yaml::Value = serde_yaml::from_str(&compose).unwrap();
     let env = &doc["services"]["app"]["environment"];
     assert_eq!(env.as_mapping().unwrap().len(), 1);
-    assert_eq!(env["MM_TEAMSETTINGS_SITENAME"].as_str().unwrap(), HOSTILE_NAME.replace('$', "$$"));
+    assert_eq!(
+        env["MM_TEAMSETTINGS_SITENAME"].as_str().unwrap(),
+        HOSTILE_NAME.replace('$', "$$")
+    );
     // The real compose CLI reads it without interpolating anything: its
     // normalised output keeps the `$$` escapes (a literal `$` in the
     // container) and it warns about no unset variable.
@@ -80,14 +83,24 @@ fn hostile_values_cannot_inject_keys() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let resolved: serde_yaml::Value = serde_yaml::from_slice(&o.stdout).unwrap();
     assert_eq!(
-        resolved["services"]["app"]["environment"]["MM_TEAMSETTINGS_SITENAME"].as_str().unwrap(),
+        resolved["services"]["app"]["environment"]["MM_TEAMSETTINGS_SITENAME"]
+            .as_str()
+            .unwrap(),
         HOSTILE_NAME.replace('$', "$$")
     );
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(!stderr.contains("not set"), "compose interpolated something: {stderr}");
+    assert!(
+        !stderr.contains("not set"),
+        "compose interpolated something: {stderr}"
+    );
     // The Roundcube PHP file gets a single-quoted literal.
     let php = std::fs::read_to_string(out.join("srv1/mail/webmail/regie.php")).unwrap();
-    assert!(php.contains(r#"$config['product_name'] = 'Mairie d\'Anville "$HOME" #1: {evil} ${X}\\n';"#), "{php}");
+    assert!(
+        php.contains(
+            r#"$config['product_name'] = 'Mairie d\'Anville "$HOME" #1: {evil} ${X}\\n';"#
+        ),
+        "{php}"
+    );
 }
 
 #[test]
@@ -113,7 +126,10 @@ fn a_value_an_env_file_cannot_hold_is_refused_and_nothing_is_written() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("files/app.env.tera") && err.contains("env file"), "{err}");
+    assert!(
+        err.contains("files/app.env.tera") && err.contains("env file"),
+        "{err}"
+    );
     assert!(!out.exists());
     assert!(!tmp.path().join("site.secrets.age").exists());
 }

@@ -34,7 +34,11 @@ fn rendering_twice_is_byte_identical_and_keeps_secrets() {
         // Re-rendering into the same directory replaces it with the same bytes.
         let again = render_example(ex, &tmp.path().join("a"));
         assert_eq!(a, again);
-        assert_eq!(std::fs::read(&secrets).unwrap(), before, "{ex}: secrets file rewritten with no new secret");
+        assert_eq!(
+            std::fs::read(&secrets).unwrap(),
+            before,
+            "{ex}: secrets file rewritten with no new secret"
+        );
     }
 }
 
@@ -44,27 +48,50 @@ fn modes_and_manifest_hashes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let files = render_example("mairie-techniville", &out);
-    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
     for host in ["srv1", "srv2"] {
         let manifest: serde_json::Value =
             serde_json::from_slice(&files[&format!("{host}/manifest.json")]).unwrap();
         assert_eq!(manifest["host"], host);
         let listed = manifest["files"].as_array().unwrap();
-        let on_disk = files.keys().filter(|k| k.starts_with(&format!("{host}/")) && !k.ends_with("manifest.json"));
+        let on_disk = files
+            .keys()
+            .filter(|k| k.starts_with(&format!("{host}/")) && !k.ends_with("manifest.json"));
         assert_eq!(listed.len(), on_disk.count(), "manifest lists every file");
         for f in listed {
             let rel = format!("{host}/{}", f["path"].as_str().unwrap());
             let bytes = &files[&rel];
-            assert_eq!(f["sha256"].as_str().unwrap(), hex(&sha2::Sha256::digest(bytes)), "{rel}");
-            let mode = std::fs::metadata(out.join(&rel)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(
+                f["sha256"].as_str().unwrap(),
+                hex(&sha2::Sha256::digest(bytes)),
+                "{rel}"
+            );
+            let mode = std::fs::metadata(out.join(&rel))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
             let secret = f["secret"].as_bool().unwrap();
             assert_eq!(mode, if secret { 0o600 } else { 0o644 }, "{rel}");
             assert_eq!(f["mode"].as_u64().unwrap() as u32, mode);
         }
     }
     // Env files holding passwords are secret.
-    for secret in ["srv1/chat/app.env", "srv1/chat/db.env", "srv1/files/app.env", "srv2/visio/jitsi.env", "srv1/mail/config/postfix-accounts.cf"] {
-        let mode = std::fs::metadata(out.join(secret)).unwrap().permissions().mode() & 0o777;
+    for secret in [
+        "srv1/chat/app.env",
+        "srv1/chat/db.env",
+        "srv1/files/app.env",
+        "srv2/visio/jitsi.env",
+        "srv1/mail/config/postfix-accounts.cf",
+    ] {
+        let mode = std::fs::metadata(out.join(secret))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600, "{secret}");
     }
 }
@@ -77,11 +104,28 @@ fn hex(b: &[u8]) -> String {
 fn town_hall_places_all_six_services_and_a_proxy_per_host() {
     let tmp = tempfile::tempdir().unwrap();
     let files = render_example("mairie-techniville", &tmp.path().join("out"));
-    for stack in ["srv1/proxy", "srv1/mail", "srv1/chat", "srv1/wiki", "srv1/files", "srv2/proxy", "srv2/visio", "srv2/share"] {
-        assert!(files.contains_key(&format!("{stack}/docker-compose.yml")), "{stack} missing");
+    for stack in [
+        "srv1/proxy",
+        "srv1/mail",
+        "srv1/chat",
+        "srv1/wiki",
+        "srv1/files",
+        "srv2/proxy",
+        "srv2/visio",
+        "srv2/share",
+    ] {
+        assert!(
+            files.contains_key(&format!("{stack}/docker-compose.yml")),
+            "{stack} missing"
+        );
     }
     let caddy = String::from_utf8(files["srv1/proxy/config/Caddyfile"].clone()).unwrap();
-    for h in ["mail.techniville.fr", "chat.techniville.fr", "intranet.techniville.fr", "cloud.techniville.fr"] {
+    for h in [
+        "mail.techniville.fr",
+        "chat.techniville.fr",
+        "intranet.techniville.fr",
+        "cloud.techniville.fr",
+    ] {
         assert!(caddy.contains(&format!("\n{h} {{")), "{h} not proxied");
     }
     assert!(!caddy.contains("tls internal"), "public host must use ACME");

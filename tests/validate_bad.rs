@@ -39,10 +39,17 @@ fn each_bad_inventory_gives_its_exact_message_and_exit_2() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         if out.status.code() != Some(2) {
-            failures.push(format!("{}: exit {:?}, expected 2", case.display(), out.status.code()));
+            failures.push(format!(
+                "{}: exit {:?}, expected 2",
+                case.display(),
+                out.status.code()
+            ));
         }
         if stderr != expected {
-            failures.push(format!("{}:\n--- expected\n{expected}--- got\n{stderr}", case.display()));
+            failures.push(format!(
+                "{}:\n--- expected\n{expected}--- got\n{stderr}",
+                case.display()
+            ));
         }
         // Every error line names the file, a line and a column.
         for line in stderr.lines().filter(|l| l.starts_with("error: ")) {
@@ -50,7 +57,10 @@ fn each_bad_inventory_gives_its_exact_message_and_exit_2() {
             let prefix = format!("{}:", case.display());
             assert!(rest.starts_with(&prefix), "{line}");
             let pos: Vec<&str> = rest[prefix.len()..].splitn(3, ':').collect();
-            assert!(pos[0].parse::<usize>().is_ok() && pos[1].parse::<usize>().is_ok(), "no line:column in {line}");
+            assert!(
+                pos[0].parse::<usize>().is_ok() && pos[1].parse::<usize>().is_ok(),
+                "no line:column in {line}"
+            );
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -76,8 +86,16 @@ fn render_of_a_bad_inventory_writes_nothing() {
             .arg(&out)
             .assert()
             .code(2);
-        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(left, vec![std::ffi::OsString::from("site.yml")], "{} wrote files", case.display());
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("site.yml")],
+            "{} wrote files",
+            case.display()
+        );
         assert!(!Path::new(&out).exists());
     }
 }
@@ -86,7 +104,13 @@ fn render_of_a_bad_inventory_writes_nothing() {
 fn json_output_lists_diagnostics() {
     let out = Command::cargo_bin("regie")
         .unwrap()
-        .args(["validate", "--output", "json", "-i", "tests/bad/unknown-service.yml"])
+        .args([
+            "validate",
+            "--output",
+            "json",
+            "-i",
+            "tests/bad/unknown-service.yml",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -10,14 +10,20 @@ pub const EXAMPLES: [&str; 3] = ["cabinet-durand", "mairie-techniville", "asso-l
 
 pub fn regie() -> Command {
     let mut c = Command::cargo_bin("regie").unwrap();
-    c.env("NO_COLOR", "1").env_remove("REGIE_AGE_IDENTITY").env_remove("REGIE_PASSPHRASE");
+    c.env("NO_COLOR", "1")
+        .env_remove("REGIE_AGE_IDENTITY")
+        .env_remove("REGIE_PASSPHRASE");
     c
 }
 
 /// Render an example inventory into `out` and return every file (relative
 /// path -> bytes).
 pub fn render_example(name: &str, out: &Path) -> BTreeMap<String, Vec<u8>> {
-    regie().args(["render", "-i", &format!("inventories/{name}.yml"), "-o"]).arg(out).assert().success();
+    regie()
+        .args(["render", "-i", &format!("inventories/{name}.yml"), "-o"])
+        .arg(out)
+        .assert()
+        .success();
     read_tree(out)
 }
 
@@ -33,7 +39,10 @@ fn walk(root: &Path, dir: &Path, m: &mut BTreeMap<String, Vec<u8>>) {
         if p.is_dir() {
             walk(root, &p, m);
         } else {
-            m.insert(p.strip_prefix(root).unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap());
+            m.insert(
+                p.strip_prefix(root).unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            );
         }
     }
 }
@@ -42,11 +51,15 @@ fn walk(root: &Path, dir: &Path, m: &mut BTreeMap<String, Vec<u8>>) {
 /// `docker-compose` (v1). Panics if neither is installed: the test set-up
 /// (.ci/run) installs it.
 pub fn compose_cli() -> Vec<String> {
-    let v2 = std::process::Command::new("docker").args(["compose", "version"]).output();
+    let v2 = std::process::Command::new("docker")
+        .args(["compose", "version"])
+        .output();
     if v2.is_ok_and(|o| o.status.success()) {
         return vec!["docker".into(), "compose".into()];
     }
-    let v1 = std::process::Command::new("docker-compose").arg("version").output();
+    let v1 = std::process::Command::new("docker-compose")
+        .arg("version")
+        .output();
     if v1.is_ok_and(|o| o.status.success()) {
         return vec!["docker-compose".into()];
     }
