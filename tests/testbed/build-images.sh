@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the test bed's images locally (no registry is reachable):
+#   regie-testhost:1  Debian bookworm with OpenSSH server, docker CLI and
+#                     docker-compose; a fresh SSH host key per container.
+#   regie-busybox:1   FROM-scratch image holding a static busybox, for the
+#                     small web stacks deployed in tests.
+# Idempotent: an image that exists is kept. Needs root, debootstrap and a
+# Debian mirror (the machine's apt source).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+mirror=${REGIE_DEBIAN_MIRROR:-$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}
+mirror=${mirror:-http://deb.debian.org/debian}
+work=$(mktemp -d /tmp/regie-images.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+if ! docker image inspect regie-testhost:1 >/dev/null 2>&1; then
+  command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
+  echo "building regie-testhost:1 (debootstrap from $mirror)" >&2
+  debootstrap --variant=minbase \
+    --include=openssh-server,docker.io,docker-compose,sudo,ca-certificates,tar,procps \
+    bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
+    || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
+  rm -f "$work"/rootfs/etc/ssh/ssh_host_*
+  install -m 0755 "$here/testhost-entrypoint.sh" "$work/rootfs/usr/local/sbin/regie-testhost"
+  # A non-root deploy user who needs sudo for docker.
+  chroot "$work/rootfs" useradd -m -s /bin/bash deploy
+  echo 'deploy ALL=(ALL) NOPASSWD: ALL' >"$work/rootfs/etc/sudoers.d/deploy"
+  chmod 0440 "$work/rootfs/etc/sudoers.d/deploy"
+  rm -rf "$work"/rootfs/var/cache/apt/archives/*.deb "$work"/rootfs/var/lib/apt/lists/*
+  tar -C "$work/rootfs" -c . | docker import \
+    --change 'CMD ["/usr/local/sbin/regie-testhost"]' - regie-testhost:1 >/dev/null
+fi
+
+if ! docker image inspect regie-busybox:1 >/dev/null 2>&1; then
+  echo "building regie-busybox:1" >&2
+  (cd "$work" && apt-get download busybox-static >/dev/null 2>&1) || { apt-get update -qq; (cd "$work" && apt-get download busybox-static >/dev/null); }
+  dpkg -x "$work"/busybox-static_*.deb "$work/bb"
+  mkdir -p "$work/bbroot/bin" "$work/bbroot/www" "$work/bbroot/tmp"
+  cp "$work/bb/bin/busybox" "$work/bbroot/bin/busybox"
+  for a in sh httpd wget cat echo sleep ls test mkdir cp rm; do ln -s busybox "$work/bbroot/bin/$a"; done
+  tar -C "$work/bbroot" -c . | docker import \
+    --change 'CMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]' - regie-busybox:1 >/dev/null
+fi

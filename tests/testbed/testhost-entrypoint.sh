@@ -1,0 +1,13 @@
+#!/bin/sh
+# Test host start: a new SSH host key for this container, the test's public
+# key for root and deploy, then sshd in the foreground.
+set -e
+ssh-keygen -A >/dev/null 2>&1
+mkdir -p /run/sshd
+for home in /root /home/deploy; do
+  mkdir -p "$home/.ssh"
+  cp /regie-test/authorized_keys "$home/.ssh/authorized_keys"
+  chmod 700 "$home/.ssh"; chmod 600 "$home/.ssh/authorized_keys"
+done
+chown -R deploy:deploy /home/deploy/.ssh
+exec /usr/sbin/sshd -D -e -o PasswordAuthentication=no -o PermitRootLogin=prohibit-password
