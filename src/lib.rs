@@ -1,7 +1,9 @@
 //! regie: render, deploy and maintain a self-hosted collaboration stack.
 pub mod catalog;
 pub mod cli;
+pub mod deploy;
 pub mod diag;
 pub mod inventory;
 pub mod render;
 pub mod secrets;
+pub mod ssh;

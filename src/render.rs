@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
@@ -19,18 +19,18 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// replaced by `regie render`.
 pub const MARKER: &str = ".regie-render";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RenderedFile {
     /// Path relative to the host directory: `<stack>/<file>`.
     pub path: String,
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub content: Vec<u8>,
     pub mode: u32,
     pub secret: bool,
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StackManifest {
     pub name: String,
     /// Compose project name (`docker compose -p`).
@@ -40,9 +40,14 @@ pub struct StackManifest {
     pub config_hash: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     pub regie_version: String,
+    /// Set on the host copy only: who deployed, when (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_at: Option<u64>,
     pub site: String,
     pub host: String,
     pub base_dir: String,
@@ -391,6 +396,8 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
         }
         let manifest = Manifest {
             regie_version: VERSION.to_string(),
+            deployed_by: None,
+            deployed_at: None,
             site: inv.site.name.clone(),
             host: hostname.clone(),
             base_dir: host.base_dir.clone(),
