@@ -219,7 +219,7 @@ pub struct FileSpec {
     pub template: String,
     /// Path of the rendered file inside the stack directory.
     pub path: String,
-    /// Holds secrets: written with mode 0600, masked in diffs.
+    /// Holds secrets: written with mode 0600; never fetched for diffs.
     #[serde(default)]
     pub secret: bool,
     /// Rendered only when this boolean setting is true.
@@ -396,12 +396,47 @@ impl Catalog {
                     bail!("{o}: backup names undeclared volume `{v}`");
                 }
             }
+            for x in &d.backup.dumps {
+                if !comp_ok(&x.component) {
+                    bail!("{o}: backup dump names unknown component `{}`", x.component);
+                }
+            }
+            fn check_spec(o: &str, path: &str, s: &SettingSpec) -> Result<()> {
+                match s.kind {
+                    SettingType::List => match &s.items {
+                        Some(i) => check_spec(o, &format!("{path}[]"), i)?,
+                        None => bail!("{o}: list setting `{path}` has no `items`"),
+                    },
+                    SettingType::Enum if s.values.is_empty() => {
+                        bail!("{o}: enum setting `{path}` has no `values`")
+                    }
+                    SettingType::Object => {
+                        for (k, f) in &s.fields {
+                            check_spec(o, &format!("{path}.{k}"), f)?;
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(())
+            }
+            for (k, spec) in &d.settings {
+                check_spec(o, k, spec)?;
+            }
             if !d.files.iter().any(FileSpec::is_compose) {
                 bail!("{o}: no file renders docker-compose.yml");
             }
             for f in &d.files {
-                if !self.templates.contains_key(&f.template) {
+                let Some(src) = self.templates.get(&f.template) else {
                     bail!("{o}: template `{}` not found", f.template);
+                };
+                let unescaped = crate::render::unescaped_expressions(src);
+                if !unescaped.is_empty() {
+                    bail!(
+                        "template `{}` prints values without an escaping filter ({}): {}",
+                        f.template,
+                        crate::render::ESCAPERS.join(", "),
+                        unescaped.join("; ")
+                    );
                 }
                 if f.path.starts_with('/') || f.path.split('/').any(|c| c == ".." || c.is_empty()) {
                     bail!("{o}: file path `{}` must be relative, without `..`", f.path);

@@ -17,6 +17,131 @@ use crate::secrets;
 /// Exit codes.
 pub const EXIT_FAILED: i32 = 1;
 pub const EXIT_INVALID: i32 = 2;
+/// `regie plan`: changes are pending.
+pub const EXIT_PENDING: i32 = 3;
+
+/// Load, render in memory (saving new secrets), and select hosts.
+fn prepare(
+    t: &TargetArgs,
+    health_timeout: u64,
+) -> Result<(Resolved, Vec<render::HostRender>, crate::apply::RunOptions)> {
+    let site = load(&t.inventory)?;
+    for h in &t.host {
+        if !site.placement.contains_key(h) {
+            bail!(
+                "no host `{h}` running services in {} (hosts: {})",
+                t.inventory.display(),
+                site.placement
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    for s in &t.service {
+        if !site.placement.values().flatten().any(|p| &p.name == s) {
+            bail!("no service `{s}` placed in {}", t.inventory.display());
+        }
+    }
+    let key = key_for(&site, t.identity.as_deref())?;
+    let store = secrets::Store::open(&secrets_path(&site), &key)?;
+    let (res, mut store) = render::render(&site, store);
+    let mut renders = res?;
+    store.save_if_changed(&key)?;
+    if !t.host.is_empty() {
+        renders.retain(|r| t.host.contains(&r.host));
+    }
+    let plan = crate::deploy::PlanOptions {
+        only: if t.service.is_empty() {
+            None
+        } else {
+            Some(t.service.iter().cloned().collect())
+        },
+        prune: t.prune,
+    };
+    let o = crate::apply::RunOptions {
+        accept_new_host_keys: t.accept_new_host_keys,
+        health_timeout: std::time::Duration::from_secs(health_timeout),
+        parallel: t.parallel,
+        plan,
+        ..Default::default()
+    };
+    Ok((site, renders, o))
+}
+
+fn print_plan(reports: &[crate::apply::HostReport]) {
+    use crate::deploy::{Change, StackAction};
+    for r in reports {
+        if let Some(e) = &r.error {
+            println!("{}: ERROR {e}", r.host);
+            continue;
+        }
+        let Some(p) = &r.plan else { continue };
+        if p.is_empty() {
+            println!("{}: in sync", r.host);
+            continue;
+        }
+        println!("{} ({}):", r.host, p.base_dir);
+        for f in &p.files {
+            let sign = match f.change {
+                Change::Create => "+",
+                Change::Update => "~",
+                Change::Remove => "-",
+            };
+            println!(
+                "  {sign} {}{}",
+                f.path,
+                if f.secret {
+                    "  (secret: content masked)"
+                } else {
+                    ""
+                }
+            );
+        }
+        for s in &p.stacks {
+            let what = match s.action {
+                StackAction::Up => "up",
+                StackAction::Remove => "remove",
+                StackAction::Keep => "keep",
+            };
+            println!("  {what} {}: {}", s.name, s.reasons.join(", "));
+        }
+        for d in r.diffs.values() {
+            print!("{d}");
+        }
+    }
+}
+
+fn print_summary(reports: &[crate::apply::HostReport]) {
+    println!(
+        "{:<12} {:<8} {:>7}  STACKS CHANGED",
+        "HOST", "RESULT", "SECONDS"
+    );
+    for r in reports {
+        let result = if r.error.is_some() {
+            "FAILED"
+        } else if !r.unhealthy.is_empty() {
+            "UNHEALTHY"
+        } else {
+            "ok"
+        };
+        let changed = if r.stacks_changed.is_empty() {
+            "-".to_string()
+        } else {
+            r.stacks_changed.join(", ")
+        };
+        println!("{:<12} {:<8} {:>7.1}  {changed}", r.host, result, r.seconds);
+    }
+    for r in reports {
+        if let Some(e) = &r.error {
+            eprintln!("error: {}: {e}", r.host);
+        }
+        for u in &r.unhealthy {
+            eprintln!("error: {}: {u}", r.host);
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Output {
@@ -69,8 +194,98 @@ pub enum Cmd {
         #[command(subcommand)]
         cmd: SecretsCmd,
     },
+    /// Show what a deploy would change on each host (files with diffs,
+    /// stacks to start). Exit 0 when in sync, 3 when changes are pending.
+    Plan {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Upload what changed and bring changed stacks up, health-gated.
+    Deploy {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Do not ask for confirmation (needed when not on a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Seconds to wait for a stack's health checks.
+        #[arg(long, default_value_t = 180)]
+        health_timeout: u64,
+        /// Also delete the volumes of pruned stacks (data loss!).
+        #[arg(long, requires = "prune")]
+        delete_data: bool,
+    },
+    /// Host keys.
+    Hosts {
+        #[command(subcommand)]
+        cmd: HostsCmd,
+    },
+    /// The per-host deploy lock.
+    Lock {
+        #[command(subcommand)]
+        cmd: LockCmd,
+    },
+    /// The deploy journal kept on each host.
+    History {
+        #[arg(short, long, value_name = "SITE.yml")]
+        inventory: PathBuf,
+        #[arg(long)]
+        host: Option<String>,
+        #[arg(long)]
+        accept_new_host_keys: bool,
+    },
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TargetArgs {
+    #[arg(short, long, value_name = "SITE.yml")]
+    pub inventory: PathBuf,
+    /// Only this host (repeatable).
+    #[arg(long)]
+    pub host: Vec<String>,
+    /// Only this service's stack (repeatable).
+    #[arg(long)]
+    pub service: Vec<String>,
+    /// Remove stacks that left the inventory (volumes are kept).
+    #[arg(long)]
+    pub prune: bool,
+    /// Record unknown host keys instead of refusing them (a changed key is
+    /// always refused).
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// age identity file unlocking the site's secrets.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Hosts handled at once.
+    #[arg(long, default_value_t = 8)]
+    pub parallel: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HostsCmd {
+    /// Fetch a host's SSH key, show its fingerprint and record it in the
+    /// site's known_hosts file (SITE.known_hosts beside the inventory).
+    Trust {
+        host: String,
+        #[arg(short, long, value_name = "SITE.yml")]
+        inventory: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockCmd {
+    /// Who holds each host's lock.
+    Status {
+        #[arg(short, long, value_name = "SITE.yml")]
+        inventory: PathBuf,
+    },
+    /// Remove a stale lock (a run that died).
+    Release {
+        host: String,
+        #[arg(short, long, value_name = "SITE.yml")]
+        inventory: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +306,14 @@ pub enum SecretsCmd {
     /// Print one secret's value (explicit request only).
     Show {
         name: String,
+        #[arg(short, long, value_name = "SITE.yml")]
+        inventory: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+    },
+    /// Re-encrypt the secrets file to the current key and `secrets.recipients`
+    /// (after adding or removing a colleague's key).
+    Rekey {
         #[arg(short, long, value_name = "SITE.yml")]
         inventory: PathBuf,
         #[arg(long, value_name = "FILE")]
@@ -347,6 +570,25 @@ fn run(cli: &Cli) -> Result<i32> {
                     }
                     Ok(0)
                 }
+                SecretsCmd::Rekey {
+                    inventory,
+                    identity,
+                } => {
+                    let site = load(inventory)?;
+                    let key = key_for(&site, identity.as_deref())?;
+                    let spath = secrets_path(&site);
+                    let mut store = secrets::Store::open(&spath, &key)?;
+                    store.save(&key)?;
+                    eprintln!(
+                        "{} re-encrypted to {} recipient(s)",
+                        spath.display(),
+                        match &key {
+                            secrets::Key::Identity { extra, .. } => extra.len() + 1,
+                            secrets::Key::Passphrase(_) => 1,
+                        }
+                    );
+                    Ok(0)
+                }
                 SecretsCmd::Keygen { path } => {
                     let p = match path {
                         Some(p) => p.clone(),
@@ -362,6 +604,147 @@ fn run(cli: &Cli) -> Result<i32> {
                     Ok(0)
                 }
             }
+        }
+        Cmd::Plan { target } => {
+            let (site, renders, o) = prepare(target, 180)?;
+            let reports = crate::apply::plan(&site, &renders, &o);
+            let pending = reports
+                .iter()
+                .any(|r| r.plan.as_ref().is_some_and(|p| !p.is_empty()));
+            if cli.output == Output::Json {
+                print_json(&serde_json::to_value(&reports)?)?;
+            } else {
+                print_plan(&reports);
+            }
+            Ok(if reports.iter().any(|r| r.error.is_some()) {
+                EXIT_FAILED
+            } else if pending {
+                EXIT_PENDING
+            } else {
+                0
+            })
+        }
+        Cmd::Deploy {
+            target,
+            yes,
+            health_timeout,
+            delete_data,
+        } => {
+            let (site, renders, mut o) = prepare(target, *health_timeout)?;
+            o.delete_data = *delete_data;
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    bail!("deploy changes hosts: pass --yes to run it unattended (see `regie plan` for what would change)");
+                }
+                eprint!(
+                    "Deploy site {} to {}? [y/N] ",
+                    site.inv.site.name,
+                    renders
+                        .iter()
+                        .map(|r| r.host.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if !matches!(answer.trim(), "y" | "Y" | "yes" | "o" | "oui") {
+                    eprintln!("nothing done");
+                    return Ok(0);
+                }
+            }
+            let command = std::env::args().collect::<Vec<_>>().join(" ");
+            let reports = crate::apply::deploy(&site, &renders, &o, &command);
+            if cli.output == Output::Json {
+                print_json(&serde_json::to_value(&reports)?)?;
+            } else {
+                print_summary(&reports);
+            }
+            Ok(if reports.iter().all(|r| r.ok) {
+                0
+            } else {
+                EXIT_FAILED
+            })
+        }
+        Cmd::Hosts {
+            cmd: HostsCmd::Trust { host, inventory },
+        } => {
+            let site = load(inventory)?;
+            let fp = crate::apply::trust(&site, host, &crate::apply::RunOptions::default())?;
+            eprintln!(
+                "{host}: {fp} recorded in {}",
+                crate::apply::site_known_hosts(&site).display()
+            );
+            Ok(0)
+        }
+        Cmd::Lock { cmd } => {
+            let (inventory, only) = match cmd {
+                LockCmd::Status { inventory } => (inventory, None),
+                LockCmd::Release { host, inventory } => (inventory, Some(host.clone())),
+            };
+            let site = load(inventory)?;
+            let o = crate::apply::RunOptions::default();
+            let mut code = 0;
+            for (host, h) in &site.inv.hosts {
+                if !site.placement.contains_key(host) || only.as_ref().is_some_and(|x| x != host) {
+                    continue;
+                }
+                match &only {
+                    Some(_) => {
+                        crate::apply::lock_release(&site, host, &h.base_dir, &o)?;
+                        eprintln!("{host}: lock released");
+                    }
+                    None => match crate::apply::lock_status(&site, host, &h.base_dir, &o) {
+                        Ok(None) => println!("{host}\tfree"),
+                        Ok(Some(holder)) => println!("{host}\tlocked\t{holder}"),
+                        Err(e) => {
+                            println!("{host}\terror\t{e:#}");
+                            code = EXIT_FAILED;
+                        }
+                    },
+                }
+            }
+            if let Some(h) = &only {
+                if !site.placement.contains_key(h) {
+                    bail!("no host `{h}` running services in {}", inventory.display());
+                }
+            }
+            Ok(code)
+        }
+        Cmd::History {
+            inventory,
+            host,
+            accept_new_host_keys,
+        } => {
+            let site = load(inventory)?;
+            let o = crate::apply::RunOptions {
+                accept_new_host_keys: *accept_new_host_keys,
+                ..Default::default()
+            };
+            let mut all = Vec::new();
+            for (name, h) in &site.inv.hosts {
+                if !site.placement.contains_key(name) || host.as_ref().is_some_and(|x| x != name) {
+                    continue;
+                }
+                for e in crate::apply::history(&site, name, &h.base_dir, &o)? {
+                    all.push(json!({ "host": name, "entry": e }));
+                }
+            }
+            if cli.output == Output::Json {
+                print_json(&json!(all))?;
+            } else {
+                for e in &all {
+                    let x = &e["entry"];
+                    println!(
+                        "{}\t{}\t{}\tchanged: {}\tfailed: {}",
+                        x["at"],
+                        e["host"].as_str().unwrap_or(""),
+                        x["by"].as_str().unwrap_or(""),
+                        x["stacks_changed"],
+                        x["failed"].as_array().map(|a| a.len()).unwrap_or(0)
+                    );
+                }
+            }
+            Ok(0)
         }
         Cmd::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "regie", &mut std::io::stdout());

@@ -450,6 +450,12 @@ pub fn upload(plan: &HostPlan, want: &HostRender) -> (String, Vec<u8>) {
         }
     }
     let data = tar.into_inner().expect("in-memory tar");
+    if checks.is_empty() {
+        return (
+            format!("set -eu\nbase={}\n{moves}", quote(&plan.base_dir)),
+            Vec::new(),
+        );
+    }
     let script = format!(
         "set -eu\n\
          base={base}\n\
@@ -464,6 +470,25 @@ pub fn upload(plan: &HostPlan, want: &HostRender) -> (String, Vec<u8>) {
         base = quote(&plan.base_dir)
     );
     (script, data)
+}
+
+/// Print files with markers, for diffs (one round trip).
+pub fn cat_files_script<'a>(base_dir: &str, paths: impl Iterator<Item = &'a str>) -> String {
+    let mut s = format!("base={}\n", quote(base_dir));
+    for p in paths {
+        let q = quote(p);
+        s.push_str(&format!(
+            "printf '==regie:file %s\\n' {q}; cat \"$base\"/{q} 2>/dev/null\n"
+        ));
+    }
+    s
+}
+
+pub fn parse_cat_files(out: &str) -> BTreeMap<String, String> {
+    sections(out)
+        .into_iter()
+        .filter_map(|(k, v)| k.strip_prefix("file ").map(|p| (p.to_string(), v)))
+        .collect()
 }
 
 /// `compose up` for one stack.

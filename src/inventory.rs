@@ -272,8 +272,8 @@ pub struct Resolved {
     pub file: PathBuf,
     pub inv: Inventory,
     pub catalog: Catalog,
-    /// Host -> stacks placed on it (including the automatic proxy), in
-    /// deployment order.
+    /// Host -> stacks placed on it: the automatic proxy first, then the
+    /// services in name order (deploy brings them up in this order).
     pub placement: BTreeMap<String, Vec<Placed>>,
     pub warnings: Vec<Diagnostic>,
 }
@@ -811,7 +811,8 @@ fn resolve_images(
             );
         }
     }
-    d.components
+    let resolved: BTreeMap<String, String> = d
+        .components
         .iter()
         .map(|(name, c)| {
             let img = overrides.get(name).cloned().unwrap_or_else(|| {
@@ -835,7 +836,27 @@ fn resolve_images(
             });
             (name.clone(), img)
         })
-        .collect()
+        .collect();
+    for (name, img) in &resolved {
+        let follows_version = d.components[name].main || d.components[name].versioned;
+        // A bad version is reported on its own.
+        if !overrides.contains_key(name)
+            && !(follows_version && !is_tag(version))
+            && !is_image_ref(img)
+        {
+            diags.push(
+                err(
+                    path,
+                    format!(
+                        "component `{name}` resolves to an invalid image reference `{}`",
+                        img.escape_debug()
+                    ),
+                )
+                .expected("settings and version that make a valid image name"),
+            );
+        }
+    }
+    resolved
 }
 
 fn validate(

@@ -1,4 +1,5 @@
 //! regie: render, deploy and maintain a self-hosted collaboration stack.
+pub mod apply;
 pub mod catalog;
 pub mod cli;
 pub mod deploy;

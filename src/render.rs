@@ -178,6 +178,27 @@ fn f_php(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
 /// every printed expression.
 pub const ESCAPERS: [&str; 5] = ["yaml", "env", "caddy", "token", "php"];
 
+/// Expressions of a template that print a value without going through an
+/// escaping filter (macro calls `m::...` are checked in the macro itself).
+pub fn unescaped_expressions(src: &str) -> Vec<String> {
+    let mut bad = Vec::new();
+    let mut rest = src;
+    while let Some(i) = rest.find("{{") {
+        let after = &rest[i + 2..];
+        let Some(j) = after.find("}}") else {
+            bad.push("unclosed {{".to_string());
+            break;
+        };
+        let expr = after[..j].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        let last = expr.rsplit('|').next().unwrap_or("").trim();
+        if !((expr.contains('|') && ESCAPERS.contains(&last)) || expr.starts_with("m::")) {
+            bad.push(format!("{{{{ {expr} }}}}"));
+        }
+        rest = &after[j + 2..];
+    }
+    bad
+}
+
 fn new_tera(templates: &BTreeMap<String, String>) -> Result<tera::Tera> {
     let mut t = tera::Tera::default();
     t.autoescape_on(vec![]);
@@ -188,6 +209,14 @@ fn new_tera(templates: &BTreeMap<String, String>) -> Result<tera::Tera> {
     t.register_filter("caddy", f_caddy);
     t.register_filter("token", f_token);
     t.register_filter("php", f_php);
+    // Templates must not read the operator's environment (it may hold
+    // REGIE_PASSPHRASE or cloud credentials).
+    t.register_function(
+        "get_env",
+        |_: &HashMap<String, Json>| -> tera::Result<Json> {
+            Err(tera::Error::msg("get_env is disabled in regie templates"))
+        },
+    );
     Ok(t)
 }
 
@@ -287,9 +316,18 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
             .filter_map(|s| {
                 let d = &cat.stacks[&s.name];
                 let w = d.web.as_ref()?;
+                let aliases: Vec<Json> = if s.name == "files" {
+                    s.settings["trusted_domains"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
                 Some(json!({
                     "name": s.name,
                     "hostname": s.hostname,
+                    "aliases": aliases,
                     "upstream": format!("{}-{}:{}", s.name, w.component, w.port),
                     "settings": s.settings,
                 }))

@@ -258,6 +258,13 @@ impl Store {
         if self.added.is_empty() {
             return Ok(false);
         }
+        self.save(key)?;
+        Ok(true)
+    }
+
+    /// Encrypt and write the store now, to the key's current recipients
+    /// (`regie secrets rekey` after adding or removing a colleague).
+    pub fn save(&mut self, key: &Key) -> Result<()> {
         let map: BTreeMap<&str, &str> = self
             .values
             .iter()
@@ -286,7 +293,7 @@ impl Store {
         }
         write_private(&self.path, &out)?;
         self.added.clear();
-        Ok(true)
+        Ok(())
     }
 }
 

@@ -126,9 +126,14 @@ fn town_hall_places_all_six_services_and_a_proxy_per_host() {
         "intranet.techniville.fr",
         "cloud.techniville.fr",
     ] {
-        assert!(caddy.contains(&format!("\n{h} {{")), "{h} not proxied");
+        assert!(
+            caddy.contains(&format!("\n{h} {{")) || caddy.contains(&format!("\n{h}, ")),
+            "{h} not proxied"
+        );
     }
     assert!(!caddy.contains("tls internal"), "public host must use ACME");
+    // Nextcloud's extra trusted domain is served too.
+    assert!(caddy.contains("cloud.techniville.fr, fichiers.techniville.fr {"));
     // The LAN-only association gets the internal CA.
     let lan = render_example("asso-lan", &tmp.path().join("lan"));
     let caddy = String::from_utf8(lan["pi/proxy/config/Caddyfile"].clone()).unwrap();

@@ -26,22 +26,23 @@ fn every_printed_expression_is_escaped() {
     let mut count = 0;
     for f in files {
         let src = std::fs::read_to_string(&f).unwrap();
-        let mut rest = src.as_str();
-        while let Some(i) = rest.find("{{") {
-            let after = &rest[i + 2..];
-            let j = after.find("}}").expect("unclosed {{");
-            let expr = after[..j].trim_matches(|c: char| c == '-' || c.is_whitespace());
-            count += 1;
-            let last = expr.rsplit('|').next().unwrap().trim();
-            let ok = (expr.contains('|') && ESCAPERS.contains(&last)) || expr.starts_with("m::");
-            if !ok {
-                bad.push(format!("{}: {{{{ {expr} }}}}", f.display()));
-            }
-            rest = &after[j + 2..];
+        count += src.matches("{{").count();
+        for e in regie::render::unescaped_expressions(&src) {
+            bad.push(format!("{}: {e}", f.display()));
         }
     }
     assert!(count > 100, "only {count} expressions found");
     assert!(bad.is_empty(), "unescaped expressions:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn the_checker_catches_unescaped_values() {
+    assert_eq!(
+        regie::render::unescaped_expressions(
+            "a {{ x }} b {{ y | yaml }} {{ m::common(a=1) }} {{ z | upper }}"
+        ),
+        vec!["{{ x }}", "{{ z | upper }}"]
+    );
 }
 
 #[test]

@@ -1,0 +1,585 @@
+//! The executor: runs deploy plans on hosts over SSH, hosts in parallel,
+//! stacks of a host in order, health-gated, under the host lock.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+
+use crate::deploy::{self, Compose, HostPlan, PlanOptions, RemoteState, StackAction};
+use crate::inventory::Resolved;
+use crate::render::HostRender;
+use crate::ssh::{Conn, HostKeys, Options, SshError, Target};
+
+/// Per-inventory known_hosts file: `<stem>.known_hosts` beside it.
+pub fn site_known_hosts(site: &Resolved) -> PathBuf {
+    let stem = site
+        .file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("site");
+    site.file.with_file_name(format!("{stem}.known_hosts"))
+}
+
+fn expand_home(p: &str) -> PathBuf {
+    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => PathBuf::from(p),
+    }
+}
+
+/// SSH target of an inventory host.
+pub fn target(site: &Resolved, host: &str) -> Result<Target> {
+    target_depth(site, host, 0)
+}
+
+fn target_depth(site: &Resolved, host: &str, depth: usize) -> Result<Target> {
+    if depth > 4 {
+        bail!("jump host chain through `{host}` is too long or loops");
+    }
+    let h = site
+        .inv
+        .hosts
+        .get(host)
+        .with_context(|| format!("no host `{host}` in the inventory"))?;
+    let identity = h.ssh.identity.as_deref().map(|p| {
+        let e = expand_home(p);
+        if e.is_relative() {
+            site.file.parent().unwrap_or(Path::new(".")).join(e)
+        } else {
+            e
+        }
+    });
+    let jump = match &h.ssh.jump {
+        None => None,
+        Some(j) if site.inv.hosts.contains_key(j) => {
+            Some(Box::new(target_depth(site, j, depth + 1)?))
+        }
+        Some(j) => {
+            let (user, rest) = match j.split_once('@') {
+                Some((u, r)) => (u.to_string(), r),
+                None => (
+                    h.ssh.user.clone().unwrap_or_else(|| "root".into()),
+                    j.as_str(),
+                ),
+            };
+            let (addr, port) = match rest.rsplit_once(':') {
+                Some((a, p)) => (
+                    a.to_string(),
+                    p.parse()
+                        .with_context(|| format!("bad port in jump host `{j}`"))?,
+                ),
+                None => (rest.to_string(), 22),
+            };
+            Some(Box::new(Target {
+                name: j.clone(),
+                address: addr,
+                port,
+                user,
+                identity: identity.clone(),
+                sudo: false,
+                jump: None,
+            }))
+        }
+    };
+    Ok(Target {
+        name: host.to_string(),
+        address: h.address.clone(),
+        port: h.ssh.port.unwrap_or(22),
+        user: h.ssh.user.clone().unwrap_or_else(|| "root".into()),
+        identity,
+        sudo: h.ssh.sudo,
+        jump,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub accept_new_host_keys: bool,
+    pub connect_timeout: Duration,
+    pub health_timeout: Duration,
+    pub parallel: usize,
+    pub plan: PlanOptions,
+    pub delete_data: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            accept_new_host_keys: false,
+            connect_timeout: Duration::from_secs(10),
+            health_timeout: Duration::from_secs(180),
+            parallel: 8,
+            plan: PlanOptions::default(),
+            delete_data: false,
+        }
+    }
+}
+
+fn host_keys(site: &Resolved, accept_new: bool) -> HostKeys {
+    HostKeys {
+        site_file: site_known_hosts(site),
+        user_file: std::env::var_os("HOME").map(|h| Path::new(&h).join(".ssh/known_hosts")),
+        accept_new,
+    }
+}
+
+fn ssh_options(site: &Resolved, o: &RunOptions) -> Options {
+    Options {
+        connect_timeout: o.connect_timeout,
+        command_timeout: Duration::from_secs(600),
+        inventory: site.file.display().to_string(),
+    }
+}
+
+pub fn connect(site: &Resolved, host: &str, o: &RunOptions) -> Result<Conn> {
+    let t = target(site, host)?;
+    Conn::connect(
+        &t,
+        &host_keys(site, o.accept_new_host_keys),
+        &ssh_options(site, o),
+    )
+    .map_err(anyhow::Error::from)
+}
+
+/// Record a host's current key in the site's known_hosts (`regie hosts trust`).
+pub fn trust(site: &Resolved, host: &str, o: &RunOptions) -> Result<String> {
+    let t = target(site, host)?;
+    if t.jump.is_some() {
+        // Through a bastion: connect with accept-new for this host only.
+        let keys = HostKeys {
+            accept_new: true,
+            ..host_keys(site, false)
+        };
+        let c = Conn::connect(&t, &keys, &ssh_options(site, o))?;
+        return Ok(crate::ssh::fingerprint(
+            c.session().host_key().map(|k| k.0).unwrap_or_default(),
+        ));
+    }
+    let (sess, fp) = Conn::fetch_host_key(&t, &ssh_options(site, o))?;
+    let keys = host_keys(site, true);
+    // Refuse to paper over a changed key.
+    let mut kh = sess.known_hosts()?;
+    for f in [Some(keys.site_file.clone()), keys.user_file.clone()]
+        .into_iter()
+        .flatten()
+    {
+        if f.exists() {
+            kh.read_file(&f, ssh2::KnownHostFileKind::OpenSSH)?;
+        }
+    }
+    let key = sess.host_key().map(|k| k.0).unwrap_or_default();
+    match kh.check_port(&t.address, t.port, key) {
+        ssh2::CheckResult::Match => return Ok(format!("{fp} (already trusted)")),
+        ssh2::CheckResult::Mismatch => {
+            return Err(SshError::ChangedHostKey {
+                host: t.name.clone(),
+                addr: crate::ssh::known_hosts_name(&t.address, t.port),
+                fingerprint: fp,
+                file: keys.site_file.display().to_string(),
+            }
+            .into())
+        }
+        _ => {}
+    }
+    keys.record(&sess, &t)?;
+    Ok(fp)
+}
+
+fn lock_info(command: &str) -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    serde_json::json!({ "holder": format!("{user}@{host}"), "pid": std::process::id(), "since": now, "command": command })
+        .to_string()
+}
+
+/// Outcome of one host.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostReport {
+    pub host: String,
+    pub ok: bool,
+    pub plan: Option<HostPlan>,
+    pub stacks_changed: Vec<String>,
+    pub unhealthy: Vec<String>,
+    pub error: Option<String>,
+    pub seconds: f64,
+    /// Unified diffs of changed files (secret files are never fetched).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub diffs: std::collections::BTreeMap<String, String>,
+}
+
+/// Read state and plan, without changing anything (`regie plan`).
+pub fn plan(site: &Resolved, renders: &[HostRender], o: &RunOptions) -> Vec<HostReport> {
+    for_hosts(renders, o.parallel, |r| {
+        let t0 = Instant::now();
+        let mut diffs = Default::default();
+        let res = (|| -> Result<HostPlan> {
+            let conn = connect(site, &r.host, o)?;
+            let st = probe(&conn, &r.manifest.base_dir, &site.inv.site.name, None)?;
+            let p = deploy::plan_host(r, &st, &o.plan);
+            diffs = fetch_diffs(&conn, &p, r)?;
+            Ok(p)
+        })();
+        let mut rep = report(&r.host, t0, res.map(|p| (Some(p), vec![], vec![])));
+        rep.diffs = diffs;
+        rep
+    })
+}
+
+fn report(
+    host: &str,
+    t0: Instant,
+    res: Result<(Option<HostPlan>, Vec<String>, Vec<String>)>,
+) -> HostReport {
+    let seconds = t0.elapsed().as_secs_f64();
+    match res {
+        Ok((plan, changed, unhealthy)) => HostReport {
+            host: host.into(),
+            ok: unhealthy.is_empty(),
+            plan,
+            stacks_changed: changed,
+            unhealthy,
+            error: None,
+            seconds,
+            diffs: Default::default(),
+        },
+        Err(e) => HostReport {
+            host: host.into(),
+            ok: false,
+            plan: None,
+            stacks_changed: vec![],
+            unhealthy: vec![],
+            error: Some(format!("{e:#}")),
+            seconds,
+            diffs: Default::default(),
+        },
+    }
+}
+
+fn for_hosts<F>(renders: &[HostRender], parallel: usize, f: F) -> Vec<HostReport>
+where
+    F: Fn(&HostRender) -> HostReport + Sync,
+{
+    let mut out = Vec::new();
+    for chunk in renders.chunks(parallel.max(1)) {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunk.iter().map(|r| s.spawn(|| f(r))).collect();
+            for h in handles {
+                out.push(h.join().expect("host thread panicked"));
+            }
+        });
+    }
+    out
+}
+
+fn probe(conn: &Conn, base: &str, site: &str, lock: Option<&str>) -> Result<RemoteState> {
+    let out = conn.run(&deploy::probe_script(base, site, lock), b"")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    deploy::parse_probe(&text)
+        .map_err(|e| anyhow!("{}: {e}; {}", conn.target.name, out.stderr.trim()))
+}
+
+/// Deploy every host (`regie deploy`).
+pub fn deploy(
+    site: &Resolved,
+    renders: &[HostRender],
+    o: &RunOptions,
+    command: &str,
+) -> Vec<HostReport> {
+    let info = lock_info(command);
+    for_hosts(renders, o.parallel, |r| {
+        let t0 = Instant::now();
+        let res = deploy_host(site, r, o, &info);
+        report(&r.host, t0, res)
+    })
+}
+
+type HostOutcome = (Option<HostPlan>, Vec<String>, Vec<String>);
+
+fn deploy_host(site: &Resolved, r: &HostRender, o: &RunOptions, info: &str) -> Result<HostOutcome> {
+    let conn = connect(site, &r.host, o)?;
+    let base = r.manifest.base_dir.clone();
+    let st = probe(&conn, &base, &site.inv.site.name, Some(info))?;
+    if let Some(holder) = &st.lock_held_by {
+        bail!("{} is locked by another run: {holder} (see `regie lock status`; `regie lock release` if it is stale)", r.host);
+    }
+    // From here on the lock is ours: release it whatever happens.
+    let res = deploy_locked(&conn, r, o, &st);
+    let unlock = conn.run(&deploy::unlock_script(&base), b"");
+    let out = res?;
+    match unlock {
+        Ok(u) if u.ok() => {}
+        Ok(u) => bail!(
+            "{}: could not release the lock: {}",
+            r.host,
+            u.stderr.trim()
+        ),
+        Err(e) => bail!("{}: could not release the lock: {e}", r.host),
+    }
+    Ok(out)
+}
+
+fn deploy_locked(
+    conn: &Conn,
+    r: &HostRender,
+    o: &RunOptions,
+    st: &RemoteState,
+) -> Result<HostOutcome> {
+    let base = &r.manifest.base_dir;
+    if !st.docker {
+        bail!("{}: Docker is not running or not reachable for this user (install docker.io, or set ssh.sudo: true)", r.host);
+    }
+    let Some(compose) = st.compose else {
+        bail!("{}: no compose CLI: install `docker-compose` (Debian/Ubuntu package) or the `docker compose` plugin", r.host);
+    };
+    let plan = deploy::plan_host(r, st, &o.plan);
+    if plan.is_empty() {
+        return Ok((Some(plan), vec![], vec![]));
+    }
+    if !plan.files.is_empty() {
+        let (script, tar) = deploy::upload(&plan, r);
+        let out = conn.run(&script, &tar)?;
+        if !out.ok() {
+            bail!(
+                "{}: upload failed, previous files left in place: {}",
+                r.host,
+                out.stderr.trim()
+            );
+        }
+    }
+    let mut changed = Vec::new();
+    let mut unhealthy = Vec::new();
+    for s in &plan.stacks {
+        match s.action {
+            StackAction::Keep => {}
+            StackAction::Remove => {
+                let out = conn.run(
+                    &deploy::down_script(base, &s.name, &s.project, compose, o.delete_data),
+                    b"",
+                )?;
+                if !out.ok() {
+                    unhealthy.push(format!(
+                        "{}: compose down failed: {}",
+                        s.name,
+                        String::from_utf8_lossy(&out.stdout).trim()
+                    ));
+                } else {
+                    changed.push(s.name.clone());
+                }
+            }
+            StackAction::Up => {
+                let out = conn.run(&deploy::up_script(base, &s.name, &s.project, compose), b"")?;
+                if !out.ok() {
+                    unhealthy.push(format!(
+                        "{}: compose up failed: {}",
+                        s.name,
+                        String::from_utf8_lossy(&out.stdout).trim()
+                    ));
+                    continue;
+                }
+                changed.push(s.name.clone());
+                if let Err(why) = wait_healthy(conn, &s.project, o.health_timeout) {
+                    unhealthy.push(format!("{}: {why}", s.name));
+                }
+            }
+        }
+    }
+    // The host manifest records what is deployed and healthy; a failed
+    // stack keeps its previous entries so the next deploy retries it.
+    let failed: BTreeSet<&str> = unhealthy
+        .iter()
+        .filter_map(|u| u.split(':').next())
+        .collect();
+    let mut manifest = r.manifest.clone();
+    if !failed.is_empty() {
+        let old = st.manifest.clone();
+        manifest
+            .files
+            .retain(|f| !failed.contains(f.path.split('/').next().unwrap_or("")));
+        manifest
+            .stacks
+            .retain(|s| !failed.contains(s.name.as_str()));
+        if let Some(old) = old {
+            manifest.files.extend(
+                old.files
+                    .into_iter()
+                    .filter(|f| failed.contains(f.path.split('/').next().unwrap_or(""))),
+            );
+            manifest.stacks.extend(
+                old.stacks
+                    .into_iter()
+                    .filter(|s| failed.contains(s.name.as_str())),
+            );
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    manifest.deployed_by = Some(std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+    manifest.deployed_at = Some(now);
+    let journal = serde_json::json!({
+        "at": now,
+        "by": manifest.deployed_by,
+        "regie_version": crate::render::VERSION,
+        "files": plan.files.iter().map(|f| serde_json::json!({"path": f.path, "change": f.change})).collect::<Vec<_>>(),
+        "stacks_changed": changed,
+        "failed": unhealthy,
+    })
+    .to_string();
+    let body = serde_json::to_vec_pretty(&manifest)?;
+    let out = conn.run(&deploy::manifest_script(base, &journal), &body)?;
+    if !out.ok() {
+        bail!(
+            "{}: writing the manifest failed: {}",
+            r.host,
+            out.stderr.trim()
+        );
+    }
+    Ok((Some(plan), changed, unhealthy))
+}
+
+/// Poll the project's containers until all run and pass their health
+/// checks, or one fails, or the timeout passes. Returns the failure text
+/// with the last log lines.
+fn wait_healthy(conn: &Conn, project: &str, timeout: Duration) -> std::result::Result<(), String> {
+    let t0 = Instant::now();
+    loop {
+        let out = conn
+            .run(&deploy::inspect_project_script(project), b"")
+            .map_err(|e| e.to_string())?;
+        let cs = deploy::parse_inspect(&String::from_utf8_lossy(&out.stdout))
+            .map_err(|e| e.to_string())?;
+        if !cs.is_empty() && cs.iter().all(|c| c.is_up()) {
+            return Ok(());
+        }
+        let failed: Vec<_> = cs.iter().filter(|c| c.is_failed()).collect();
+        if !failed.is_empty() || t0.elapsed() > timeout {
+            let bad: Vec<&str> = if failed.is_empty() {
+                cs.iter()
+                    .filter(|c| !c.is_up())
+                    .map(|c| c.name.as_str())
+                    .collect()
+            } else {
+                failed.iter().map(|c| c.name.as_str()).collect()
+            };
+            let logs = conn
+                .run(&deploy::logs_script(&bad, 20), b"")
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            let states: Vec<String> = cs
+                .iter()
+                .filter(|c| !c.is_up())
+                .map(|c| {
+                    format!(
+                        "{} {}{}",
+                        c.name,
+                        c.status,
+                        c.health
+                            .as_deref()
+                            .map(|h| format!("/{h}"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            let what = if failed.is_empty() {
+                format!("not healthy after {}s", timeout.as_secs())
+            } else {
+                "health check failed".into()
+            };
+            return Err(format!(
+                "{what} ({})\n{}",
+                states.join(", "),
+                logs.trim_end()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// `regie lock status|release`.
+pub fn lock_status(
+    site: &Resolved,
+    host: &str,
+    base: &str,
+    o: &RunOptions,
+) -> Result<Option<String>> {
+    let conn = connect(site, host, o)?;
+    Ok(probe(&conn, base, &site.inv.site.name, None)?.lock_held_by)
+}
+
+pub fn lock_release(site: &Resolved, host: &str, base: &str, o: &RunOptions) -> Result<()> {
+    let conn = connect(site, host, o)?;
+    let out = conn.run(&deploy::unlock_script(base), b"")?;
+    if !out.ok() {
+        bail!("{host}: {}", out.stderr.trim());
+    }
+    Ok(())
+}
+
+/// `regie history`: the host's deploy journal.
+pub fn history(
+    site: &Resolved,
+    host: &str,
+    base: &str,
+    o: &RunOptions,
+) -> Result<Vec<serde_json::Value>> {
+    let conn = connect(site, host, o)?;
+    let out = conn.run(
+        &format!(
+            "cat {}/{}/journal.jsonl 2>/dev/null || true",
+            crate::ssh::quote(base),
+            deploy::STATE_DIR
+        ),
+        b"",
+    )?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}
+
+pub fn compose_of(st: &RemoteState) -> Option<Compose> {
+    st.compose
+}
+
+/// One round trip for the old content of every changed non-secret file.
+fn fetch_diffs(
+    conn: &Conn,
+    plan: &HostPlan,
+    r: &HostRender,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let wanted: Vec<&deploy::FilePlan> = plan.files.iter().filter(|f| !f.secret).collect();
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    let script = deploy::cat_files_script(&plan.base_dir, wanted.iter().map(|f| f.path.as_str()));
+    let res = conn.run(&script, b"")?;
+    let old = deploy::parse_cat_files(&String::from_utf8_lossy(&res.stdout));
+    for f in wanted {
+        let new = r
+            .files
+            .iter()
+            .find(|x| x.path == f.path)
+            .map(|x| String::from_utf8_lossy(&x.content).into_owned())
+            .unwrap_or_default();
+        let before = old.get(&f.path).cloned().unwrap_or_default();
+        let diff = similar::TextDiff::from_lines(&before, &new)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{}", f.path), &format!("b/{}", f.path))
+            .to_string();
+        out.insert(f.path.clone(), diff);
+    }
+    Ok(out)
+}
