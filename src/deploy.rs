@@ -127,7 +127,7 @@ pub fn probe_script(base_dir: &str, site: &str, lock: Option<&str>) -> String {
         ));
     }
     s.push_str(&format!(
-        "echo '==regie:manifest'; cat \"$base/{STATE_DIR}/manifest.json\" 2>/dev/null\n\
+        "echo '==regie:manifest'; cat \"$base/{STATE_DIR}/manifest.json\" 2>/dev/null; echo\n\
          echo '==regie:containers'; ids=$(docker ps -aq --filter label=regie.site={} 2>/dev/null); [ -n \"$ids\" ] && docker inspect $ids\n\
          echo '==regie:end'\n",
         quote(site)

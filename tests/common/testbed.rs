@@ -1,0 +1,207 @@
+//! The test bed: real OpenSSH servers in containers of the local Docker
+//! Engine, each with its own host key, the engine's socket mounted and its
+//! deploy directory bind-mounted at the same path inside and out (so compose
+//! bind mounts resolve). Images are built locally by
+//! tests/testbed/build-images.sh (no registry is reachable).
+#![allow(dead_code)]
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+static IMAGES: Once = Once::new();
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub fn docker(args: &[&str]) -> std::process::Output {
+    Command::new("docker").args(args).output().expect("docker CLI")
+}
+
+fn ensure_images() {
+    IMAGES.call_once(|| {
+        let st = Command::new("bash").arg("tests/testbed/build-images.sh").status().expect("bash");
+        assert!(st.success(), "building the test bed images failed");
+    });
+}
+
+pub struct Host {
+    pub name: String,
+    pub container: String,
+    pub port: u16,
+    pub base: PathBuf,
+}
+
+pub struct TestBed {
+    pub site: String,
+    pub dir: tempfile::TempDir,
+    pub key: PathBuf,
+    pub hosts: Vec<Host>,
+}
+
+fn wait_ssh(port: u16) {
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(30) {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::Read;
+            s.set_read_timeout(Some(Duration::from_secs(2))).ok();
+            let mut b = [0u8; 4];
+            if s.read_exact(&mut b).is_ok() && &b == b"SSH-" {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("sshd on port {port} did not come up");
+}
+
+impl TestBed {
+    /// Start `n` hosts named srv1..srvN.
+    pub fn new(n: usize) -> TestBed {
+        ensure_images();
+        let site = format!("t{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        // The deploy directories live under /tmp at the same path inside
+        // the host containers and on the engine's machine.
+        let dir = tempfile::Builder::new().prefix("regie-tb-").tempdir_in("/tmp").unwrap();
+        let key = dir.path().join("id_ed25519");
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&key)
+            .status()
+            .expect("ssh-keygen (openssh-client)");
+        assert!(st.success());
+        std::fs::copy(key.with_extension("pub"), dir.path().join("authorized_keys")).unwrap();
+        let mut tb = TestBed { site, dir, key, hosts: Vec::new() };
+        for i in 1..=n {
+            tb.start_host(&format!("srv{i}"), None);
+        }
+        tb
+    }
+
+    /// Start a host container; `port` reuses a given published port.
+    pub fn start_host(&mut self, name: &str, port: Option<u16>) -> usize {
+        let base = self.dir.path().join(name).join("base");
+        std::fs::create_dir_all(&base).unwrap();
+        let container = format!("regie-{}-{name}", self.site);
+        let publish = match port {
+            Some(p) => format!("127.0.0.1:{p}:22"),
+            None => "127.0.0.1::22".to_string(),
+        };
+        let auth = format!("{}:/regie-test/authorized_keys:ro", self.dir.path().join("authorized_keys").display());
+        let mount = format!("{}:{}", base.display(), base.display());
+        let out = docker(&[
+            "run", "-d", "--name", &container, "--label", &format!("regie-testbed={}", self.site),
+            "-p", &publish, "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", &mount, "-v", &auth,
+            "regie-testhost:1",
+        ]);
+        assert!(out.status.success(), "docker run: {}", String::from_utf8_lossy(&out.stderr));
+        let p = docker(&["port", &container, "22/tcp"]);
+        let text = String::from_utf8_lossy(&p.stdout);
+        let port: u16 = text.lines().next().and_then(|l| l.rsplit(':').next()).and_then(|x| x.trim().parse().ok()).expect("published port");
+        wait_ssh(port);
+        let h = Host { name: name.into(), container, port, base };
+        if let Some(i) = self.hosts.iter().position(|x| x.name == name) {
+            self.hosts[i] = h;
+            i
+        } else {
+            self.hosts.push(h);
+            self.hosts.len() - 1
+        }
+    }
+
+    pub fn host(&self, name: &str) -> &Host {
+        self.hosts.iter().find(|h| h.name == name).expect("host")
+    }
+
+    /// Remove a host container (its deploy directory stays).
+    pub fn kill(&self, name: &str) {
+        docker(&["rm", "-f", &self.host(name).container]);
+    }
+
+    /// Write the inventory: every host, plus `services` (YAML lines under
+    /// `services:`), with the test catalog. Returns its path.
+    pub fn inventory(&self, services: &str, extra_hosts: &str) -> PathBuf {
+        let cat = self.dir.path().join("catalog");
+        if !cat.exists() {
+            copy_dir(Path::new("tests/fixtures/catalog"), &cat);
+        }
+        let mut y = format!(
+            "site: {{ name: {}, domain: test.example, contact: ops@test.example }}\ncatalog: catalog\nhosts:\n",
+            self.site
+        );
+        for h in &self.hosts {
+            y.push_str(&format!(
+                "  {}:\n    role: server\n    address: 127.0.0.1\n    ssh: {{ user: root, port: {}, identity: {} }}\n    base_dir: {}\n",
+                h.name,
+                h.port,
+                self.key.display(),
+                h.base.display()
+            ));
+        }
+        y.push_str(extra_hosts);
+        y.push_str("services:\n");
+        y.push_str(services);
+        y.push_str("backup: { to: local, path: /var/backups/regie }\n");
+        let p = self.dir.path().join("site.yml");
+        std::fs::write(&p, y).unwrap();
+        p
+    }
+
+    /// Run a command in a compose-managed container of this site.
+    pub fn exec_in(&self, project_service: (&str, &str), cmd: &[&str]) -> String {
+        let (stack, service) = project_service;
+        let project = format!("{}-{stack}", self.site);
+        let id = docker(&[
+            "ps", "-q", "--filter", &format!("label=com.docker.compose.project={project}"),
+            "--filter", &format!("label=com.docker.compose.service={service}"),
+        ]);
+        let id = String::from_utf8_lossy(&id.stdout).trim().to_string();
+        assert!(!id.is_empty(), "no running container for {project}/{service}");
+        let mut args = vec!["exec", id.as_str()];
+        args.extend_from_slice(cmd);
+        let o = docker(&args);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    pub fn containers(&self) -> Vec<String> {
+        let o = docker(&["ps", "-aq", "--filter", &format!("label=regie.site={}", self.site)]);
+        String::from_utf8_lossy(&o.stdout).split_whitespace().map(String::from).collect()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let t = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &t);
+        } else {
+            std::fs::copy(&p, &t).unwrap();
+        }
+    }
+}
+
+impl Drop for TestBed {
+    fn drop(&mut self) {
+        let mut ids = self.containers();
+        let o = docker(&["ps", "-aq", "--filter", &format!("label=regie-testbed={}", self.site)]);
+        ids.extend(String::from_utf8_lossy(&o.stdout).split_whitespace().map(String::from));
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f", "-v"];
+            args.extend(ids.iter().map(String::as_str));
+            docker(&args);
+        }
+        for kind in ["network", "volume"] {
+            let o = docker(&[kind, "ls", "-q", "--filter", &format!("name={}", self.site)]);
+            let names: Vec<String> = String::from_utf8_lossy(&o.stdout).split_whitespace().map(String::from).collect();
+            if !names.is_empty() {
+                let mut args = vec![kind, "rm"];
+                args.extend(names.iter().map(String::as_str));
+                docker(&args);
+            }
+        }
+        // Files written by root inside containers: the temp dir removes them.
+    }
+}
