@@ -21,11 +21,32 @@ fn unknown_host_key_is_refused_then_trusted() {
         .arg(&inv)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("host key of srv1").and(predicate::str::contains("SHA256:")).and(predicate::str::contains("regie hosts trust")));
-    assert!(tb.containers().is_empty(), "nothing may run before the key is trusted");
-    assert_eq!(std::fs::read_dir(&tb.host("srv1").base).unwrap().count(), 0, "nothing written");
-    regie().args(["hosts", "trust", "srv1", "-i"]).arg(&inv).assert().success().stderr(predicate::str::contains("SHA256:"));
-    regie().env("REGIE_PASSPHRASE", "tb").args(["plan", "-i"]).arg(&inv).assert().code(3);
+        .stderr(
+            predicate::str::contains("host key of srv1")
+                .and(predicate::str::contains("SHA256:"))
+                .and(predicate::str::contains("regie hosts trust")),
+        );
+    assert!(
+        tb.containers().is_empty(),
+        "nothing may run before the key is trusted"
+    );
+    assert_eq!(
+        std::fs::read_dir(&tb.host("srv1").base).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    regie()
+        .args(["hosts", "trust", "srv1", "-i"])
+        .arg(&inv)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("SHA256:"));
+    regie()
+        .env("REGIE_PASSPHRASE", "tb")
+        .args(["plan", "-i"])
+        .arg(&inv)
+        .assert()
+        .code(3);
 }
 
 #[test]
@@ -35,22 +56,252 @@ fn cold_deploy_noop_and_config_change() {
     let inv = tb.inventory(services, "");
     let run = |args: &[&str]| {
         let mut c = regie();
-        c.env("REGIE_PASSPHRASE", "tb").args(args).arg("-i").arg(&inv);
+        c.env("REGIE_PASSPHRASE", "tb")
+            .args(args)
+            .arg("-i")
+            .arg(&inv);
         c
     };
-    run(&["deploy", "--yes", "--accept-new-host-keys"]).assert().success();
+    run(&["deploy", "--yes", "--accept-new-host-keys"])
+        .assert()
+        .success();
     let base = &tb.host("srv1").base;
-    assert_eq!(std::fs::read_to_string(base.join("hello/www/index.html")).unwrap(), "first\n");
+    assert_eq!(
+        std::fs::read_to_string(base.join("hello/www/index.html")).unwrap(),
+        "first\n"
+    );
     assert!(base.join(".regie/manifest.json").exists());
-    assert_eq!(tb.exec_in(("hello", "app"), &["wget", "-q", "-O", "-", "http://127.0.0.1:8080/"]), "first\n");
+    assert_eq!(
+        tb.exec_in(
+            ("hello", "app"),
+            &["wget", "-q", "-O", "-", "http://127.0.0.1:8080/"]
+        ),
+        "first\n"
+    );
     // Nothing pending now; a second deploy changes nothing.
-    run(&["plan"]).assert().code(0).stdout(predicate::str::contains("srv1: in sync"));
+    run(&["plan"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("srv1: in sync"));
     let before = tb.containers();
     run(&["deploy", "--yes"]).assert().success();
-    assert_eq!(tb.containers(), before, "no-op deploy must not recreate containers");
+    assert_eq!(
+        tb.containers(),
+        before,
+        "no-op deploy must not recreate containers"
+    );
     // Change only a config file: the running service must serve it.
-    std::fs::write(&inv, std::fs::read_to_string(&inv).unwrap().replace("message: first", "message: second")).unwrap();
-    run(&["plan"]).assert().code(3).stdout(predicate::str::contains("~ hello/www/index.html").and(predicate::str::contains("+second")));
+    std::fs::write(
+        &inv,
+        std::fs::read_to_string(&inv)
+            .unwrap()
+            .replace("message: first", "message: second"),
+    )
+    .unwrap();
+    run(&["plan"]).assert().code(3).stdout(
+        predicate::str::contains("~ hello/www/index.html").and(predicate::str::contains("+second")),
+    );
     run(&["deploy", "--yes"]).assert().success();
-    assert_eq!(tb.exec_in(("hello", "app"), &["wget", "-q", "-O", "-", "http://127.0.0.1:8080/"]), "second\n");
+    assert_eq!(
+        tb.exec_in(
+            ("hello", "app"),
+            &["wget", "-q", "-O", "-", "http://127.0.0.1:8080/"]
+        ),
+        "second\n"
+    );
+}
+
+#[test]
+fn unreachable_host_does_not_stop_the_others() {
+    let tb = TestBed::new(1);
+    // srv9 points at a closed port.
+    let extra =
+        "  srv9:\n    role: server\n    address: 127.0.0.1\n    ssh: { user: root, port: 1 }\n";
+    let inv = tb.inventory(
+        "  hello:\n    host: srv1\n  other:\n    host: srv9\n",
+        extra,
+    );
+    // `other` is a second copy of the test stack.
+    let cat = tb.dir.path().join("catalog");
+    std::fs::write(
+        cat.join("stacks/other.yml"),
+        std::fs::read_to_string(cat.join("stacks/hello.yml"))
+            .unwrap()
+            .replace("name: hello", "name: other")
+            .replace("hello/", "other/"),
+    )
+    .unwrap();
+    common::copy_tree(&cat.join("templates/hello"), &cat.join("templates/other"));
+    let o = regie()
+        .env("REGIE_PASSPHRASE", "tb")
+        .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("srv1") && l.contains("ok")),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("srv9") && l.contains("FAILED")),
+        "{stdout}"
+    );
+    assert!(stderr.contains("cannot reach srv9"), "{stderr}");
+    assert_eq!(
+        tb.exec_in(("hello", "app"), &["cat", "/www/index.html"]),
+        "hello\n"
+    );
+}
+
+#[test]
+fn changed_host_key_is_always_refused() {
+    let mut tb = TestBed::new(1);
+    let inv = tb.inventory("  hello:\n    host: srv1\n", "");
+    regie()
+        .args(["hosts", "trust", "srv1", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    // The server is "reinstalled": same address and port, new host key.
+    let port = tb.host("srv1").port;
+    tb.kill("srv1");
+    tb.start_host("srv1", Some(port));
+    for extra in [&[][..], &["--accept-new-host-keys"][..]] {
+        regie()
+            .env("REGIE_PASSPHRASE", "tb")
+            .args(["deploy", "--yes", "-i"])
+            .arg(&inv)
+            .args(extra)
+            .assert()
+            .code(1)
+            .stderr(
+                predicate::str::contains("HOST KEY OF srv1")
+                    .and(predicate::str::contains("HAS CHANGED")),
+            );
+    }
+    regie()
+        .args(["hosts", "trust", "srv1", "-i"])
+        .arg(&inv)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("HAS CHANGED"));
+    assert!(tb.containers().is_empty());
+}
+
+#[test]
+fn a_held_lock_stops_a_second_deploy() {
+    let tb = TestBed::new(1);
+    let inv = tb.inventory("  hello:\n    host: srv1\n", "");
+    let base = &tb.host("srv1").base;
+    std::fs::create_dir_all(base.join(".regie/lock")).unwrap();
+    std::fs::write(
+        base.join(".regie/lock/info"),
+        r#"{"holder":"alice@laptop","command":"regie deploy"}"#,
+    )
+    .unwrap();
+    regie()
+        .env("REGIE_PASSPHRASE", "tb")
+        .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
+        .arg(&inv)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("locked by another run")
+                .and(predicate::str::contains("alice@laptop")),
+        );
+    assert!(
+        !base.join("hello").exists(),
+        "nothing uploaded under someone else's lock"
+    );
+    regie()
+        .args(["lock", "status", "-i"])
+        .arg(&inv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("srv1\tlocked\t"));
+    regie()
+        .args(["lock", "release", "srv1", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    regie()
+        .env("REGIE_PASSPHRASE", "tb")
+        .args(["deploy", "--yes", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    assert!(
+        !base.join(".regie/lock").exists(),
+        "lock released after the deploy"
+    );
+}
+
+#[test]
+fn a_failing_health_check_is_reported_and_not_recorded() {
+    let tb = TestBed::new(1);
+    let inv = tb.inventory(
+        "  hello:\n    host: srv1\n    settings: { healthy: false }\n",
+        "",
+    );
+    let o = regie()
+        .env("REGIE_PASSPHRASE", "tb")
+        .args([
+            "deploy",
+            "--yes",
+            "--accept-new-host-keys",
+            "--health-timeout",
+            "30",
+            "-i",
+        ])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("hello: health check failed") || stderr.contains("hello: not healthy"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--- "), "last log lines shown: {stderr}");
+    let manifest =
+        std::fs::read_to_string(tb.host("srv1").base.join(".regie/manifest.json")).unwrap();
+    assert!(
+        !manifest.contains("hello/docker-compose.yml"),
+        "failed stack recorded as deployed"
+    );
+    // So the next plan still wants to bring it up.
+    regie()
+        .env("REGIE_PASSPHRASE", "tb")
+        .args(["plan", "-i"])
+        .arg(&inv)
+        .assert()
+        .code(3);
+}
+
+#[test]
+fn missing_compose_cli_is_named() {
+    let tb = TestBed::new(1);
+    let c = &tb.host("srv1").container;
+    common::testbed::docker(&["exec", c, "rm", "-f", "/usr/bin/docker-compose"]);
+    let inv = tb.inventory("  hello:\n    host: srv1\n", "");
+    regie()
+        .env("REGIE_PASSPHRASE", "tb")
+        .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
+        .arg(&inv)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "no compose CLI: install `docker-compose`",
+        ));
+    assert!(
+        !tb.host("srv1").base.join(".regie/lock").exists(),
+        "lock released on failure"
+    );
 }

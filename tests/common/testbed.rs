@@ -16,12 +16,18 @@ static IMAGES: Once = Once::new();
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 pub fn docker(args: &[&str]) -> std::process::Output {
-    Command::new("docker").args(args).output().expect("docker CLI")
+    Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker CLI")
 }
 
 fn ensure_images() {
     IMAGES.call_once(|| {
-        let st = Command::new("bash").arg("tests/testbed/build-images.sh").status().expect("bash");
+        let st = Command::new("bash")
+            .arg("tests/testbed/build-images.sh")
+            .status()
+            .expect("bash");
         assert!(st.success(), "building the test bed images failed");
     });
 }
@@ -60,10 +66,17 @@ impl TestBed {
     /// Start `n` hosts named srv1..srvN.
     pub fn new(n: usize) -> TestBed {
         ensure_images();
-        let site = format!("t{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let site = format!(
+            "t{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
         // The deploy directories live under /tmp at the same path inside
         // the host containers and on the engine's machine.
-        let dir = tempfile::Builder::new().prefix("regie-tb-").tempdir_in("/tmp").unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("regie-tb-")
+            .tempdir_in("/tmp")
+            .unwrap();
         let key = dir.path().join("id_ed25519");
         let st = Command::new("ssh-keygen")
             .args(["-q", "-t", "ed25519", "-N", "", "-f"])
@@ -71,8 +84,17 @@ impl TestBed {
             .status()
             .expect("ssh-keygen (openssh-client)");
         assert!(st.success());
-        std::fs::copy(key.with_extension("pub"), dir.path().join("authorized_keys")).unwrap();
-        let mut tb = TestBed { site, dir, key, hosts: Vec::new() };
+        std::fs::copy(
+            key.with_extension("pub"),
+            dir.path().join("authorized_keys"),
+        )
+        .unwrap();
+        let mut tb = TestBed {
+            site,
+            dir,
+            key,
+            hosts: Vec::new(),
+        };
         for i in 1..=n {
             tb.start_host(&format!("srv{i}"), None);
         }
@@ -88,19 +110,48 @@ impl TestBed {
             Some(p) => format!("127.0.0.1:{p}:22"),
             None => "127.0.0.1::22".to_string(),
         };
-        let auth = format!("{}:/regie-test/authorized_keys:ro", self.dir.path().join("authorized_keys").display());
+        let auth = format!(
+            "{}:/regie-test/authorized_keys:ro",
+            self.dir.path().join("authorized_keys").display()
+        );
         let mount = format!("{}:{}", base.display(), base.display());
         let out = docker(&[
-            "run", "-d", "--name", &container, "--label", &format!("regie-testbed={}", self.site),
-            "-p", &publish, "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", &mount, "-v", &auth,
+            "run",
+            "-d",
+            "--name",
+            &container,
+            "--label",
+            &format!("regie-testbed={}", self.site),
+            "-p",
+            &publish,
+            "-v",
+            "/var/run/docker.sock:/var/run/docker.sock",
+            "-v",
+            &mount,
+            "-v",
+            &auth,
             "regie-testhost:1",
         ]);
-        assert!(out.status.success(), "docker run: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "docker run: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let p = docker(&["port", &container, "22/tcp"]);
         let text = String::from_utf8_lossy(&p.stdout);
-        let port: u16 = text.lines().next().and_then(|l| l.rsplit(':').next()).and_then(|x| x.trim().parse().ok()).expect("published port");
+        let port: u16 = text
+            .lines()
+            .next()
+            .and_then(|l| l.rsplit(':').next())
+            .and_then(|x| x.trim().parse().ok())
+            .expect("published port");
         wait_ssh(port);
-        let h = Host { name: name.into(), container, port, base };
+        let h = Host {
+            name: name.into(),
+            container,
+            port,
+            base,
+        };
         if let Some(i) = self.hosts.iter().position(|x| x.name == name) {
             self.hosts[i] = h;
             i
@@ -153,11 +204,18 @@ impl TestBed {
         let (stack, service) = project_service;
         let project = format!("{}-{stack}", self.site);
         let id = docker(&[
-            "ps", "-q", "--filter", &format!("label=com.docker.compose.project={project}"),
-            "--filter", &format!("label=com.docker.compose.service={service}"),
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.compose.project={project}"),
+            "--filter",
+            &format!("label=com.docker.compose.service={service}"),
         ]);
         let id = String::from_utf8_lossy(&id.stdout).trim().to_string();
-        assert!(!id.is_empty(), "no running container for {project}/{service}");
+        assert!(
+            !id.is_empty(),
+            "no running container for {project}/{service}"
+        );
         let mut args = vec!["exec", id.as_str()];
         args.extend_from_slice(cmd);
         let o = docker(&args);
@@ -165,8 +223,16 @@ impl TestBed {
     }
 
     pub fn containers(&self) -> Vec<String> {
-        let o = docker(&["ps", "-aq", "--filter", &format!("label=regie.site={}", self.site)]);
-        String::from_utf8_lossy(&o.stdout).split_whitespace().map(String::from).collect()
+        let o = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=regie.site={}", self.site),
+        ]);
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect()
     }
 }
 
@@ -186,8 +252,17 @@ fn copy_dir(from: &Path, to: &Path) {
 impl Drop for TestBed {
     fn drop(&mut self) {
         let mut ids = self.containers();
-        let o = docker(&["ps", "-aq", "--filter", &format!("label=regie-testbed={}", self.site)]);
-        ids.extend(String::from_utf8_lossy(&o.stdout).split_whitespace().map(String::from));
+        let o = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=regie-testbed={}", self.site),
+        ]);
+        ids.extend(
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .map(String::from),
+        );
         if !ids.is_empty() {
             let mut args = vec!["rm", "-f", "-v"];
             args.extend(ids.iter().map(String::as_str));
@@ -195,7 +270,10 @@ impl Drop for TestBed {
         }
         for kind in ["network", "volume"] {
             let o = docker(&[kind, "ls", "-q", "--filter", &format!("name={}", self.site)]);
-            let names: Vec<String> = String::from_utf8_lossy(&o.stdout).split_whitespace().map(String::from).collect();
+            let names: Vec<String> = String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .map(String::from)
+                .collect();
             if !names.is_empty() {
                 let mut args = vec![kind, "rm"];
                 args.extend(names.iter().map(String::as_str));
