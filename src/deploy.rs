@@ -110,7 +110,7 @@ pub fn probe_script(base_dir: &str, site: &str, lock: Option<&str>) -> String {
         "base={b}\n\
          echo '==regie:docker'; if docker version --format '{{{{.Server.Version}}}}' >/dev/null 2>&1; then echo yes; else echo no; fi\n\
          echo '==regie:compose'\n\
-         if docker compose version >/dev/null 2>&1; then echo v2; elif docker-compose version >/dev/null 2>&1; then echo v1; else echo none; fi\n\
+         if docker compose version >/dev/null 2>&1; then echo v2; elif command -v docker-compose >/dev/null 2>&1; then echo v1; else echo none; fi\n\
          echo '==regie:free'; df -Pk \"$base\" 2>/dev/null | awk 'NR==2 {{print $4}}' || df -Pk / | awk 'NR==2 {{print $4}}'\n"
     );
     if let Some(info) = lock {

@@ -16,7 +16,7 @@ fn unknown_host_key_is_refused_then_trusted() {
     let tb = TestBed::new(1);
     let inv = tb.inventory(two_stacks(), "");
     regie()
-        .env("REGIE_PASSPHRASE", "tb")
+        
         .args(["deploy", "--yes", "-i"])
         .arg(&inv)
         .assert()
@@ -42,7 +42,7 @@ fn unknown_host_key_is_refused_then_trusted() {
         .success()
         .stderr(predicate::str::contains("SHA256:"));
     regie()
-        .env("REGIE_PASSPHRASE", "tb")
+        
         .args(["plan", "-i"])
         .arg(&inv)
         .assert()
@@ -56,7 +56,7 @@ fn cold_deploy_noop_and_config_change() {
     let inv = tb.inventory(services, "");
     let run = |args: &[&str]| {
         let mut c = regie();
-        c.env("REGIE_PASSPHRASE", "tb")
+        c
             .args(args)
             .arg("-i")
             .arg(&inv);
@@ -133,7 +133,7 @@ fn unreachable_host_does_not_stop_the_others() {
     .unwrap();
     common::copy_tree(&cat.join("templates/hello"), &cat.join("templates/other"));
     let o = regie()
-        .env("REGIE_PASSPHRASE", "tb")
+        
         .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
         .arg(&inv)
         .output()
@@ -175,7 +175,7 @@ fn changed_host_key_is_always_refused() {
     tb.start_host("srv1", Some(port));
     for extra in [&[][..], &["--accept-new-host-keys"][..]] {
         regie()
-            .env("REGIE_PASSPHRASE", "tb")
+            
             .args(["deploy", "--yes", "-i"])
             .arg(&inv)
             .args(extra)
@@ -207,7 +207,7 @@ fn a_held_lock_stops_a_second_deploy() {
     )
     .unwrap();
     regie()
-        .env("REGIE_PASSPHRASE", "tb")
+        
         .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
         .arg(&inv)
         .assert()
@@ -232,7 +232,7 @@ fn a_held_lock_stops_a_second_deploy() {
         .assert()
         .success();
     regie()
-        .env("REGIE_PASSPHRASE", "tb")
+        
         .args(["deploy", "--yes", "-i"])
         .arg(&inv)
         .assert()
@@ -251,7 +251,7 @@ fn a_failing_health_check_is_reported_and_not_recorded() {
         "",
     );
     let o = regie()
-        .env("REGIE_PASSPHRASE", "tb")
+        
         .args([
             "deploy",
             "--yes",
@@ -278,7 +278,7 @@ fn a_failing_health_check_is_reported_and_not_recorded() {
     );
     // So the next plan still wants to bring it up.
     regie()
-        .env("REGIE_PASSPHRASE", "tb")
+        
         .args(["plan", "-i"])
         .arg(&inv)
         .assert()
@@ -292,7 +292,7 @@ fn missing_compose_cli_is_named() {
     common::testbed::docker(&["exec", c, "rm", "-f", "/usr/bin/docker-compose"]);
     let inv = tb.inventory("  hello:\n    host: srv1\n", "");
     regie()
-        .env("REGIE_PASSPHRASE", "tb")
+        
         .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
         .arg(&inv)
         .assert()

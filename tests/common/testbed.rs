@@ -194,6 +194,12 @@ impl TestBed {
         y.push_str("services:\n");
         y.push_str(services);
         y.push_str("backup: { to: local, path: /var/backups/regie }\n");
+        // Secrets unlocked by an age identity (a passphrase costs a second of scrypt per run).
+        let id = self.dir.path().join("age-identity.txt");
+        if !id.exists() {
+            regie::secrets::keygen(&id).unwrap();
+        }
+        y.push_str(&format!("secrets: {{ identity: {} }}\n", id.display()));
         let p = self.dir.path().join("site.yml");
         std::fs::write(&p, y).unwrap();
         p
