@@ -24,10 +24,14 @@ fn stacks(tb: &TestBed) -> String {
             let name = format!("{host}s{i}");
             std::fs::write(
                 cat.join(format!("stacks/{name}.yml")),
-                std::fs::read_to_string(cat.join("stacks/hello.yml")).unwrap().replace("name: hello", &format!("name: {name}")),
+                std::fs::read_to_string(cat.join("stacks/hello.yml"))
+                    .unwrap()
+                    .replace("name: hello", &format!("name: {name}")),
             )
             .unwrap();
-            services.push_str(&format!("  {name}:\n    host: {host}\n    settings: {{ message: m0 }}\n"));
+            services.push_str(&format!(
+                "  {name}:\n    host: {host}\n    settings: {{ message: m0 }}\n"
+            ));
         }
     }
     services
@@ -36,7 +40,6 @@ fn stacks(tb: &TestBed) -> String {
 fn deploy(inv: &std::path::Path) -> f64 {
     let t = Instant::now();
     let o = Command::new(env!("CARGO_BIN_EXE_regie"))
-        
         .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
         .arg(inv)
         .output()
@@ -76,7 +79,10 @@ fn main() {
             }
             for i in 1..=RUNS {
                 let src = std::fs::read_to_string(&inv).unwrap();
-                let from = format!("srv1s1:\n    host: srv1\n    settings: {{ message: m{} }}", i - 1);
+                let from = format!(
+                    "srv1s1:\n    host: srv1\n    settings: {{ message: m{} }}",
+                    i - 1
+                );
                 let to = format!("srv1s1:\n    host: srv1\n    settings: {{ message: m{i} }}");
                 assert!(src.contains(&from));
                 std::fs::write(&inv, src.replace(&from, &to)).unwrap();
@@ -84,7 +90,12 @@ fn main() {
             }
         }
     }
-    println!("regie deploy, 2 hosts x 6 stacks x 3 files, {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!(
+        "regie deploy, 2 hosts x 6 stacks x 3 files, {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
     report("cold deploy", cold);
     report("no-op re-run", noop);
     report("one-file change", one);

@@ -80,6 +80,9 @@ fn print_plan(reports: &[crate::apply::HostReport]) {
         let Some(p) = &r.plan else { continue };
         if p.is_empty() {
             println!("{}: in sync", r.host);
+            for s in &p.stacks {
+                println!("  keep {}: {}", s.name, s.reasons.join(", "));
+            }
             continue;
         }
         println!("{} ({}):", r.host, p.base_dir);

@@ -326,16 +326,15 @@ pub fn plan_host(want: &HostRender, remote: &RemoteState, opts: &PlanOptions) ->
         if new.contains_key(path) || !selected(stack) {
             continue;
         }
-        // Files of a stack that leaves the inventory go only with --prune.
-        if !wanted_stacks.contains(stack) && !opts.prune {
+        // A stack that leaves the inventory is taken down with its
+        // directory by `compose down` (only with --prune), not file by file.
+        if !wanted_stacks.contains(stack) {
             continue;
         }
-        if wanted_stacks.contains(stack) {
-            reasons
-                .entry(stack.to_string())
-                .or_default()
-                .push(format!("removed {}", &path[stack.len() + 1..]));
-        }
+        reasons
+            .entry(stack.to_string())
+            .or_default()
+            .push(format!("removed {}", &path[stack.len() + 1..]));
         files.push(FilePlan {
             path: path.to_string(),
             change: Change::Remove,
@@ -713,7 +712,11 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(p.files[0].change, Change::Remove);
+        assert!(
+            p.files.is_empty(),
+            "compose down removes the directory itself"
+        );
+        assert!(!p.is_empty());
         assert_eq!(p.stacks[0].action, StackAction::Remove);
     }
 

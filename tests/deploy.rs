@@ -16,7 +16,6 @@ fn unknown_host_key_is_refused_then_trusted() {
     let tb = TestBed::new(1);
     let inv = tb.inventory(two_stacks(), "");
     regie()
-        
         .args(["deploy", "--yes", "-i"])
         .arg(&inv)
         .assert()
@@ -41,12 +40,7 @@ fn unknown_host_key_is_refused_then_trusted() {
         .assert()
         .success()
         .stderr(predicate::str::contains("SHA256:"));
-    regie()
-        
-        .args(["plan", "-i"])
-        .arg(&inv)
-        .assert()
-        .code(3);
+    regie().args(["plan", "-i"]).arg(&inv).assert().code(3);
 }
 
 #[test]
@@ -56,10 +50,7 @@ fn cold_deploy_noop_and_config_change() {
     let inv = tb.inventory(services, "");
     let run = |args: &[&str]| {
         let mut c = regie();
-        c
-            .args(args)
-            .arg("-i")
-            .arg(&inv);
+        c.args(args).arg("-i").arg(&inv);
         c
     };
     run(&["deploy", "--yes", "--accept-new-host-keys"])
@@ -133,7 +124,6 @@ fn unreachable_host_does_not_stop_the_others() {
     .unwrap();
     common::copy_tree(&cat.join("templates/hello"), &cat.join("templates/other"));
     let o = regie()
-        
         .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
         .arg(&inv)
         .output()
@@ -175,7 +165,6 @@ fn changed_host_key_is_always_refused() {
     tb.start_host("srv1", Some(port));
     for extra in [&[][..], &["--accept-new-host-keys"][..]] {
         regie()
-            
             .args(["deploy", "--yes", "-i"])
             .arg(&inv)
             .args(extra)
@@ -207,7 +196,6 @@ fn a_held_lock_stops_a_second_deploy() {
     )
     .unwrap();
     regie()
-        
         .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
         .arg(&inv)
         .assert()
@@ -232,7 +220,6 @@ fn a_held_lock_stops_a_second_deploy() {
         .assert()
         .success();
     regie()
-        
         .args(["deploy", "--yes", "-i"])
         .arg(&inv)
         .assert()
@@ -251,7 +238,6 @@ fn a_failing_health_check_is_reported_and_not_recorded() {
         "",
     );
     let o = regie()
-        
         .args([
             "deploy",
             "--yes",
@@ -277,12 +263,7 @@ fn a_failing_health_check_is_reported_and_not_recorded() {
         "failed stack recorded as deployed"
     );
     // So the next plan still wants to bring it up.
-    regie()
-        
-        .args(["plan", "-i"])
-        .arg(&inv)
-        .assert()
-        .code(3);
+    regie().args(["plan", "-i"]).arg(&inv).assert().code(3);
 }
 
 #[test]
@@ -292,7 +273,6 @@ fn missing_compose_cli_is_named() {
     common::testbed::docker(&["exec", c, "rm", "-f", "/usr/bin/docker-compose"]);
     let inv = tb.inventory("  hello:\n    host: srv1\n", "");
     regie()
-        
         .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
         .arg(&inv)
         .assert()
@@ -304,4 +284,106 @@ fn missing_compose_cli_is_named() {
         !tb.host("srv1").base.join(".regie/lock").exists(),
         "lock released on failure"
     );
+}
+
+#[test]
+fn through_a_jump_host_as_a_sudo_user() {
+    let tb = TestBed::new(2);
+    // srv2 is reachable only on a private network, through srv1.
+    let net = format!("{}-lan", tb.site);
+    common::testbed::docker(&["network", "create", &net]);
+    for h in ["srv1", "srv2"] {
+        let o = common::testbed::docker(&["network", "connect", &net, &tb.host(h).container]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let inv = tb.inventory("  hello:\n    host: srv2\n", "");
+    let srv2 = tb.host("srv2");
+    let src = std::fs::read_to_string(&inv).unwrap().replace(
+        &format!("  srv2:\n    role: server\n    address: 127.0.0.1\n    ssh: {{ user: root, port: {}, ", srv2.port),
+        &format!("  srv2:\n    role: server\n    address: {}\n    ssh: {{ user: deploy, sudo: true, jump: srv1, ", srv2.container),
+    );
+    assert!(src.contains("jump: srv1"));
+    std::fs::write(&inv, src).unwrap();
+    regie()
+        .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    assert_eq!(
+        tb.exec_in(("hello", "app"), &["cat", "/www/index.html"]),
+        "hello\n"
+    );
+    // Files written through sudo are root's, with the rendered modes.
+    let kh = std::fs::read_to_string(tb.dir.path().join("site.known_hosts")).unwrap();
+    assert!(
+        kh.contains(&srv2.container),
+        "the inner host's key is recorded under its own name: {kh}"
+    );
+    regie().args(["plan", "-i"]).arg(&inv).assert().code(0);
+}
+
+#[test]
+fn prune_removes_a_stack_that_left_the_inventory_but_keeps_its_data() {
+    let tb = TestBed::new(1);
+    let cat = tb.dir.path().join("catalog");
+    let inv = tb.inventory("  hello:\n    host: srv1\n", "");
+    std::fs::write(
+        cat.join("stacks/other.yml"),
+        std::fs::read_to_string(cat.join("stacks/hello.yml"))
+            .unwrap()
+            .replace("name: hello", "name: other")
+            .replace("hello/", "other/"),
+    )
+    .unwrap();
+    common::copy_tree(&cat.join("templates/hello"), &cat.join("templates/other"));
+    let both = tb.inventory("  hello:\n    host: srv1\n  other:\n    host: srv1\n", "");
+    assert_eq!(inv, both);
+    regie()
+        .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    let base = tb.host("srv1").base.clone();
+    assert!(base.join("other/docker-compose.yml").exists());
+    tb.inventory("  hello:\n    host: srv1\n", "");
+    // Without --prune the stack stays, and the plan says so.
+    regie()
+        .args(["plan", "-i"])
+        .arg(&inv)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("use --prune"));
+    regie()
+        .args(["deploy", "--yes", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    assert!(base.join("other/docker-compose.yml").exists());
+    let o = regie()
+        .args(["plan", "--output", "json", "--prune", "-i"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    eprintln!("PLAN {}", String::from_utf8_lossy(&o.stdout));
+    eprintln!(
+        "LS {:?}",
+        std::fs::read_dir(base.join("other"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect::<Vec<_>>()
+    );
+    regie()
+        .args(["deploy", "--yes", "--prune", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    assert!(!base.join("other").exists());
+    let project = format!("{}-other", tb.site);
+    let o = common::testbed::docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+    ]);
+    assert!(o.stdout.is_empty(), "pruned stack's containers removed");
 }
