@@ -387,3 +387,134 @@ fn prune_removes_a_stack_that_left_the_inventory_but_keeps_its_data() {
     ]);
     assert!(o.stdout.is_empty(), "pruned stack's containers removed");
 }
+
+fn read_index(tb: &TestBed) -> String {
+    std::fs::read_to_string(tb.host("srv1").base.join("hello/www/index.html")).unwrap()
+}
+
+#[test]
+fn a_cut_upload_leaves_whole_files_and_the_next_deploy_converges() {
+    use regie::deploy::{parse_probe, plan_host, probe_script, upload};
+    let tb = TestBed::new(1);
+    let inv = tb.inventory(
+        "  hello:\n    host: srv1\n    settings: { message: before }\n",
+        "",
+    );
+    regie()
+        .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    std::fs::write(
+        &inv,
+        std::fs::read_to_string(&inv)
+            .unwrap()
+            .replace("message: before", "message: after"),
+    )
+    .unwrap();
+    // Drive the same steps as `regie deploy`, but the upload stream stops
+    // half way, as when the connection is cut.
+    let site = regie::inventory::load(&inv).unwrap();
+    let key = regie::secrets::find_key(Some(&tb.dir.path().join("age-identity.txt")), &[]).unwrap();
+    let store = regie::secrets::Store::open(&regie::cli::secrets_path(&site), &key).unwrap();
+    let renders = regie::render::render(&site, store).0.unwrap();
+    let want = &renders[0];
+    let conn = regie::apply::connect(&site, "srv1", &Default::default()).unwrap();
+    let probe = conn
+        .run(&probe_script(&want.manifest.base_dir, &tb.site, None), b"")
+        .unwrap();
+    let st = parse_probe(&String::from_utf8_lossy(&probe.stdout)).unwrap();
+    let plan = plan_host(want, &st, &Default::default());
+    // The page and the compose file (its config-hash label follows the page).
+    assert_eq!(plan.files.len(), 2);
+    let compose_before =
+        std::fs::read(tb.host("srv1").base.join("hello/docker-compose.yml")).unwrap();
+    let (script, tar) = upload(&plan, want);
+    let out = conn.run(&script, &tar[..tar.len() / 3]).unwrap();
+    assert!(!out.ok(), "a truncated upload must fail");
+    assert_eq!(
+        read_index(&tb),
+        "before\n",
+        "the old file is whole and in place"
+    );
+    assert_eq!(
+        std::fs::read(tb.host("srv1").base.join("hello/docker-compose.yml")).unwrap(),
+        compose_before
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(tb.host("srv1").base.join(".regie"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        leftovers
+            .iter()
+            .all(|n| !n.to_string_lossy().starts_with("stage.")),
+        "{leftovers:?}"
+    );
+    drop(conn);
+    regie()
+        .args(["deploy", "--yes", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    assert_eq!(read_index(&tb), "after\n");
+    assert_eq!(
+        tb.exec_in(("hello", "app"), &["cat", "/www/index.html"]),
+        "after\n"
+    );
+}
+
+#[test]
+fn a_full_disk_fails_clearly_and_keeps_the_previous_files() {
+    let tb = TestBed::with_tmpfs(1, Some(256));
+    let inv = tb.inventory(
+        "  hello:\n    host: srv1\n    settings: { message: small }\n",
+        "",
+    );
+    regie()
+        .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    let big = "x".repeat(400 * 1024);
+    std::fs::write(
+        &inv,
+        std::fs::read_to_string(&inv)
+            .unwrap()
+            .replace("message: small", &format!("message: {big}")),
+    )
+    .unwrap();
+    regie()
+        .args(["deploy", "--yes", "-i"])
+        .arg(&inv)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("upload failed, previous files left in place")
+                .and(predicate::str::contains("No space left")),
+        );
+    assert_eq!(read_index(&tb), "small\n");
+    assert_eq!(
+        tb.exec_in(("hello", "app"), &["cat", "/www/index.html"]),
+        "small\n"
+    );
+    let base = &tb.host("srv1").base;
+    assert!(!base.join(".regie/lock").exists(), "lock released");
+    assert!(std::fs::read_dir(base.join(".regie")).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("stage.")));
+    // Back to a size that fits: the next deploy converges.
+    std::fs::write(
+        &inv,
+        std::fs::read_to_string(&inv).unwrap().replace(&big, "fits"),
+    )
+    .unwrap();
+    regie()
+        .args(["deploy", "--yes", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    assert_eq!(read_index(&tb), "fits\n");
+}

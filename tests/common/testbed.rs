@@ -40,6 +40,9 @@ pub struct Host {
 }
 
 pub struct TestBed {
+    /// Size in KiB of a tmpfs mounted as each host's deploy directory
+    /// (disk-full tests); None for the plain disk.
+    pub tmpfs_kib: Option<u64>,
     pub site: String,
     pub dir: tempfile::TempDir,
     pub key: PathBuf,
@@ -65,6 +68,10 @@ fn wait_ssh(port: u16) {
 impl TestBed {
     /// Start `n` hosts named srv1..srvN.
     pub fn new(n: usize) -> TestBed {
+        Self::with_tmpfs(n, None)
+    }
+
+    pub fn with_tmpfs(n: usize, tmpfs_kib: Option<u64>) -> TestBed {
         ensure_images();
         let site = format!(
             "t{}-{}",
@@ -90,6 +97,7 @@ impl TestBed {
         )
         .unwrap();
         let mut tb = TestBed {
+            tmpfs_kib,
             site,
             dir,
             key,
@@ -105,6 +113,14 @@ impl TestBed {
     pub fn start_host(&mut self, name: &str, port: Option<u16>) -> usize {
         let base = self.dir.path().join(name).join("base");
         std::fs::create_dir_all(&base).unwrap();
+        if let Some(kib) = self.tmpfs_kib {
+            let st = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+                .arg(&base)
+                .status()
+                .expect("mount");
+            assert!(st.success(), "mounting a tmpfs needs root");
+        }
         let container = format!("regie-{}-{name}", self.site);
         let publish = match port {
             Some(p) => format!("127.0.0.1:{p}:22"),
@@ -284,6 +300,11 @@ impl Drop for TestBed {
                 let mut args = vec![kind, "rm"];
                 args.extend(names.iter().map(String::as_str));
                 docker(&args);
+            }
+        }
+        if self.tmpfs_kib.is_some() {
+            for h in &self.hosts {
+                let _ = Command::new("umount").arg(&h.base).status();
             }
         }
         // Files written by root inside containers: the temp dir removes them.
