@@ -35,6 +35,15 @@ pub fn target(site: &Resolved, host: &str) -> Result<Target> {
     target_depth(site, host, 0)
 }
 
+/// The user's ssh config (`$REGIE_SSH_CONFIG`, else `~/.ssh/config`).
+fn ssh_config_text() -> String {
+    let path = std::env::var_os("REGIE_SSH_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".ssh/config")));
+    path.and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default()
+}
+
 fn target_depth(site: &Resolved, host: &str, depth: usize) -> Result<Target> {
     if depth > 4 {
         bail!("jump host chain through `{host}` is too long or loops");
@@ -44,41 +53,60 @@ fn target_depth(site: &Resolved, host: &str, depth: usize) -> Result<Target> {
         .hosts
         .get(host)
         .with_context(|| format!("no host `{host}` in the inventory"))?;
-    let identity = h.ssh.identity.as_deref().map(|p| {
+    // The inventory wins; ~/.ssh/config fills in what it does not say.
+    let conf = crate::ssh::lookup_config(&ssh_config_text(), &[h.address.as_str(), host]);
+    let resolve_identity = |p: &str| {
         let e = expand_home(p);
         if e.is_relative() {
             site.file.parent().unwrap_or(Path::new(".")).join(e)
         } else {
             e
         }
-    });
-    let jump = match &h.ssh.jump {
+    };
+    let identity = h
+        .ssh
+        .identity
+        .as_deref()
+        .map(resolve_identity)
+        .or_else(|| conf.identity_file.as_deref().map(expand_home));
+    let user = h
+        .ssh
+        .user
+        .clone()
+        .or(conf.user.clone())
+        .unwrap_or_else(|| "root".into());
+    let jump_spec = h.ssh.jump.clone().or(conf.proxy_jump.clone());
+    let jump = match jump_spec {
         None => None,
-        Some(j) if site.inv.hosts.contains_key(j) => {
-            Some(Box::new(target_depth(site, j, depth + 1)?))
+        Some(j) if site.inv.hosts.contains_key(&j) => {
+            Some(Box::new(target_depth(site, &j, depth + 1)?))
         }
         Some(j) => {
-            let (user, rest) = match j.split_once('@') {
-                Some((u, r)) => (u.to_string(), r),
-                None => (
-                    h.ssh.user.clone().unwrap_or_else(|| "root".into()),
-                    j.as_str(),
-                ),
+            let (juser, rest) = match j.split_once('@') {
+                Some((u, r)) => (Some(u.to_string()), r),
+                None => (None, j.as_str()),
             };
-            let (addr, port) = match rest.rsplit_once(':') {
+            let (jaddr, jport) = match rest.rsplit_once(':') {
                 Some((a, p)) => (
                     a.to_string(),
-                    p.parse()
-                        .with_context(|| format!("bad port in jump host `{j}`"))?,
+                    Some(
+                        p.parse()
+                            .with_context(|| format!("bad port in jump host `{j}`"))?,
+                    ),
                 ),
-                None => (rest.to_string(), 22),
+                None => (rest.to_string(), None),
             };
+            let jc = crate::ssh::lookup_config(&ssh_config_text(), &[jaddr.as_str()]);
             Some(Box::new(Target {
                 name: j.clone(),
-                address: addr,
-                port,
-                user,
-                identity: identity.clone(),
+                address: jc.host_name.clone().unwrap_or(jaddr),
+                port: jport.or(jc.port).unwrap_or(22),
+                user: juser.or(jc.user).unwrap_or_else(|| user.clone()),
+                identity: jc
+                    .identity_file
+                    .as_deref()
+                    .map(expand_home)
+                    .or_else(|| identity.clone()),
                 sudo: false,
                 jump: None,
             }))
@@ -86,9 +114,11 @@ fn target_depth(site: &Resolved, host: &str, depth: usize) -> Result<Target> {
     };
     Ok(Target {
         name: host.to_string(),
-        address: h.address.clone(),
-        port: h.ssh.port.unwrap_or(22),
-        user: h.ssh.user.clone().unwrap_or_else(|| "root".into()),
+        // An inventory address that is an alias in ~/.ssh/config resolves
+        // through its HostName.
+        address: conf.host_name.clone().unwrap_or_else(|| h.address.clone()),
+        port: h.ssh.port.or(conf.port).unwrap_or(22),
+        user,
         identity,
         sudo: h.ssh.sudo,
         jump,

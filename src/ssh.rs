@@ -496,3 +496,128 @@ mod tests {
         assert_eq!(known_hosts_name("127.0.0.1", 2222), "[127.0.0.1]:2222");
     }
 }
+
+/// What `~/.ssh/config` says about a host (first value wins, as in OpenSSH).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigEntry {
+    pub host_name: Option<String>,
+    pub user: Option<String>,
+    pub port: Option<u16>,
+    pub identity_file: Option<String>,
+    pub proxy_jump: Option<String>,
+}
+
+fn glob(pattern: &str, s: &str) -> bool {
+    fn m(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
+            (Some(b'?'), Some(_)) => m(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => m(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    m(pattern.as_bytes(), s.as_bytes())
+}
+
+/// Look up `names` (the inventory address, then the host's name) in the
+/// text of an ssh config file. Supports `Host` patterns with `*`, `?` and
+/// `!` negation; `Match` blocks are skipped; `Include` is not followed.
+pub fn lookup_config(text: &str, names: &[&str]) -> ConfigEntry {
+    let mut e = ConfigEntry::default();
+    let mut active = true; // lines before the first Host apply to all
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = match line.split_once(|c: char| c.is_whitespace() || c == '=') {
+            Some((k, v)) => (
+                k.to_ascii_lowercase(),
+                v.trim_start_matches(|c: char| c.is_whitespace() || c == '=')
+                    .trim(),
+            ),
+            None => continue,
+        };
+        let value = value.trim_matches('"');
+        match key.as_str() {
+            "host" => {
+                let pats: Vec<&str> = value.split_whitespace().collect();
+                active = names.iter().any(|n| {
+                    let neg = pats
+                        .iter()
+                        .filter_map(|p| p.strip_prefix('!'))
+                        .any(|p| glob(p, n));
+                    !neg && pats
+                        .iter()
+                        .filter(|p| !p.starts_with('!'))
+                        .any(|p| glob(p, n))
+                });
+            }
+            "match" => active = false,
+            _ if !active => {}
+            "hostname" => {
+                e.host_name.get_or_insert_with(|| value.to_string());
+            }
+            "user" => {
+                e.user.get_or_insert_with(|| value.to_string());
+            }
+            "port" => {
+                if e.port.is_none() {
+                    e.port = value.parse().ok();
+                }
+            }
+            "identityfile" => {
+                e.identity_file.get_or_insert_with(|| value.to_string());
+            }
+            "proxyjump" => {
+                if !value.eq_ignore_ascii_case("none") {
+                    e.proxy_jump.get_or_insert_with(|| {
+                        value.split(',').next().unwrap_or(value).to_string()
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    e
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    const CONF: &str = "\
+User fallback-ignored-if-later-set\n\
+# clients of the provider\n\
+Host *.techniville.fr srv1-tv\n\
+    HostName 198.51.100.10\n\
+    User admin\n\
+    Port 2222\n\
+    IdentityFile ~/.ssh/techniville\n\
+    ProxyJump bastion.example.fr\n\
+Host * !nas*\n\
+    User root\n\
+    Port 22\n\
+Match host foo\n\
+    User nope\n";
+
+    #[test]
+    fn first_match_wins_and_patterns_apply() {
+        let e = lookup_config(CONF, &["srv1-tv"]);
+        assert_eq!(e.host_name.as_deref(), Some("198.51.100.10"));
+        assert_eq!(e.user.as_deref(), Some("fallback-ignored-if-later-set"));
+        assert_eq!(e.port, Some(2222));
+        assert_eq!(e.identity_file.as_deref(), Some("~/.ssh/techniville"));
+        assert_eq!(e.proxy_jump.as_deref(), Some("bastion.example.fr"));
+        let e = lookup_config(
+            "Host *\n  User root\n  Port 22\nHost nas1\n  Port 2200\n",
+            &["nas1"],
+        );
+        assert_eq!(e.port, Some(22));
+        let e = lookup_config("Host * !nas*\n  User root\n", &["nas1"]);
+        assert_eq!(e.user, None);
+        let e = lookup_config("Host=web?\n  User=www\n", &["web1"]);
+        assert_eq!(e.user.as_deref(), Some("www"));
+    }
+}

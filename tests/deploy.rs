@@ -518,3 +518,49 @@ fn a_full_disk_fails_clearly_and_keeps_the_previous_files() {
         .success();
     assert_eq!(read_index(&tb), "fits\n");
 }
+
+#[test]
+fn ssh_config_fills_in_what_the_inventory_does_not_say() {
+    let tb = TestBed::new(1);
+    let inv = tb.inventory("  hello:\n    host: srv1\n", "");
+    let h = tb.host("srv1");
+    // The inventory names only an alias; ~/.ssh/config knows the rest.
+    let src = std::fs::read_to_string(&inv).unwrap().replace(
+        &format!(
+            "    address: 127.0.0.1\n    ssh: {{ user: root, port: {}, identity: {} }}\n",
+            h.port,
+            tb.key.display()
+        ),
+        "    address: office-server\n",
+    );
+    assert!(src.contains("address: office-server"));
+    std::fs::write(&inv, src).unwrap();
+    let conf = tb.dir.path().join("ssh_config");
+    std::fs::write(
+        &conf,
+        format!(
+            "Host office-*\n    HostName 127.0.0.1\n    Port {}\n    User root\n    IdentityFile {}\nHost *\n    User nobody\n",
+            h.port,
+            tb.key.display()
+        ),
+    )
+    .unwrap();
+    regie()
+        .env("REGIE_SSH_CONFIG", &conf)
+        .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    assert_eq!(
+        tb.exec_in(("hello", "app"), &["cat", "/www/index.html"]),
+        "hello\n"
+    );
+    // Without it, the alias does not resolve: a clear failure, not a hang.
+    regie()
+        .env("REGIE_SSH_CONFIG", "/nonexistent")
+        .args(["plan", "-i"])
+        .arg(&inv)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("cannot reach srv1"));
+}

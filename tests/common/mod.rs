@@ -12,7 +12,9 @@ pub const EXAMPLES: [&str; 3] = ["cabinet-durand", "mairie-techniville", "asso-l
 
 pub fn regie() -> Command {
     let mut c = Command::cargo_bin("regie").unwrap();
+    // Tests never read the developer's own ~/.ssh/config.
     c.env("NO_COLOR", "1")
+        .env("REGIE_SSH_CONFIG", "/dev/null")
         .env_remove("REGIE_AGE_IDENTITY")
         .env_remove("REGIE_PASSPHRASE");
     c
