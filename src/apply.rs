@@ -249,7 +249,7 @@ pub struct HostReport {
 
 /// Read state and plan, without changing anything (`regie plan`).
 pub fn plan(site: &Resolved, renders: &[HostRender], o: &RunOptions) -> Vec<HostReport> {
-    for_hosts(renders, o.parallel, |r| {
+    for_hosts(renders, o.parallel, |r, _pb| {
         let t0 = Instant::now();
         let mut diffs = Default::default();
         let res = (|| -> Result<HostPlan> {
@@ -295,14 +295,44 @@ fn report(
     }
 }
 
+/// One spinner line per host on stderr (drawn only on a terminal).
+fn host_bar(mp: &indicatif::MultiProgress, host: &str) -> indicatif::ProgressBar {
+    let pb = mp.add(indicatif::ProgressBar::new_spinner());
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {prefix:<12} {elapsed:>4} {msg}")
+            .expect("valid template"),
+    );
+    pb.set_prefix(host.to_string());
+    pb.set_message("connecting");
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
 fn for_hosts<F>(renders: &[HostRender], parallel: usize, f: F) -> Vec<HostReport>
 where
-    F: Fn(&HostRender) -> HostReport + Sync,
+    F: Fn(&HostRender, &indicatif::ProgressBar) -> HostReport + Sync,
 {
+    let mp = indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
     let mut out = Vec::new();
     for chunk in renders.chunks(parallel.max(1)) {
         std::thread::scope(|s| {
-            let handles: Vec<_> = chunk.iter().map(|r| s.spawn(|| f(r))).collect();
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|r| {
+                    let pb = host_bar(&mp, &r.host);
+                    let f = &f;
+                    s.spawn(move || {
+                        let rep = f(r, &pb);
+                        let end = match (&rep.error, rep.unhealthy.is_empty()) {
+                            (Some(_), _) => "failed",
+                            (None, false) => "unhealthy",
+                            (None, true) => "done",
+                        };
+                        pb.finish_with_message(end);
+                        rep
+                    })
+                })
+                .collect();
             for h in handles {
                 out.push(h.join().expect("host thread panicked"));
             }
@@ -326,24 +356,31 @@ pub fn deploy(
     command: &str,
 ) -> Vec<HostReport> {
     let info = lock_info(command);
-    for_hosts(renders, o.parallel, |r| {
+    for_hosts(renders, o.parallel, |r, pb| {
         let t0 = Instant::now();
-        let res = deploy_host(site, r, o, &info);
+        let res = deploy_host(site, r, o, &info, pb);
         report(&r.host, t0, res)
     })
 }
 
 type HostOutcome = (Option<HostPlan>, Vec<String>, Vec<String>);
 
-fn deploy_host(site: &Resolved, r: &HostRender, o: &RunOptions, info: &str) -> Result<HostOutcome> {
+fn deploy_host(
+    site: &Resolved,
+    r: &HostRender,
+    o: &RunOptions,
+    info: &str,
+    pb: &indicatif::ProgressBar,
+) -> Result<HostOutcome> {
     let conn = connect(site, &r.host, o)?;
+    pb.set_message("reading state, taking the lock");
     let base = r.manifest.base_dir.clone();
     let st = probe(&conn, &base, &site.inv.site.name, Some(info))?;
     if let Some(holder) = &st.lock_held_by {
         bail!("{} is locked by another run: {holder} (see `regie lock status`; `regie lock release` if it is stale)", r.host);
     }
     // From here on the lock is ours: release it whatever happens.
-    let res = deploy_locked(&conn, r, o, &st);
+    let res = deploy_locked(&conn, r, o, &st, pb);
     let unlock = conn.run(&deploy::unlock_script(&base), b"");
     let out = res?;
     match unlock {
@@ -363,6 +400,7 @@ fn deploy_locked(
     r: &HostRender,
     o: &RunOptions,
     st: &RemoteState,
+    pb: &indicatif::ProgressBar,
 ) -> Result<HostOutcome> {
     let base = &r.manifest.base_dir;
     if !st.docker {
@@ -376,6 +414,7 @@ fn deploy_locked(
         return Ok((Some(plan), vec![], vec![]));
     }
     if !plan.files.is_empty() {
+        pb.set_message(format!("uploading {} file(s)", plan.files.len()));
         let (script, tar) = deploy::upload(&plan, r);
         let out = conn.run(&script, &tar)?;
         if !out.ok() {
@@ -392,6 +431,7 @@ fn deploy_locked(
         match s.action {
             StackAction::Keep => {}
             StackAction::Remove => {
+                pb.set_message(format!("{}: compose down", s.name));
                 let out = conn.run(
                     &deploy::down_script(base, &s.name, &s.project, compose, o.delete_data),
                     b"",
@@ -407,6 +447,7 @@ fn deploy_locked(
                 }
             }
             StackAction::Up => {
+                pb.set_message(format!("{}: compose up", s.name));
                 let out = conn.run(&deploy::up_script(base, &s.name, &s.project, compose), b"")?;
                 if !out.ok() {
                     unhealthy.push(format!(
@@ -417,6 +458,7 @@ fn deploy_locked(
                     continue;
                 }
                 changed.push(s.name.clone());
+                pb.set_message(format!("{}: waiting for health checks", s.name));
                 if let Err(why) = wait_healthy(conn, &s.project, o.health_timeout) {
                     unhealthy.push(format!("{}: {why}", s.name));
                 }

@@ -217,6 +217,18 @@ pub enum Cmd {
         #[arg(long, requires = "prune")]
         delete_data: bool,
     },
+    /// Check a host (OS, Docker, compose, disk, RAM, time sync, ports);
+    /// with --install, install Docker and compose from the distribution.
+    Bootstrap {
+        host: String,
+        #[arg(short, long, value_name = "SITE.yml")]
+        inventory: PathBuf,
+        /// Install what is missing (apt-get) after showing what it is.
+        #[arg(long)]
+        install: bool,
+        #[arg(long)]
+        accept_new_host_keys: bool,
+    },
     /// Host keys.
     Hosts {
         #[command(subcommand)]
@@ -667,6 +679,86 @@ fn run(cli: &Cli) -> Result<i32> {
             } else {
                 EXIT_FAILED
             })
+        }
+        Cmd::Bootstrap {
+            host,
+            inventory,
+            install,
+            accept_new_host_keys,
+        } => {
+            let site = load(inventory)?;
+            let h = site
+                .inv
+                .hosts
+                .get(host)
+                .with_context(|| format!("no host `{host}` in {}", inventory.display()))?;
+            let placed = site.placement.get(host).cloned().unwrap_or_default();
+            let ram: u64 = placed
+                .iter()
+                .map(|p| site.catalog.stacks[&p.name].min_ram_mb)
+                .sum();
+            let mut ports: Vec<u16> = placed
+                .iter()
+                .flat_map(|p| site.catalog.stacks[&p.name].ports.iter().map(|x| x.port))
+                .collect();
+            ports.sort();
+            ports.dedup();
+            let o = crate::apply::RunOptions {
+                accept_new_host_keys: *accept_new_host_keys,
+                ..Default::default()
+            };
+            let conn = crate::apply::connect(&site, host, &o)?;
+            let facts = conn.run(&crate::bootstrap::facts_script(&h.base_dir), b"")?;
+            let mut report =
+                crate::bootstrap::judge(host, &String::from_utf8_lossy(&facts.stdout), ram, &ports);
+            let print = |r: &crate::bootstrap::Report| -> Result<()> {
+                if cli.output == Output::Json {
+                    print_json(&serde_json::to_value(r)?)?;
+                } else {
+                    for c in &r.checks {
+                        let l = match c.level {
+                            crate::bootstrap::Level::Ok => "ok  ",
+                            crate::bootstrap::Level::Warn => "WARN",
+                            crate::bootstrap::Level::Fail => "FAIL",
+                        };
+                        println!("{l} {:<16} {}", c.what, c.detail);
+                    }
+                    if !r.install.is_empty() {
+                        println!(
+                            "--install would run: apt-get install {}",
+                            r.install.join(" ")
+                        );
+                    }
+                }
+                Ok(())
+            };
+            print(&report)?;
+            if *install && !report.install.is_empty() {
+                eprintln!("{host}: installing {}", report.install.join(" "));
+                let out = conn.run(&crate::bootstrap::install_script(&report.install), b"")?;
+                if !out.ok() {
+                    bail!("{host}: installation failed: {}", out.stderr.trim());
+                }
+                let facts = conn.run(&crate::bootstrap::facts_script(&h.base_dir), b"")?;
+                report = crate::bootstrap::judge(
+                    host,
+                    &String::from_utf8_lossy(&facts.stdout),
+                    ram,
+                    &ports,
+                );
+                print(&report)?;
+            }
+            Ok(
+                if report
+                    .checks
+                    .iter()
+                    .any(|c| c.level == crate::bootstrap::Level::Fail)
+                {
+                    EXIT_FAILED
+                } else {
+                    0
+                },
+            )
         }
         Cmd::Hosts {
             cmd: HostsCmd::Trust { host, inventory },

@@ -1,5 +1,6 @@
 //! regie: render, deploy and maintain a self-hosted collaboration stack.
 pub mod apply;
+pub mod bootstrap;
 pub mod catalog;
 pub mod cli;
 pub mod deploy;

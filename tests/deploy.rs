@@ -564,3 +564,55 @@ fn ssh_config_fills_in_what_the_inventory_does_not_say() {
         .code(1)
         .stdout(predicate::str::contains("cannot reach srv1"));
 }
+
+#[test]
+fn bootstrap_reports_what_a_host_has_and_lacks() {
+    let tb = TestBed::new(1);
+    let inv = tb.inventory("  hello:\n    host: srv1\n", "");
+    let o = regie()
+        .args(["bootstrap", "srv1", "--accept-new-host-keys", "-i"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("operating system") && out.contains("Debian GNU/Linux 12"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("ok   docker ") && l.contains("Docker Engine")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("ok   compose ") && l.contains("v1 1.29")),
+        "{out}"
+    );
+    // Without compose the host is not ready, and --install names the package.
+    common::testbed::docker(&[
+        "exec",
+        &tb.host("srv1").container,
+        "rm",
+        "-f",
+        "/usr/bin/docker-compose",
+    ]);
+    let o = regie()
+        .args(["bootstrap", "srv1", "-i"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("FAIL compose")
+            && out.contains("--install would run: apt-get install docker-compose"),
+        "{out}"
+    );
+}

@@ -1,0 +1,237 @@
+//! `regie bootstrap HOST`: check that a fresh Debian/Ubuntu host can run the
+//! stacks placed on it, and with `--install` install Docker and compose from
+//! the distribution's packages. The checks are one script; judging its
+//! output is pure.
+
+use serde::Serialize;
+
+use crate::ssh::quote;
+
+/// One shell script printing `key=value` facts about the host.
+pub fn facts_script(base_dir: &str) -> String {
+    format!(
+        "base={b}\n\
+         . /etc/os-release 2>/dev/null; echo \"os_id=$ID\"; echo \"os_version=$VERSION_ID\"; echo \"os_name=$PRETTY_NAME\"\n\
+         echo \"docker=$(docker version --format '{{{{.Server.Version}}}}' 2>/dev/null)\"\n\
+         echo \"docker_cli=$(command -v docker || true)\"\n\
+         if docker compose version >/dev/null 2>&1; then echo \"compose=v2 $(docker compose version --short 2>/dev/null)\"; \
+         elif command -v docker-compose >/dev/null 2>&1; then echo \"compose=v1 $(docker-compose version --short 2>/dev/null)\"; else echo compose=; fi\n\
+         d=\"$base\"; while [ ! -d \"$d\" ]; do d=$(dirname \"$d\"); done\n\
+         echo \"free_kib=$(df -Pk \"$d\" | awk 'NR==2 {{print $4}}')\"\n\
+         echo \"mem_kib=$(awk '/^MemTotal:/ {{print $2}}' /proc/meminfo)\"\n\
+         echo \"ntp=$(timedatectl show -p NTPSynchronized --value 2>/dev/null)\"\n\
+         echo \"listening=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == \"0A\" {{split($2, a, \":\"); print a[2]}}' | sort -u | tr '\\n' ' ')\"\n\
+         echo \"apt=$(command -v apt-get || true)\"\n",
+        b = quote(base_dir)
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub level: Level,
+    pub what: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub host: String,
+    pub checks: Vec<Check>,
+    /// Packages `--install` would install.
+    pub install: Vec<String>,
+}
+
+fn fact<'a>(out: &'a str, key: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .unwrap_or("")
+        .trim()
+}
+
+/// Judge the facts against what the host must run.
+pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Report {
+    let mut checks = Vec::new();
+    let mut install = Vec::new();
+    let mut push = |level, what: &str, detail: String| {
+        checks.push(Check {
+            level,
+            what: what.into(),
+            detail,
+        })
+    };
+    let os = fact(out, "os_id");
+    let ver = fact(out, "os_version");
+    let supported = matches!(
+        (os, ver),
+        ("debian", "11" | "12" | "13") | ("ubuntu", "22.04" | "24.04" | "26.04")
+    );
+    push(
+        if supported { Level::Ok } else { Level::Warn },
+        "operating system",
+        format!(
+            "{}{}",
+            fact(out, "os_name"),
+            if supported {
+                ""
+            } else {
+                " (not a tested Debian/Ubuntu release)"
+            }
+        ),
+    );
+    let apt = !fact(out, "apt").is_empty();
+    match fact(out, "docker") {
+        "" => {
+            let cli = !fact(out, "docker_cli").is_empty();
+            push(
+                Level::Fail,
+                "docker",
+                if cli {
+                    "installed but the daemon is not reachable (is it running? is the user in the docker group or sudo set?)".into()
+                } else {
+                    "not installed".into()
+                },
+            );
+            if !cli {
+                install.push("docker.io".to_string());
+            }
+        }
+        v => push(Level::Ok, "docker", format!("Docker Engine {v}")),
+    }
+    match fact(out, "compose") {
+        "" => {
+            push(
+                Level::Fail,
+                "compose",
+                "no `docker compose` plugin nor `docker-compose`".into(),
+            );
+            install.push("docker-compose".to_string());
+        }
+        c => push(Level::Ok, "compose", c.to_string()),
+    }
+    if !install.is_empty() && !apt {
+        push(
+            Level::Fail,
+            "packages",
+            "no apt-get: install Docker and compose by hand".into(),
+        );
+    }
+    match fact(out, "free_kib").parse::<u64>() {
+        Ok(k) if k < 5 * 1024 * 1024 => push(
+            Level::Warn,
+            "disk",
+            format!("{} MB free under the base directory (below 5 GB)", k / 1024),
+        ),
+        Ok(k) => push(
+            Level::Ok,
+            "disk",
+            format!("{} GB free under the base directory", k / 1024 / 1024),
+        ),
+        Err(_) => push(Level::Warn, "disk", "free space unknown".into()),
+    }
+    match fact(out, "mem_kib").parse::<u64>() {
+        Ok(k) if k / 1024 < need_ram_mb => push(
+            Level::Warn,
+            "memory",
+            format!(
+                "{} MB, the placed services want at least {need_ram_mb} MB",
+                k / 1024
+            ),
+        ),
+        Ok(k) => push(Level::Ok, "memory", format!("{} MB", k / 1024)),
+        Err(_) => push(Level::Warn, "memory", "unknown".into()),
+    }
+    match fact(out, "ntp") {
+        "yes" => push(Level::Ok, "time sync", "NTP synchronised".into()),
+        "no" => push(
+            Level::Warn,
+            "time sync",
+            "clock not synchronised (TLS and backups need a right clock)".into(),
+        ),
+        _ => push(Level::Warn, "time sync", "unknown (no timedatectl)".into()),
+    }
+    let listening: Vec<u16> = fact(out, "listening")
+        .split_whitespace()
+        .filter_map(|h| u16::from_str_radix(h, 16).ok())
+        .collect();
+    let busy: Vec<String> = need_ports
+        .iter()
+        .filter(|p| listening.contains(p))
+        .map(|p| p.to_string())
+        .collect();
+    if busy.is_empty() {
+        push(
+            Level::Ok,
+            "ports",
+            format!(
+                "free: {}",
+                need_ports
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    } else {
+        push(
+            Level::Warn,
+            "ports",
+            format!(
+                "already listening: {} (fine if regie's own stacks hold them)",
+                busy.join(", ")
+            ),
+        );
+    }
+    Report {
+        host: host.into(),
+        checks,
+        install,
+    }
+}
+
+/// Install packages from the distribution (only on `--install`).
+pub fn install_script(packages: &[String]) -> String {
+    let pkgs: Vec<String> = packages.iter().map(|p| quote(p)).collect();
+    format!(
+        "set -e\nexport DEBIAN_FRONTEND=noninteractive\napt-get update -q\napt-get install -y -q {}\n\
+         if command -v systemctl >/dev/null 2>&1; then systemctl enable --now docker; fi\n",
+        pkgs.join(" ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn judges_a_fresh_host() {
+        let out = "os_id=debian\nos_version=12\nos_name=Debian GNU/Linux 12 (bookworm)\ndocker=\ndocker_cli=\ncompose=\nfree_kib=1048576\nmem_kib=4000000\nntp=\nlistening=0016 0050 \napt=/usr/bin/apt-get\n";
+        let r = judge("srv1", out, 8192, &[80, 443, 25]);
+        assert_eq!(r.install, vec!["docker.io", "docker-compose"]);
+        let by = |w: &str| r.checks.iter().find(|c| c.what == w).unwrap().clone();
+        assert_eq!(by("docker").level, Level::Fail);
+        assert_eq!(by("disk").level, Level::Warn);
+        assert_eq!(by("memory").level, Level::Warn);
+        assert!(by("ports").detail.contains("80"), "port 80 (0x50) is taken");
+        assert!(!by("ports").detail.contains("443"));
+    }
+
+    #[test]
+    fn judges_a_ready_host() {
+        let out = "os_id=ubuntu\nos_version=24.04\nos_name=Ubuntu 24.04\ndocker=27.5.1\ndocker_cli=/usr/bin/docker\ncompose=v2 2.33.0\nfree_kib=104857600\nmem_kib=16000000\nntp=yes\nlistening=0016\napt=/usr/bin/apt-get\n";
+        let r = judge("srv1", out, 4096, &[80, 443]);
+        assert!(r.install.is_empty());
+        assert!(
+            r.checks.iter().all(|c| c.level == Level::Ok),
+            "{:?}",
+            r.checks
+        );
+    }
+}
