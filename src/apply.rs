@@ -520,17 +520,42 @@ fn deploy_locked(
     Ok((Some(plan), changed, unhealthy))
 }
 
+/// How container state is read: the Docker API (bollard) through the SSH
+/// session when the socket can be forwarded, else `docker inspect` JSON
+/// from a command (users who reach docker only through sudo).
+enum StateReader<'a> {
+    Api(crate::docker_api::DockerApi),
+    Command(&'a Conn),
+}
+
+impl StateReader<'_> {
+    fn containers(&self, project: &str) -> std::result::Result<Vec<deploy::Container>, String> {
+        match self {
+            StateReader::Api(api) => api
+                .containers(&format!("com.docker.compose.project={project}"))
+                .map_err(|e| format!("{e:#}")),
+            StateReader::Command(conn) => {
+                let out = conn
+                    .run(&deploy::inspect_project_script(project), b"")
+                    .map_err(|e| e.to_string())?;
+                deploy::parse_inspect(&String::from_utf8_lossy(&out.stdout))
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
 /// Poll the project's containers until all run and pass their health
 /// checks, or one fails, or the timeout passes. Returns the failure text
 /// with the last log lines.
 fn wait_healthy(conn: &Conn, project: &str, timeout: Duration) -> std::result::Result<(), String> {
+    let reader = match crate::docker_api::DockerApi::open(conn) {
+        Ok(api) => StateReader::Api(api),
+        Err(_) => StateReader::Command(conn),
+    };
     let t0 = Instant::now();
     loop {
-        let out = conn
-            .run(&deploy::inspect_project_script(project), b"")
-            .map_err(|e| e.to_string())?;
-        let cs = deploy::parse_inspect(&String::from_utf8_lossy(&out.stdout))
-            .map_err(|e| e.to_string())?;
+        let cs = reader.containers(project)?;
         if !cs.is_empty() && cs.iter().all(|c| c.is_up()) {
             return Ok(());
         }
@@ -544,8 +569,12 @@ fn wait_healthy(conn: &Conn, project: &str, timeout: Duration) -> std::result::R
             } else {
                 failed.iter().map(|c| c.name.as_str()).collect()
             };
+            let bad: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
+            // Logs through a command: release the API (and the session) first.
+            drop(reader);
+            let names: Vec<&str> = bad.iter().map(String::as_str).collect();
             let logs = conn
-                .run(&deploy::logs_script(&bad, 20), b"")
+                .run(&deploy::logs_script(&names, 20), b"")
                 .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
                 .unwrap_or_default();
             let states: Vec<String> = cs

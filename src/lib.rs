@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod cli;
 pub mod deploy;
 pub mod diag;
+pub mod docker_api;
 pub mod inventory;
 pub mod render;
 pub mod secrets;

@@ -1,0 +1,279 @@
+//! The Docker API of a remote host, through the host's SSH session: a
+//! local Unix socket (in a private temporary directory) whose connections
+//! are forwarded as `direct-streamlocal` channels to the host's
+//! `/var/run/docker.sock`, and bollard as the client.
+//!
+//! While a [`DockerApi`] is open it owns the SSH session (non-blocking for
+//! the forwarding thread): run no remote command until it is dropped.
+//! The forwarding needs the SSH user to have access to the socket (root or
+//! the docker group); callers fall back to `docker inspect` over a command
+//! otherwise (sudo users).
+
+use std::collections::HashMap;
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use futures_util::StreamExt;
+
+use crate::deploy::Container;
+use crate::ssh::Conn;
+
+const SOCKET: &str = "/var/run/docker.sock";
+const EAGAIN: i32 = -37;
+
+pub struct DockerApi {
+    docker: bollard::Docker,
+    rt: tokio::runtime::Runtime,
+    stop: Arc<AtomicBool>,
+    pump: Option<JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+    sess: ssh2::Session,
+}
+
+struct Pair {
+    sock: UnixStream,
+    ch: ssh2::Channel,
+    to_ch: Vec<u8>,
+    to_sock: Vec<u8>,
+    sock_eof: bool,
+    ch_eof: bool,
+}
+
+fn would_block(e: &std::io::Error) -> bool {
+    e.kind() == ErrorKind::WouldBlock
+}
+
+/// Move bytes both ways; true while the pair is alive.
+fn pump_pair(p: &mut Pair, buf: &mut [u8]) -> bool {
+    let mut alive = true;
+    if !p.sock_eof && p.to_ch.is_empty() {
+        match p.sock.read(buf) {
+            Ok(0) => p.sock_eof = true,
+            Ok(n) => p.to_ch.extend_from_slice(&buf[..n]),
+            Err(e) if would_block(&e) => {}
+            Err(_) => alive = false,
+        }
+    }
+    if !p.to_ch.is_empty() {
+        match p.ch.write(&p.to_ch) {
+            Ok(n) => {
+                p.to_ch.drain(..n);
+            }
+            Err(e) if would_block(&e) => {}
+            Err(_) => alive = false,
+        }
+    }
+    if p.sock_eof && p.to_ch.is_empty() {
+        let _ = p.ch.send_eof();
+    }
+    if !p.ch_eof && p.to_sock.is_empty() {
+        match p.ch.read(buf) {
+            Ok(0) if p.ch.eof() => p.ch_eof = true,
+            Ok(0) => {}
+            Ok(n) => p.to_sock.extend_from_slice(&buf[..n]),
+            Err(e) if would_block(&e) => {}
+            Err(_) => alive = false,
+        }
+    }
+    if !p.to_sock.is_empty() {
+        match p.sock.write(&p.to_sock) {
+            Ok(n) => {
+                p.to_sock.drain(..n);
+            }
+            Err(e) if would_block(&e) => {}
+            Err(_) => alive = false,
+        }
+    }
+    if p.ch_eof && p.to_sock.is_empty() {
+        let _ = p.sock.shutdown(std::net::Shutdown::Write);
+        if p.sock_eof {
+            alive = false;
+        }
+    }
+    alive
+}
+
+fn open_channel(sess: &ssh2::Session) -> Option<ssh2::Channel> {
+    for _ in 0..5000 {
+        match sess.channel_direct_streamlocal(SOCKET, None) {
+            Ok(c) => return Some(c),
+            Err(e) if e.code() == ssh2::ErrorCode::Session(EAGAIN) => {
+                std::thread::sleep(Duration::from_millis(1))
+            }
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+impl DockerApi {
+    /// Open the API of the host behind `conn`. Fails (and leaves the
+    /// session as it was) when the socket cannot be forwarded.
+    pub fn open(conn: &Conn) -> Result<DockerApi> {
+        let sess = conn.session().clone();
+        // One blocking try first: a refusal (permissions, forwarding
+        // disabled) is reported before anything changes.
+        let mut probe = sess
+            .channel_direct_streamlocal(SOCKET, None)
+            .map_err(|e| anyhow!("{}: cannot forward {SOCKET}: {e}", conn.target.name))?;
+        let _ = probe.close();
+        drop(probe);
+        let dir = tempfile::Builder::new()
+            .prefix("regie-docker-")
+            .tempdir()
+            .context("temporary directory")?;
+        let path: PathBuf = dir.path().join("docker.sock");
+        let listener = UnixListener::bind(&path).context("local socket")?;
+        listener.set_nonblocking(true)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let s2 = sess.clone();
+        let pump = std::thread::spawn(move || {
+            s2.set_blocking(false);
+            let mut pairs: Vec<Pair> = Vec::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match listener.accept() {
+                    Ok((sock, _)) => {
+                        let _ = sock.set_nonblocking(true);
+                        if let Some(ch) = open_channel(&s2) {
+                            pairs.push(Pair {
+                                sock,
+                                ch,
+                                to_ch: Vec::new(),
+                                to_sock: Vec::new(),
+                                sock_eof: false,
+                                ch_eof: false,
+                            });
+                        }
+                    }
+                    Err(e) if would_block(&e) => {}
+                    Err(_) => break,
+                }
+                let before: usize = pairs.iter().map(|p| p.to_ch.len() + p.to_sock.len()).sum();
+                pairs.retain_mut(|p| {
+                    let alive = pump_pair(p, &mut buf);
+                    if !alive {
+                        let _ = p.ch.close();
+                    }
+                    alive
+                });
+                if stop2.load(Ordering::SeqCst) && pairs.is_empty() {
+                    break;
+                }
+                let after: usize = pairs.iter().map(|p| p.to_ch.len() + p.to_sock.len()).sum();
+                if before == after {
+                    std::thread::sleep(Duration::from_micros(300));
+                }
+            }
+            s2.set_blocking(true);
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("tokio runtime")?;
+        let docker = bollard::Docker::connect_with_unix(
+            &path.to_string_lossy(),
+            60,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .context("docker API client")?;
+        Ok(DockerApi {
+            docker,
+            rt,
+            stop,
+            pump: Some(pump),
+            _dir: dir,
+            sess,
+        })
+    }
+
+    /// Containers carrying a label (`key=value`), with state and health.
+    pub fn containers(&self, label: &str) -> Result<Vec<Container>> {
+        self.rt
+            .block_on(async {
+                let filters: HashMap<&str, Vec<&str>> = HashMap::from([("label", vec![label])]);
+                let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
+                    .all(true)
+                    .filters(&filters)
+                    .build();
+                let list = self.docker.list_containers(Some(opts)).await?;
+                let mut out = Vec::new();
+                for c in list {
+                    let Some(id) = c.id else { continue };
+                    let i = self
+                        .docker
+                        .inspect_container(
+                            &id,
+                            None::<bollard::query_parameters::InspectContainerOptions>,
+                        )
+                        .await?;
+                    let labels = i
+                        .config
+                        .as_ref()
+                        .and_then(|c| c.labels.clone())
+                        .unwrap_or_default();
+                    let state = i.state.clone().unwrap_or_default();
+                    out.push(Container {
+                        name: i
+                            .name
+                            .clone()
+                            .unwrap_or_default()
+                            .trim_start_matches('/')
+                            .to_string(),
+                        project: labels
+                            .get("com.docker.compose.project")
+                            .cloned()
+                            .unwrap_or_default(),
+                        service: labels
+                            .get("com.docker.compose.service")
+                            .cloned()
+                            .unwrap_or_default(),
+                        status: state.status.map(|s| s.to_string()).unwrap_or_default(),
+                        health: state
+                            .health
+                            .and_then(|h| h.status)
+                            .map(|s| s.to_string())
+                            .filter(|s| s != "none" && !s.is_empty()),
+                        restart_count: i.restart_count.unwrap_or(0).max(0) as u64,
+                        image: i.config.and_then(|c| c.image).unwrap_or_default(),
+                    });
+                }
+                Ok::<_, bollard::errors::Error>(out)
+            })
+            .map_err(|e| anyhow!("docker API: {e}"))
+    }
+
+    /// Last `tail` log lines of a container.
+    pub fn logs(&self, container: &str, tail: u32) -> String {
+        self.rt.block_on(async {
+            let opts = bollard::query_parameters::LogsOptionsBuilder::new()
+                .stdout(true)
+                .stderr(true)
+                .tail(&tail.to_string())
+                .build();
+            let mut s = self.docker.logs(container, Some(opts));
+            let mut out = String::new();
+            while let Some(Ok(chunk)) = s.next().await {
+                out.push_str(&chunk.to_string());
+            }
+            out
+        })
+    }
+}
+
+impl Drop for DockerApi {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(p) = self.pump.take() {
+            let _ = p.join();
+        }
+        self.sess.set_blocking(true);
+    }
+}
