@@ -375,7 +375,21 @@ fn deploy_host(
     let conn = connect(site, &r.host, o)?;
     pb.set_message("reading state, taking the lock");
     let base = r.manifest.base_dir.clone();
-    let st = probe(&conn, &base, &site.inv.site.name, Some(info))?;
+    let raw = conn.run(
+        &deploy::probe_script(&base, &site.inv.site.name, Some(info)),
+        b"",
+    )?;
+    let text = String::from_utf8_lossy(&raw.stdout).into_owned();
+    let st = match deploy::parse_probe(&text) {
+        Ok(st) => st,
+        Err(e) => {
+            // The lock may have been taken before the answer went bad.
+            if text.contains("==regie:lock\nacquired") {
+                let _ = conn.run(&deploy::unlock_script(&base), b"");
+            }
+            bail!("{}: {e}; {}", r.host, raw.stderr.trim());
+        }
+    };
     if let Some(holder) = &st.lock_held_by {
         bail!("{} is locked by another run: {holder} (see `regie lock status`; `regie lock release` if it is stale)", r.host);
     }
@@ -467,10 +481,32 @@ fn deploy_locked(
     }
     // The host manifest records what is deployed and healthy; a failed
     // stack keeps its previous entries so the next deploy retries it.
-    let failed: BTreeSet<&str> = unhealthy
+    // Stacks whose previous entries are carried over: failed ones (so the
+    // next deploy retries them), ones outside --service (not deployed now),
+    // and ones kept without --prune (so a later --prune can remove them).
+    let mut failed: BTreeSet<&str> = unhealthy
         .iter()
         .filter_map(|u| u.split(':').next())
         .collect();
+    for s in &plan.stacks {
+        if s.action == StackAction::Keep {
+            failed.insert(s.name.as_str());
+        }
+    }
+    if let Some(only) = &o.plan.only {
+        for s in &r.manifest.stacks {
+            if !only.contains(&s.name) {
+                failed.insert(s.name.as_str());
+            }
+        }
+        if let Some(m) = &st.manifest {
+            for s in &m.stacks {
+                if !only.contains(&s.name) {
+                    failed.insert(s.name.as_str());
+                }
+            }
+        }
+    }
     let mut manifest = r.manifest.clone();
     if !failed.is_empty() {
         let old = st.manifest.clone();

@@ -441,7 +441,7 @@ pub fn upload(plan: &HostPlan, want: &HostRender) -> (String, Vec<u8>) {
                     .expect("in-memory tar");
                 checks.push_str(&format!("{}  {}\n", rf.sha256, f.path));
                 moves.push_str(&format!(
-                    "mkdir -p \"$base\"/$(dirname {q}); chmod {:o} \"$stage\"/{q}; mv -f \"$stage\"/{q} \"$base\"/{q}\n",
+                    "mkdir -p \"$base/$(dirname {q})\"; chmod {:o} \"$stage\"/{q}; mv -f \"$stage\"/{q} \"$base\"/{q}\n",
                     rf.mode
                 ));
             }
