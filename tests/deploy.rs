@@ -100,6 +100,17 @@ fn cold_deploy_noop_and_config_change() {
         ),
         "second\n"
     );
+    // The journal on the host lists the two deploys that changed the stack.
+    let o = run(&["history", "--output", "json"]).output().unwrap();
+    assert!(o.status.success());
+    let h: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let changed = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["entry"]["stacks_changed"] == serde_json::json!(["hello"]))
+        .count();
+    assert_eq!(changed, 2, "{h}");
 }
 
 #[test]
