@@ -511,8 +511,9 @@ pub fn down_script(
     delete_data: bool,
 ) -> String {
     format!(
-        "set -e; cd {b}/{s} && {c} -p {p} down --remove-orphans{v} 2>&1; cd / && rm -rf {b}/{s}",
+        "set -e; cd {b}/{s} && {c} -p {p} down --remove-orphans{v} 2>&1; cd / && mkdir -p {b}/{st}/pruned && mv {b}/{s} {b}/{st}/pruned/{s}.$(date +%Y%m%d%H%M%S)",
         b = quote(base_dir),
+        st = STATE_DIR,
         s = quote(stack),
         c = compose.command(),
         p = quote(project),

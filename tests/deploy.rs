@@ -389,6 +389,15 @@ fn prune_removes_a_stack_that_left_the_inventory_but_keeps_its_data() {
         .assert()
         .success();
     assert!(!base.join("other").exists());
+    // Its directory (which may hold data such as DKIM keys) is set aside, not deleted.
+    let pruned: Vec<_> = std::fs::read_dir(base.join(".regie/pruned"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        pruned.len() == 1 && pruned[0].starts_with("other."),
+        "{pruned:?}"
+    );
     let project = format!("{}-other", tb.site);
     let o = common::testbed::docker(&[
         "ps",
