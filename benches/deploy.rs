@@ -17,18 +17,11 @@ const RUNS: usize = 5;
 
 fn stacks(tb: &TestBed) -> String {
     tb.inventory("", ""); // lays out the test catalog
-    let cat = tb.dir.path().join("catalog");
     let mut services = String::new();
     for host in ["srv1", "srv2"] {
         for i in 1..=6 {
             let name = format!("{host}s{i}");
-            std::fs::write(
-                cat.join(format!("stacks/{name}.yml")),
-                std::fs::read_to_string(cat.join("stacks/hello.yml"))
-                    .unwrap()
-                    .replace("name: hello", &format!("name: {name}")),
-            )
-            .unwrap();
+            tb.add_stack_copy(&name);
             services.push_str(&format!(
                 "  {name}:\n    host: {host}\n    settings: {{ message: m0 }}\n"
             ));

@@ -123,17 +123,7 @@ fn unreachable_host_does_not_stop_the_others() {
         "  hello:\n    host: srv1\n  other:\n    host: srv9\n",
         extra,
     );
-    // `other` is a second copy of the test stack.
-    let cat = tb.dir.path().join("catalog");
-    std::fs::write(
-        cat.join("stacks/other.yml"),
-        std::fs::read_to_string(cat.join("stacks/hello.yml"))
-            .unwrap()
-            .replace("name: hello", "name: other")
-            .replace("hello/", "other/"),
-    )
-    .unwrap();
-    common::copy_tree(&cat.join("templates/hello"), &cat.join("templates/other"));
+    tb.add_stack_copy("other");
     let o = regie()
         .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
         .arg(&inv)
@@ -336,17 +326,8 @@ fn through_a_jump_host_as_a_sudo_user() {
 #[test]
 fn prune_removes_a_stack_that_left_the_inventory_but_keeps_its_data() {
     let tb = TestBed::new(1);
-    let cat = tb.dir.path().join("catalog");
     let inv = tb.inventory("  hello:\n    host: srv1\n", "");
-    std::fs::write(
-        cat.join("stacks/other.yml"),
-        std::fs::read_to_string(cat.join("stacks/hello.yml"))
-            .unwrap()
-            .replace("name: hello", "name: other")
-            .replace("hello/", "other/"),
-    )
-    .unwrap();
-    common::copy_tree(&cat.join("templates/hello"), &cat.join("templates/other"));
+    tb.add_stack_copy("other");
     let both = tb.inventory("  hello:\n    host: srv1\n  other:\n    host: srv1\n", "");
     assert_eq!(inv, both);
     regie()

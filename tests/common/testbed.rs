@@ -191,7 +191,7 @@ impl TestBed {
     pub fn inventory(&self, services: &str, extra_hosts: &str) -> PathBuf {
         let cat = self.dir.path().join("catalog");
         if !cat.exists() {
-            copy_dir(Path::new("tests/fixtures/catalog"), &cat);
+            super::copy_tree(Path::new("tests/fixtures/catalog"), &cat);
         }
         let mut y = format!(
             "site: {{ name: {}, domain: test.example, contact: ops@test.example }}\ncatalog: catalog\nhosts:\n",
@@ -219,6 +219,24 @@ impl TestBed {
         let p = self.dir.path().join("site.yml");
         std::fs::write(&p, y).unwrap();
         p
+    }
+
+    /// Add a copy of the `hello` test stack under another name to the
+    /// site's catalog (call after `inventory` laid the catalog out).
+    pub fn add_stack_copy(&self, name: &str) {
+        let cat = self.dir.path().join("catalog");
+        std::fs::write(
+            cat.join(format!("stacks/{name}.yml")),
+            std::fs::read_to_string(cat.join("stacks/hello.yml"))
+                .unwrap()
+                .replace("name: hello", &format!("name: {name}"))
+                .replace("hello/", &format!("{name}/")),
+        )
+        .unwrap();
+        super::copy_tree(
+            &cat.join("templates/hello"),
+            &cat.join(format!("templates/{name}")),
+        );
     }
 
     /// Run a command in a compose-managed container of this site.
@@ -255,19 +273,6 @@ impl TestBed {
             .split_whitespace()
             .map(String::from)
             .collect()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let t = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).unwrap();
-        }
     }
 }
 
