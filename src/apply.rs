@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use crate::deploy::{self, Compose, HostPlan, PlanOptions, RemoteState, StackAction};
+use crate::deploy::{self, HostPlan, PlanOptions, RemoteState, StackAction};
 use crate::inventory::Resolved;
 use crate::render::HostRender;
 use crate::ssh::{Conn, HostKeys, Options, SshError, Target};
@@ -683,10 +683,6 @@ pub fn history(
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect())
-}
-
-pub fn compose_of(st: &RemoteState) -> Option<Compose> {
-    st.compose
 }
 
 /// One round trip for the old content of every changed non-secret file.

@@ -44,11 +44,7 @@ fn prepare(
             bail!("no service `{s}` placed in {}", t.inventory.display());
         }
     }
-    let key = key_for(&site, t.identity.as_deref())?;
-    let store = secrets::Store::open(&secrets_path(&site), &key)?;
-    let (res, mut store) = render::render(&site, store);
-    let mut renders = res?;
-    store.save_if_changed(&key)?;
+    let (mut renders, _) = render_saving_secrets(&site, t.identity.as_deref())?;
     if !t.host.is_empty() {
         renders.retain(|r| t.host.contains(&r.host));
     }
@@ -68,6 +64,22 @@ fn prepare(
         ..Default::default()
     };
     Ok((site, renders, o))
+}
+
+/// Render every host in memory and keep any new secret. The secrets are
+/// saved before anything uses the render: no file may carry a secret that
+/// is not kept. Returns the renders and the names of new secrets.
+fn render_saving_secrets(
+    site: &Resolved,
+    identity: Option<&Path>,
+) -> Result<(Vec<render::HostRender>, Vec<String>)> {
+    let key = key_for(site, identity)?;
+    let store = secrets::Store::open(&secrets_path(site), &key)?;
+    let (res, mut store) = render::render(site, store);
+    let hosts = res?;
+    let added = store.added().to_vec();
+    store.save_if_changed(&key)?;
+    Ok((hosts, added))
 }
 
 fn print_plan(reports: &[crate::apply::HostReport]) {
@@ -460,14 +472,7 @@ fn run(cli: &Cli) -> Result<i32> {
             identity,
         } => {
             let site = load(inventory)?;
-            let key = key_for(&site, identity.as_deref())?;
-            let spath = secrets_path(&site);
-            let store = secrets::Store::open(&spath, &key)?;
-            let (res, mut store) = render::render(&site, store);
-            let hosts = res?;
-            let added = store.added().to_vec();
-            // Secrets first: files must never carry a secret that is not kept.
-            store.save_if_changed(&key)?;
+            let (hosts, added) = render_saving_secrets(&site, identity.as_deref())?;
             let out = out
                 .clone()
                 .unwrap_or_else(|| render::default_out(inventory, &site.inv.site.name));
