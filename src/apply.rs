@@ -441,6 +441,23 @@ fn deploy_locked(
     }
     let mut changed = Vec::new();
     let mut unhealthy = Vec::new();
+    if plan
+        .files
+        .iter()
+        .any(|f| f.path.starts_with(crate::backup::DIR))
+    {
+        pb.set_message("installing the backup schedule");
+        let out = conn.run(
+            &crate::backup::schedule_script(base, &r.manifest.site),
+            b"",
+        )?;
+        if !out.ok() {
+            unhealthy.push(format!(
+                "backup: installing the schedule failed: {}",
+                out.stderr.trim()
+            ));
+        }
+    }
     for s in &plan.stacks {
         match s.action {
             StackAction::Keep => {}

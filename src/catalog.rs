@@ -126,6 +126,14 @@ pub struct Dump {
     pub command: Vec<String>,
     pub restore: Vec<String>,
     pub file: String,
+    /// The volume holding the live database: emptied before a dump is
+    /// loaded back, so the restore starts from a fresh database.
+    #[serde(default)]
+    pub volume: Option<String>,
+    /// A command printing a short value (e.g. a count of tables) recorded
+    /// at backup time and compared after a restore drill.
+    #[serde(default)]
+    pub check: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -399,6 +407,11 @@ impl Catalog {
             for x in &d.backup.dumps {
                 if !comp_ok(&x.component) {
                     bail!("{o}: backup dump names unknown component `{}`", x.component);
+                }
+                if let Some(v) = &x.volume {
+                    if !d.volumes.contains_key(v) {
+                        bail!("{o}: backup dump names undeclared volume `{v}`");
+                    }
                 }
             }
             fn check_spec(o: &str, path: &str, s: &SettingSpec) -> Result<()> {

@@ -260,8 +260,181 @@ pub enum Cmd {
         #[arg(long)]
         accept_new_host_keys: bool,
     },
+    /// Backups with restic to the NAS: init, run, list, status, verify.
+    Backup {
+        #[command(subcommand)]
+        cmd: BackupCmd,
+    },
+    /// Restore a service from a backup: the current data is captured first,
+    /// the stack stopped, volumes and databases put back, the stack started
+    /// and its post-restore steps run, health-gated.
+    Restore {
+        #[command(flatten)]
+        job: JobArgs,
+        #[arg(long)]
+        service: String,
+        /// Snapshot id (any snapshot of the capture) or `latest`.
+        #[arg(long, default_value = "latest")]
+        snapshot: String,
+        /// Host to restore onto (default: where the inventory places the service).
+        #[arg(long)]
+        to_host: Option<String>,
+        /// Host whose repository holds the backup (default: the target host).
+        #[arg(long)]
+        from_host: Option<String>,
+        /// Do not capture the data in place first (it is then lost).
+        #[arg(long)]
+        no_safety_backup: bool,
+        /// Do not ask for confirmation (needed when not on a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct JobArgs {
+    #[arg(short, long, value_name = "SITE.yml")]
+    pub inventory: PathBuf,
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// Hosts handled at once.
+    #[arg(long, default_value_t = 8)]
+    pub parallel: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCmd {
+    /// Prepare the NAS (repository directory, the hosts' key), create each
+    /// host's repository and install the schedule.
+    Init {
+        #[command(flatten)]
+        job: JobArgs,
+        /// age identity file unlocking the site's secrets.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+    },
+    /// Back up now, all hosts in parallel. Exit 1 if any service failed.
+    Run {
+        #[command(flatten)]
+        job: JobArgs,
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        host: Option<String>,
+    },
+    /// List the captures (snapshots grouped per service run).
+    List {
+        #[command(flatten)]
+        job: JobArgs,
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        host: Option<String>,
+    },
+    /// Last success per service against the policy, repository sizes, NAS
+    /// free space. Exit 1 if a service's last backup is too old.
+    Status {
+        #[command(flatten)]
+        job: JobArgs,
+    },
+    /// restic check, then a restore drill per service into a scratch stack
+    /// with health and content checks. Exit 1 if any fails.
+    Verify {
+        #[command(flatten)]
+        job: JobArgs,
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        host: Option<String>,
+    },
+}
+
+impl JobArgs {
+    fn options(&self) -> crate::apply::RunOptions {
+        crate::apply::RunOptions {
+            accept_new_host_keys: self.accept_new_host_keys,
+            parallel: self.parallel,
+            ..Default::default()
+        }
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < units.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", units[i])
+    }
+}
+
+fn print_jobs(jobs: &[crate::backup_run::HostJob]) {
+    for j in jobs {
+        if let Some(e) = &j.error {
+            println!("{}	FAILED	{e}", j.host);
+            continue;
+        }
+        let Some(o) = &j.output else { continue };
+        for r in &o.results {
+            let what = match r.kind.as_str() {
+                "retention" => "retention".to_string(),
+                _ => format!("{} ({})", r.service.clone().unwrap_or_default(), r.kind),
+            };
+            if r.ok {
+                let detail = match r.kind.as_str() {
+                    "drill" => format!(
+                        "check {} s, restore+start {} s, {} files compared",
+                        r.check_seconds.unwrap_or(0),
+                        r.restore_seconds.unwrap_or(0),
+                        r.files_checked.unwrap_or(0)
+                    ),
+                    "retention" => format!("{} s", r.seconds),
+                    "restore" => format!(
+                        "{} restored from {} in {} s",
+                        r.capture.clone().unwrap_or_default(),
+                        r.from.clone().unwrap_or_default(),
+                        r.seconds
+                    ),
+                    _ => format!(
+                        "{} added, {} s, snapshots {}",
+                        human_bytes(r.bytes_added),
+                        r.seconds,
+                        r.snapshots.join(",")
+                    ),
+                };
+                println!("{}	{what}	ok	{detail}", j.host);
+            } else {
+                println!("{}	{what}	FAILED	{}", j.host, r.error);
+            }
+        }
+        if j.output.as_ref().is_some_and(|o| o.status != 0) {
+            for m in o.messages.iter().rev().take(5).rev() {
+                eprintln!("{}: {m}", j.host);
+            }
+        }
+        eprintln!("{}: {:.1} s", j.host, j.seconds);
+    }
+}
+
+fn confirm(question: &str, yes: bool, what: &str) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("{what}: pass --yes to run it unattended");
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "o" | "oui"))
 }
 
 #[derive(Debug, clap::Args)]
@@ -810,6 +983,43 @@ fn run(cli: &Cli) -> Result<i32> {
             }
             Ok(code)
         }
+        Cmd::Backup { cmd } => backup_cmd(cli, cmd),
+        Cmd::Restore {
+            job,
+            service,
+            snapshot,
+            to_host,
+            from_host,
+            no_safety_backup,
+            yes,
+        } => {
+            let site = load(&job.inventory)?;
+            let q = format!(
+                "Restore {service} from {snapshot}{}? Its current data is {}.",
+                to_host.as_ref().map(|h| format!(" onto {h}")).unwrap_or_default(),
+                if *no_safety_backup { "LOST" } else { "captured first" }
+            );
+            if !confirm(&q, *yes, "restore replaces a service's data")? {
+                eprintln!("nothing done");
+                return Ok(0);
+            }
+            let j = crate::backup_run::restore(
+                &site,
+                &job.options(),
+                service,
+                snapshot,
+                to_host.as_deref(),
+                from_host.as_deref(),
+                *no_safety_backup,
+            )?;
+            let ok = j.ok;
+            if cli.output == Output::Json {
+                print_json(&serde_json::to_value(&j)?)?;
+            } else {
+                print_jobs(std::slice::from_ref(&j));
+            }
+            Ok(if ok { 0 } else { EXIT_FAILED })
+        }
         Cmd::History {
             inventory,
             host,
@@ -849,6 +1059,154 @@ fn run(cli: &Cli) -> Result<i32> {
         Cmd::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "regie", &mut std::io::stdout());
             Ok(0)
+        }
+    }
+}
+
+fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
+    use crate::backup_run as br;
+    let json = cli.output == Output::Json;
+    let jobs_exit = |jobs: &[br::HostJob]| -> Result<i32> {
+        if json {
+            print_json(&serde_json::to_value(jobs)?)?;
+        } else {
+            print_jobs(jobs);
+        }
+        Ok(if jobs.iter().all(|j| j.ok) { 0 } else { EXIT_FAILED })
+    };
+    match cmd {
+        BackupCmd::Init { job, identity } => {
+            let site = load(&job.inventory)?;
+            let nas_key = if matches!(crate::backup::Repo::of(&site), Some(crate::backup::Repo::Sftp { .. })) {
+                let key = key_for(&site, identity.as_deref())?;
+                let path = secrets_path(&site);
+                let mut store = secrets::Store::open(&path, &key)?;
+                let k = crate::backup::nas_key(&mut store)?;
+                store.save_if_changed(&key)?;
+                Some(k)
+            } else {
+                None
+            };
+            let (free, jobs) = br::init(&site, &job.options(), nas_key.as_deref())?;
+            if let Some(f) = free {
+                eprintln!("NAS: repository directory ready, {} free", human_bytes(f * 1024));
+            }
+            if json {
+                print_json(&serde_json::to_value(&jobs)?)?;
+            } else {
+                for j in &jobs {
+                    match (&j.error, &j.output) {
+                        (Some(e), _) => println!("{}	FAILED	{e}", j.host),
+                        (None, Some(o)) => println!(
+                            "{}	{}	{}	{}",
+                            j.host,
+                            if j.ok { "ok" } else { "FAILED" },
+                            o.steps.join("; "),
+                            o.messages.join("; ")
+                        ),
+                        _ => {}
+                    }
+                }
+            }
+            Ok(if jobs.iter().all(|j| j.ok) { 0 } else { EXIT_FAILED })
+        }
+        BackupCmd::Run { job, service, host } => {
+            let site = load(&job.inventory)?;
+            let jobs = br::run(&site, &job.options(), service.as_deref(), host.as_deref())?;
+            jobs_exit(&jobs)
+        }
+        BackupCmd::Verify { job, service, host } => {
+            let site = load(&job.inventory)?;
+            let jobs = br::verify(&site, &job.options(), service.as_deref(), host.as_deref())?;
+            jobs_exit(&jobs)
+        }
+        BackupCmd::List { job, service, host } => {
+            let site = load(&job.inventory)?;
+            let all = br::list(&site, &job.options(), service.as_deref(), host.as_deref())?;
+            let mut failed = false;
+            let mut rows = Vec::new();
+            for (h, res) in all {
+                match res {
+                    Ok(caps) => rows.extend(caps),
+                    Err(e) => {
+                        failed = true;
+                        eprintln!("{h}: {e:#}");
+                    }
+                }
+            }
+            if json {
+                print_json(&serde_json::to_value(&rows)?)?;
+            } else {
+                println!("HOST\tSERVICE\tTIME\tSNAPSHOT\tDUMPS\tNOTE");
+                for c in &rows {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        c.host,
+                        c.service,
+                        c.time.get(..19).unwrap_or(&c.time),
+                        c.id,
+                        if c.dumps.is_empty() { "-".to_string() } else { c.dumps.join(",") },
+                        if c.pre_restore { "taken before a restore" } else { "" }
+                    );
+                }
+            }
+            Ok(if failed { EXIT_FAILED } else { 0 })
+        }
+        BackupCmd::Status { job } => {
+            let site = load(&job.inventory)?;
+            let st = br::status(&site, &job.options())?;
+            let stale = st.services.iter().any(|s| !s.fresh) || !st.host_errors.is_empty();
+            if json {
+                print_json(&serde_json::to_value(&st)?)?;
+            } else {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                let ago = |t: Option<u64>| match t {
+                    Some(t) => format!("{:.1} h ago", now.saturating_sub(t) as f64 / 3600.0),
+                    None => "never".to_string(),
+                };
+                println!("HOST\tSERVICE\tLAST SUCCESS\tSTATE\tLAST DRILL");
+                for s in &st.services {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        s.host,
+                        s.service,
+                        ago(s.last_success),
+                        if s.fresh {
+                            "ok".to_string()
+                        } else {
+                            format!(
+                                "TOO OLD (policy: daily){}",
+                                s.last_error.as_ref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+                            )
+                        },
+                        match (s.last_drill, s.last_drill_ok) {
+                            (Some(t), Some(true)) => format!("passed {}", ago(Some(t))),
+                            (Some(t), _) => format!("FAILED {}", ago(Some(t))),
+                            _ => "never".into(),
+                        }
+                    );
+                }
+                for r in &st.repositories {
+                    match (r.size_bytes, &r.error) {
+                        (Some(b), _) => eprintln!("repository {}: {}", r.repository, human_bytes(b)),
+                        (None, Some(e)) => eprintln!("repository {}: unreadable: {e}", r.repository),
+                        _ => {}
+                    }
+                }
+                if let Some(f) = st.nas_free_kib {
+                    eprintln!("NAS free space: {}", human_bytes(f * 1024));
+                }
+                if let Some(e) = &st.nas_error {
+                    eprintln!("NAS unreachable: {e}");
+                }
+                for (h, e) in &st.host_errors {
+                    eprintln!("{h}: {e}");
+                }
+            }
+            Ok(if stale { EXIT_FAILED } else { 0 })
         }
     }
 }

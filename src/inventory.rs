@@ -207,6 +207,9 @@ pub struct BackupPolicy {
     /// Services to back up (default: all).
     #[serde(default)]
     pub services: Option<Vec<String>>,
+    /// restic image run on the hosts (default: restic/restic, pinned).
+    #[serde(default)]
+    pub image: Option<String>,
 }
 fn default_at() -> String {
     "02:30".into()

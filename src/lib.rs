@@ -1,5 +1,7 @@
 //! regie: render, deploy and maintain a self-hosted collaboration stack.
 pub mod apply;
+pub mod backup;
+pub mod backup_run;
 pub mod bootstrap;
 pub mod catalog;
 pub mod cli;

@@ -432,6 +432,14 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
             });
             files.extend(stack_files);
         }
+        // The host's backup script, keys and schedule (under .regie/backup).
+        let known_hosts =
+            std::fs::read_to_string(crate::apply::site_known_hosts(site)).unwrap_or_default();
+        let extra = {
+            let mut st = store.lock().expect("store");
+            crate::backup::host_files(site, hostname, &files, &known_hosts, &mut st)?
+        };
+        files.extend(extra);
         let manifest = Manifest {
             regie_version: VERSION.to_string(),
             deployed_by: None,

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Builds the test bed's images locally (no registry is reachable):
-#   regie-testhost:1  Debian bookworm with OpenSSH server, docker CLI and
-#                     docker-compose; a fresh SSH host key per container.
+#   regie-testhost:2  Debian bookworm with OpenSSH server, docker CLI,
+#                     docker-compose, restic and PostgreSQL 15; a fresh SSH
+#                     host key per container. Also serves as the NAS (SFTP).
+#   regie-restic:1    the same root file system with restic as entrypoint,
+#                     standing in for the restic/restic image.
+#   regie-postgres:1  the same with an entrypoint that behaves like the
+#                     postgres image's (POSTGRES_USER/PASSWORD/DB, PGDATA).
 #   regie-busybox:1   FROM-scratch image holding a static busybox, for the
 #                     small web stacks deployed in tests.
 # Idempotent: an image that exists is kept. Needs root, debootstrap and a
@@ -13,23 +18,37 @@ mirror=${mirror:-http://deb.debian.org/debian}
 work=$(mktemp -d /tmp/regie-images.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if ! docker image inspect regie-testhost:1 >/dev/null 2>&1; then
+if ! docker image inspect regie-testhost:2 >/dev/null 2>&1; then
   command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
-  echo "building regie-testhost:1 (debootstrap from $mirror)" >&2
+  echo "building regie-testhost:2 (debootstrap from $mirror)" >&2
   debootstrap --variant=minbase \
-    --include=openssh-server,docker.io,docker-compose,sudo,ca-certificates,tar,procps \
+    --include=openssh-server,docker.io,docker-compose,sudo,ca-certificates,tar,procps,restic,postgresql,cron \
     bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
   rm -f "$work"/rootfs/etc/ssh/ssh_host_*
   install -m 0755 "$here/testhost-entrypoint.sh" "$work/rootfs/usr/local/sbin/regie-testhost"
+  install -m 0755 "$here/postgres-entrypoint.sh" "$work/rootfs/usr/local/sbin/regie-postgres"
   # A non-root deploy user who needs sudo for docker.
   chroot "$work/rootfs" useradd -m -s /bin/bash deploy
   echo 'deploy ALL=(ALL) NOPASSWD: ALL' >"$work/rootfs/etc/sudoers.d/deploy"
   chmod 0440 "$work/rootfs/etc/sudoers.d/deploy"
   rm -rf "$work"/rootfs/var/cache/apt/archives/*.deb "$work"/rootfs/var/lib/apt/lists/*
   tar -C "$work/rootfs" -c . | docker import \
-    --change 'CMD ["/usr/local/sbin/regie-testhost"]' - regie-testhost:1 >/dev/null
+    --change 'CMD ["/usr/local/sbin/regie-testhost"]' - regie-testhost:2 >/dev/null
 fi
+
+# Derived images: one container committed with another entrypoint (no
+# registry, no build context needed).
+derive() { # name entrypoint-json
+  if ! docker image inspect "$1" >/dev/null 2>&1; then
+    echo "building $1" >&2
+    cid=$(docker create regie-testhost:2 true)
+    docker commit --change "ENTRYPOINT $2" --change 'CMD []' "$cid" "$1" >/dev/null
+    docker rm "$cid" >/dev/null
+  fi
+}
+derive regie-restic:1 '["/usr/bin/restic"]'
+derive regie-postgres:1 '["/usr/local/sbin/regie-postgres"]'
 
 if ! docker image inspect regie-busybox:1 >/dev/null 2>&1; then
   echo "building regie-busybox:1" >&2

@@ -1,0 +1,507 @@
+
+# ---------------------------------------------------------------------------
+# Everything below is the same on every host; the settings above are this
+# host's. Needs bash, docker and the restic image; runs as root.
+#
+#   regie-backup run [SERVICE...]        capture (all services by default),
+#                                        then retention if all succeeded
+#   regie-backup snapshots [SERVICE]     list snapshots (restic --json)
+#   regie-backup restore SERVICE [SNAPSHOT|latest] [--from HOST] [--no-safety-backup]
+#   regie-backup drill SERVICE           restore into a scratch stack, check, remove
+#   regie-backup restic ARGS...          plain restic on this host's repository
+#   regie-backup init                    create the repository if it is missing
+#
+# Machine-readable lines start with "==regie:"; the rest is for humans.
+# ---------------------------------------------------------------------------
+set -uo pipefail
+umask 077
+DIR="$BASE/.regie/backup"
+LOCK="$BASE/.regie/lock"
+LOG="$DIR/runs.jsonl"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/regie-backup.XXXXXX") || exit 1
+HAVE_LOCK=
+cleanup() {
+  rm -rf "$TMP"
+  [ -n "$HAVE_LOCK" ] && rm -rf "$LOCK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose); else COMPOSE=(docker-compose); fi
+
+step() { printf '==regie:step %s\n' "$*"; }
+json_str() {
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/}
+  s=${s//$'\t'/ }
+  printf '"%s"' "$s"
+}
+now() { date +%s; }
+
+repo_for() { # HOST -> repository URL or path as restic sees it
+  case $REPO_KIND in
+    local) printf '/repo/%s' "$1" ;;
+    *) printf '%s/%s' "$REPO_BASE" "$1" ;;
+  esac
+}
+REPO=$(repo_for "$HOST")
+
+# restic in a throw-away container: r [docker args...] -- restic args...
+# A hostname unique to this run makes restic judge our stale locks by age,
+# never by a PID that a container always reuses.
+r() {
+  local d=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do d+=("$1"); shift; done
+  shift
+  local repo_mount=()
+  [ "$REPO_KIND" = local ] && repo_mount=(-v "$REPO_BASE:/repo")
+  docker run --rm -i --network host --hostname "regie-$HOST-$$" \
+    --label "regie.backup=$SITE" \
+    -e RESTIC_REPOSITORY="$REPO" -e RESTIC_PASSWORD_FILE=/regie/restic.password \
+    -e RESTIC_CACHE_DIR=/regie/cache "${ENV_ARGS[@]}" \
+    -v "$DIR:/regie" "${repo_mount[@]}" "${d[@]}" "$IMAGE" "${RESTIC_OPTS[@]}" "$@"
+}
+
+# Helper shell in the restic image (for emptying and measuring volumes).
+rsh() {
+  local d=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do d+=("$1"); shift; done
+  shift
+  docker run --rm -i --network none --entrypoint sh "${d[@]}" "$IMAGE" -c "$@"
+}
+
+take_lock() { # COMMAND
+  local waited=0
+  mkdir -p "$BASE/.regie"
+  until mkdir "$LOCK" 2>/dev/null; do
+    if [ "$waited" -ge "$LOCK_WAIT" ]; then
+      echo "$HOST is locked by another run: $(cat "$LOCK/info" 2>/dev/null)" >&2
+      return 1
+    fi
+    sleep 5
+    waited=$((waited + 5))
+  done
+  HAVE_LOCK=1
+  printf '{"holder":"regie-backup@%s","pid":%d,"since":%d,"command":"%s"}' "$HOST" $$ "$(now)" "$1" >"$LOCK/info"
+}
+
+cid() { # COMPONENT [PROJECT] -> running container id
+  docker ps -q --filter "label=com.docker.compose.project=${2:-$PROJECT}" \
+    --filter "label=com.docker.compose.service=$1" | head -n 1
+}
+
+# Run a command in a component: in COMPONENT USER -- CMD...
+in() {
+  local comp=$1 user=$2 id
+  shift 3
+  id=$(cid "$comp") || return 1
+  if [ -z "$id" ]; then
+    echo "component $comp of $PROJECT is not running" >&2
+    return 1
+  fi
+  if [ -n "$user" ]; then docker exec -i -u "$user" "$id" "$@"; else docker exec -i "$id" "$@"; fi
+}
+
+volume_exists() { docker volume inspect "$1" >/dev/null 2>&1; }
+
+# Clear restic locks when every one of them was left by this host's own runs
+# (which the host lock proves dead); someone else's lock is left alone.
+clear_own_locks() {
+  local ids id h
+  ids=$(r -- list locks --no-lock 2>/dev/null) || return 0
+  [ -z "$ids" ] && return 0
+  for id in $ids; do
+    h=$(r -- cat lock "$id" --no-lock 2>/dev/null | sed -n 's/.*"hostname": *"\([^"]*\)".*/\1/p')
+    case $h in
+      "regie-$HOST-"*) ;;
+      *) return 0 ;;
+    esac
+  done
+  step "removing stale locks left by earlier runs on $HOST"
+  r -- unlock --remove-all >/dev/null 2>&1 || true
+}
+
+summary_field() { # FIELD < restic --json output
+  grep '"message_type":"summary"' | tail -n 1 | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
+}
+
+log_result() { # JSON line
+  printf '%s\n' "$1" >>"$LOG"
+  printf '==regie:result %s\n' "$1"
+}
+
+# Capture one service: hooks, dumps streamed into restic, then the volumes
+# and the stack's directory in one snapshot. Every snapshot of a capture
+# carries the same capture=... tag. Any failure forgets what this capture
+# wrote, so a half capture never counts as a backup.
+capture() { # SERVICE KIND [EXTRA_TAG]
+  local s=$1 kind=$2 extra=${3:-} t0 cap tags err="" snaps=() added=0 out id bytes i check
+  t0=$(now)
+  "svc_$s" || return 1
+  cap="$HOST-$s-$(date -u +%Y%m%dT%H%M%SZ)"
+  tags="regie,site=$SITE,host=$HOST,service=$s,regie-version=$REGIE_VERSION,capture=$cap"
+  [ -n "$extra" ] && tags="$tags,$extra"
+  step "$s: capture $cap"
+  for v in "${VOLUMES[@]}"; do
+    volume_exists "$v" || err="volume $v does not exist (is $s deployed on $HOST?)"
+  done
+  if [ -z "$err" ] && ! "before_$s" >"$TMP/hook" 2>&1; then
+    err="hook before the capture failed: $(tail -n 3 "$TMP/hook")"
+  fi
+  i=0
+  while [ -z "$err" ] && [ "$i" -lt "$NDUMPS" ]; do
+    step "$s: dump ${DUMP_FILE[$i]}"
+    check=$("check_${s}_$i" 2>/dev/null | tr -cd '0-9A-Za-z._-' | head -c 40)
+    out=$("dump_${s}_$i" 2>"$TMP/dump.err" |
+      r -- backup --stdin --stdin-filename "dumps/${DUMP_FILE[$i]}" --host "$HOST" \
+        --tag "$tags,part=dump,check=${check:-none}" --json 2>"$TMP/restic.err"
+      echo "${PIPESTATUS[*]}" >"$TMP/pipestatus")
+    local st
+    read -r -a st <"$TMP/pipestatus"
+    id=$(summary_field snapshot_id <<<"$out")
+    bytes=$(summary_field total_bytes_processed <<<"$out")
+    [ -n "$id" ] && snaps+=("$id")
+    if [ "${st[0]}" != 0 ]; then
+      err="dump ${DUMP_FILE[$i]} failed (exit ${st[0]}): $(tail -n 3 "$TMP/dump.err")"
+    elif [ "${st[1]}" != 0 ] || [ -z "$id" ]; then
+      err="restic failed storing ${DUMP_FILE[$i]}: $(tail -n 3 "$TMP/restic.err")"
+    elif [ "${bytes:-0}" = 0 ]; then
+      err="dump ${DUMP_FILE[$i]} is empty"
+    else
+      added=$((added + $(summary_field data_added <<<"$out")))
+    fi
+    i=$((i + 1))
+  done
+  if [ -z "$err" ]; then
+    step "$s: files"
+    local mounts=() paths=()
+    for v in "${VOLUMES[@]}"; do
+      mounts+=(-v "$v:/volumes/$v:ro")
+      paths+=("/volumes/$v")
+    done
+    mounts+=(-v "$BASE/$STACK:/config/$STACK:ro")
+    paths+=("/config/$STACK")
+    if [ -f "$BASE/.regie/manifest.json" ]; then
+      mounts+=(-v "$BASE/.regie/manifest.json:/config/manifest.json:ro")
+      paths+=(/config/manifest.json)
+    fi
+    out=$(r "${mounts[@]}" -- backup --host "$HOST" --tag "$tags,part=files" --json "${paths[@]}" 2>"$TMP/restic.err")
+    local rc=$?
+    id=$(summary_field snapshot_id <<<"$out")
+    [ -n "$id" ] && snaps+=("$id")
+    if [ "$rc" != 0 ] || [ -z "$id" ]; then
+      err="restic failed storing the files (exit $rc): $(grep -v '^{' "$TMP/restic.err" | tail -n 3)"
+    else
+      added=$((added + $(summary_field data_added <<<"$out")))
+    fi
+  fi
+  if ! "after_$s" >"$TMP/hook" 2>&1; then
+    [ -z "$err" ] && err="hook after the capture failed: $(tail -n 3 "$TMP/hook")"
+  fi
+  if [ -n "$err" ] && [ ${#snaps[@]} -gt 0 ]; then
+    r -- forget "${snaps[@]}" >/dev/null 2>&1 ||
+      err="$err; and the partial snapshots ${snaps[*]} could not be forgotten"
+  fi
+  local ok=true ids=""
+  [ -n "$err" ] && ok=false && snaps=()
+  for id in "${snaps[@]}"; do ids="$ids${ids:+,}\"$id\""; done
+  log_result "{\"time\":$(now),\"kind\":\"$kind\",\"site\":$(json_str "$SITE"),\"host\":$(json_str "$HOST"),\"service\":\"$s\",\"ok\":$ok,\"capture\":\"$cap\",\"snapshots\":[$ids],\"bytes_added\":$added,\"seconds\":$(($(now) - t0)),\"error\":$(json_str "$err")}"
+  [ -z "$err" ]
+}
+
+retention() { # SERVICES that succeeded
+  local s failed=0 t0
+  t0=$(now)
+  step "retention: forget per service, then prune"
+  for s in "$@"; do
+    if ! r -- forget --host "$HOST" --tag "service=$s" --group-by host,paths \
+      "${KEEP[@]}" >"$TMP/forget" 2>&1; then
+      failed=1
+      log_result "{\"time\":$(now),\"kind\":\"retention\",\"service\":\"$s\",\"ok\":false,\"error\":$(json_str "forget failed: $(tail -n 3 "$TMP/forget")")}"
+    fi
+  done
+  if [ "$failed" = 0 ]; then
+    if r -- prune >"$TMP/prune" 2>&1; then
+      log_result "{\"time\":$(now),\"kind\":\"retention\",\"ok\":true,\"seconds\":$(($(now) - t0)),\"error\":\"\"}"
+    else
+      failed=1
+      log_result "{\"time\":$(now),\"kind\":\"retention\",\"ok\":false,\"error\":$(json_str "prune failed: $(tail -n 3 "$TMP/prune")")}"
+    fi
+  fi
+  return "$failed"
+}
+
+cmd_run() { # [--kind K] SERVICES...
+  local kind=manual ok=() failed=0 s
+  if [ "${1:-}" = --kind ]; then kind=$2; shift 2; fi
+  [ $# -eq 0 ] && set -- "${SERVICES[@]}"
+  for s in "$@"; do
+    declare -F "svc_$s" >/dev/null || { echo "no service $s backed up on $HOST (known: ${SERVICES[*]})" >&2; return 2; }
+  done
+  take_lock "backup run" || return 1
+  clear_own_locks
+  for s in "$@"; do
+    if capture "$s" "$kind"; then ok+=("$s"); else failed=1; fi
+  done
+  if [ "$failed" = 0 ]; then
+    retention "${ok[@]}" || failed=1
+  else
+    step "a capture failed: no retention this time (nothing is pruned)"
+  fi
+  return "$failed"
+}
+
+cmd_snapshots() { # [--from HOST] [SERVICE]
+  if [ "${1:-}" = --from ]; then REPO=$(repo_for "$2"); shift 2; fi
+  local filter=()
+  [ -n "${1:-}" ] && filter=(--tag "service=$1")
+  r -- snapshots --json "${filter[@]}"
+}
+
+# Resolve SNAPSHOT (an id or "latest") of SERVICE to its capture tag.
+capture_of() { # SERVICE SNAPSHOT
+  local out
+  if [ "$2" = latest ]; then
+    out=$(r -- snapshots --json --tag "service=$1,part=files" --latest 1) || return 1
+  else
+    out=$(r -- snapshots --json "$2") || return 1
+  fi
+  printf '%s' "$out" | grep -o '"capture=[^"]*"' | tail -n 1 | tr -d '"' | sed 's/^capture=//'
+}
+
+wait_healthy() { # PROJECT TIMEOUT
+  local t0 ids bad
+  t0=$(now)
+  while :; do
+    ids=$(docker ps -aq --filter "label=com.docker.compose.project=$1")
+    bad=""
+    for id in $ids; do
+      case $(docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id") in
+        running/healthy | running/none) ;;
+        *) bad="$bad $id" ;;
+      esac
+    done
+    [ -n "$ids" ] && [ -z "$bad" ] && return 0
+    if [ $(($(now) - t0)) -ge "$2" ]; then
+      echo "not healthy after $2 s:$(for id in $bad; do docker inspect -f ' {{.Name}} {{.State.Status}}{{if .State.Health}} ({{.State.Health.Status}}){{end}}' "$id"; done)" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}
+
+compose() { # PROJECT FILE ARGS...
+  local p=$1 f=$2
+  shift 2
+  "${COMPOSE[@]}" -p "$p" -f "$f" --project-directory "$BASE/$STACK" "$@"
+}
+
+# Put a capture back into PROJECT's volumes (which must exist, stack down):
+# every volume emptied then filled from the files snapshot; data files of
+# the stack directory that regie does not render come back too (never
+# overwriting a rendered file); then dumps are loaded into fresh databases.
+put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
+  local s=$1 cap=$2 p=$3 f=$4 v mounts=() i
+  for v in "${VOLUMES[@]}"; do
+    docker volume create "${v/#$PROJECT/$p}" >/dev/null || return 1
+    mounts+=(-v "${v/#$PROJECT/$p}:/volumes/$v")
+  done
+  if [ ${#VOLUMES[@]} -gt 0 ]; then
+    step "$s: emptying then restoring ${#VOLUMES[@]} volume(s)"
+    rsh "${mounts[@]}" -- 'for d in /volumes/*; do find "$d" -mindepth 1 -delete || exit 1; done' || return 1
+    r "${mounts[@]}" -- restore latest --tag "capture=$cap,part=files" --target / --include /volumes >"$TMP/restore" 2>&1 ||
+      { tail -n 5 "$TMP/restore" >&2; return 1; }
+  fi
+  if [ "$p" = "$PROJECT" ]; then
+    mkdir -p "$TMP/config"
+    r -v "$TMP/config:/out" -- restore latest --tag "capture=$cap,part=files" --target /out --include "/config/$STACK" >"$TMP/restore" 2>&1 ||
+      { tail -n 5 "$TMP/restore" >&2; return 1; }
+    if [ -d "$TMP/config/config/$STACK" ]; then
+      mkdir -p "$BASE/$STACK"
+      cp -a -n "$TMP/config/config/$STACK/." "$BASE/$STACK/"
+    fi
+  fi
+  i=0
+  while [ "$i" -lt "$NDUMPS" ]; do
+    local dbv=${DUMP_VOLUME[$i]} comp=${DUMP_COMPONENT[$i]}
+    step "$s: loading ${DUMP_FILE[$i]} into a fresh database"
+    compose "$p" "$f" rm -f -s "$comp" >/dev/null 2>&1
+    [ -n "$dbv" ] && docker volume rm -f "${dbv/#$PROJECT/$p}" >/dev/null
+    compose "$p" "$f" up -d "$comp" >"$TMP/up" 2>&1 || { tail -n 5 "$TMP/up" >&2; return 1; }
+    wait_healthy_component "$p" "$comp" 300 || return 1
+    PROJECT_SAVED=$PROJECT
+    PROJECT=$p
+    r -- dump latest --tag "capture=$cap,part=dump" --path "/dumps/${DUMP_FILE[$i]}" "/dumps/${DUMP_FILE[$i]}" 2>"$TMP/dump.err" | "restore_${s}_$i" >"$TMP/load" 2>&1
+    local st=("${PIPESTATUS[@]}")
+    PROJECT=$PROJECT_SAVED
+    if [ "${st[0]}" != 0 ]; then
+      echo "reading ${DUMP_FILE[$i]} from the repository failed: $(tail -n 3 "$TMP/dump.err")" >&2
+      return 1
+    fi
+    if [ "${st[1]}" != 0 ]; then
+      echo "loading ${DUMP_FILE[$i]} failed: $(tail -n 5 "$TMP/load")" >&2
+      return 1
+    fi
+    i=$((i + 1))
+  done
+}
+
+wait_healthy_component() { # PROJECT COMPONENT TIMEOUT
+  local t0 id st
+  t0=$(now)
+  while :; do
+    id=$(cid "$2" "$1")
+    st=$([ -n "$id" ] && docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
+    case $st in running/healthy | running/none) return 0 ;; esac
+    if [ $(($(now) - t0)) -ge "$3" ]; then
+      echo "$2 of $1 not healthy after $3 s ($st)" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}
+
+cmd_restore() { # SERVICE [SNAPSHOT] [--from HOST] [--no-safety-backup]
+  local s=$1 snap=latest safety=1 from=$HOST cap t0
+  shift
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --from) from=$2; shift 2 ;;
+      --no-safety-backup) safety=; shift ;;
+      *) snap=$1; shift ;;
+    esac
+  done
+  declare -F "svc_$s" >/dev/null || { echo "no service $s on $HOST (known: ${SERVICES[*]})" >&2; return 2; }
+  "svc_$s"
+  [ -f "$BASE/$STACK/docker-compose.yml" ] || { echo "$s is not deployed on $HOST: deploy it first" >&2; return 1; }
+  take_lock "restore $s" || return 1
+  t0=$(now)
+  REPO=$(repo_for "$from")
+  clear_own_locks
+  cap=$(capture_of "$s" "$snap") || { echo "cannot read snapshot $snap of $s in $REPO" >&2; return 1; }
+  [ -n "$cap" ] || { echo "no snapshot $snap of $s in the repository of $from" >&2; return 1; }
+  step "$s: restoring capture $cap (repository of $from)"
+  # The data in place is captured first (tag pre-restore), into this host's
+  # own repository: a restore never destroys the only copy of anything.
+  local has_data=""
+  for v in "${VOLUMES[@]}" "${DUMP_VOLUME[@]}"; do [ -n "$v" ] && volume_exists "$v" && has_data=1; done
+  if [ -n "$has_data" ] && [ -n "$safety" ]; then
+    local saved=$REPO
+    REPO=$(repo_for "$HOST")
+    step "$s: safety capture of the current data"
+    if ! capture "$s" safety pre-restore; then
+      echo "the safety capture of the current data failed: nothing was changed (--no-safety-backup to restore anyway)" >&2
+      return 1
+    fi
+    REPO=$saved
+    "svc_$s"
+  fi
+  step "$s: stopping the stack"
+  compose "$PROJECT" "$BASE/$STACK/docker-compose.yml" down >"$TMP/down" 2>&1 || { tail -n 5 "$TMP/down" >&2; return 1; }
+  put_back "$s" "$cap" "$PROJECT" "$BASE/$STACK/docker-compose.yml" || return 1
+  step "$s: starting"
+  compose "$PROJECT" "$BASE/$STACK/docker-compose.yml" up -d >"$TMP/up" 2>&1 || { tail -n 5 "$TMP/up" >&2; return 1; }
+  wait_healthy "$PROJECT" "$HEALTH_TIMEOUT" || return 1
+  if ! "after_restore_$s" >"$TMP/hook" 2>&1; then
+    echo "post-restore step failed: $(tail -n 5 "$TMP/hook")" >&2
+    return 1
+  fi
+  wait_healthy "$PROJECT" "$HEALTH_TIMEOUT" || return 1
+  log_result "{\"time\":$(now),\"kind\":\"restore\",\"service\":\"$s\",\"ok\":true,\"capture\":\"$cap\",\"from\":$(json_str "$from"),\"seconds\":$(($(now) - t0)),\"error\":\"\"}"
+}
+
+cmd_drill() { # SERVICE
+  local s=$1 cap t0 t1 p f err="" check_s=0 restore_s=0 i
+  declare -F "svc_$s" >/dev/null || { echo "no service $s on $HOST (known: ${SERVICES[*]})" >&2; return 2; }
+  "svc_$s"
+  take_lock "backup verify $s" || return 1
+  clear_own_locks
+  t0=$(now)
+  step "$s: restic check (with 5% of the data read back)"
+  if ! r -- check --read-data-subset=5% >"$TMP/check" 2>&1; then
+    err="restic check failed: $(tail -n 5 "$TMP/check")"
+  fi
+  check_s=$(($(now) - t0))
+  p="$PROJECT-drill"
+  f="$DIR/drill/$s.yml"
+  t1=$(now)
+  if [ -z "$err" ]; then
+    cap=$(capture_of "$s" latest)
+    [ -n "$cap" ] || err="no snapshot of $s to drill"
+  fi
+  if [ -z "$err" ]; then
+    step "$s: restoring $cap into scratch project $p"
+    compose "$p" "$f" down -v >/dev/null 2>&1
+    if ! put_back "$s" "$cap" "$p" "$f" 2>"$TMP/drill.err"; then
+      err="restore into the scratch stack failed: $(tail -n 5 "$TMP/drill.err")"
+    fi
+  fi
+  if [ -z "$err" ]; then
+    compose "$p" "$f" up -d >"$TMP/up" 2>&1 || err="scratch stack did not start: $(tail -n 5 "$TMP/up")"
+  fi
+  if [ -z "$err" ] && ! wait_healthy "$p" "$HEALTH_TIMEOUT" 2>"$TMP/drill.err"; then
+    err="scratch stack not healthy: $(cat "$TMP/drill.err")"
+  fi
+  restore_s=$(($(now) - t1))
+  # Content checks: every regular file of the snapshot's volumes is there
+  # with its size, and each database answers its check as at backup time.
+  local files_checked=0
+  if [ -z "$err" ] && [ ${#VOLUMES[@]} -gt 0 ]; then
+    local want got mounts=()
+    want=$(r -- ls --long latest --tag "capture=$cap,part=files" | awk '$1 ~ /^-/ && $0 ~ / \/volumes\// {n++; b+=$4} END {printf "%d %d", n, b}')
+    for v in "${VOLUMES[@]}"; do mounts+=(-v "${v/#$PROJECT/$p}:/volumes/$v:ro"); done
+    got=$(rsh "${mounts[@]}" -- 'find /volumes -type f -exec stat -c %s {} + | awk "{n++; b+=\$1} END {printf \"%d %d\", n, b}"')
+    files_checked=${want%% *}
+    [ "$want" = "$got" ] || err="restored volumes differ from the snapshot: files and bytes $got, expected $want"
+  fi
+  i=0
+  while [ -z "$err" ] && [ "$i" -lt "$NDUMPS" ]; do
+    local expect got
+    expect=$(r -- snapshots --json --tag "capture=$cap,part=dump" | grep -o '"check=[^"]*"' | head -n 1 | tr -d '"' | sed 's/^check=//')
+    PROJECT_SAVED=$PROJECT
+    PROJECT=$p
+    got=$("check_${s}_$i" 2>/dev/null | tr -cd '0-9A-Za-z._-' | head -c 40)
+    PROJECT=$PROJECT_SAVED
+    if [ "$expect" != none ] && [ "${got:-none}" != "$expect" ]; then
+      err="database check of ${DUMP_FILE[$i]}: got '${got:-nothing}', expected '$expect' as at backup time"
+    fi
+    i=$((i + 1))
+  done
+  step "$s: removing scratch project $p"
+  compose "$p" "$f" down -v >/dev/null 2>&1 || err="${err:+$err; }could not remove scratch project $p"
+  local ok=true
+  [ -n "$err" ] && ok=false
+  log_result "{\"time\":$(now),\"kind\":\"drill\",\"service\":\"$s\",\"ok\":$ok,\"capture\":\"${cap:-}\",\"check_seconds\":$check_s,\"restore_seconds\":$restore_s,\"files_checked\":$files_checked,\"seconds\":$(($(now) - t0)),\"error\":$(json_str "$err")}"
+  [ -z "$err" ]
+}
+
+cmd_init() {
+  if r -- cat config >/dev/null 2>"$TMP/init"; then
+    echo "repository $REPO exists"
+    return 0
+  fi
+  if grep -qi 'wrong password\|no key found' "$TMP/init"; then
+    echo "repository $REPO exists but the password does not open it" >&2
+    return 1
+  fi
+  [ "$REPO_KIND" = local ] && mkdir -p "$REPO_BASE"
+  r -- init >"$TMP/init" 2>&1 || { tail -n 5 "$TMP/init" >&2; return 1; }
+  echo "repository $REPO created"
+}
+
+main() {
+  local c=${1:-}
+  [ $# -gt 0 ] && shift
+  case $c in
+    run) cmd_run "$@" ;;
+    snapshots) cmd_snapshots "$@" ;;
+    restore) [ $# -ge 1 ] || { echo "usage: restore SERVICE [SNAPSHOT|latest] [--from HOST]" >&2; return 2; }; cmd_restore "$@" ;;
+    drill) [ $# -eq 1 ] || { echo "usage: drill SERVICE" >&2; return 2; }; cmd_drill "$@" ;;
+    restic) r -- "$@" ;;
+    init) cmd_init ;;
+    *) sed -n '/^#   regie-backup/p' "$0" >&2; return 2 ;;
+  esac
+}
+main "$@"
