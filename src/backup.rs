@@ -130,7 +130,7 @@ fn words(cmd: &[String]) -> String {
 
 fn exec_line(e: &Exec) -> String {
     format!(
-        "in {} {} -- {}",
+        "inside {} {} -- {}",
         quote(&e.component),
         quote(e.user.as_deref().unwrap_or("")),
         words(&e.command)
@@ -246,7 +246,7 @@ pub fn host_script(site: &Resolved, host: &str) -> Option<String> {
         s.push_str(&hook_fn(&format!("after_{n}"), &bk.after, true));
         s.push_str(&hook_fn(&format!("after_restore_{n}"), &bk.after_restore, false));
         for (i, d) in bk.dumps.iter().enumerate() {
-            let ex = |cmd: &[String]| format!("in {} '' -- {}", quote(&d.component), words(cmd));
+            let ex = |cmd: &[String]| format!("inside {} '' -- {}", quote(&d.component), words(cmd));
             s.push_str(&format!("dump_{n}_{i}() {{ {}; }}\n", ex(&d.command)));
             s.push_str(&format!("restore_{n}_{i}() {{ {}; }}\n", ex(&d.restore)));
             match &d.check {
@@ -285,10 +285,10 @@ pub fn drill_compose(compose: &str) -> Result<String> {
             let Some(m) = svc.as_mapping_mut() else {
                 continue;
             };
-            for k in ["ports", "container_name", "hostname", "domainname"] {
+            // Without `restart`, compose never restarts the scratch stack.
+            for k in ["ports", "container_name", "hostname", "domainname", "restart"] {
                 m.remove(k);
             }
-            m.insert("restart".into(), "no".into());
             match m.get_mut("networks") {
                 Some(Value::Sequence(list)) => {
                     list.retain(|n| n.as_str().is_none_or(|n| !external.iter().any(|e| e == n)))
@@ -318,9 +318,12 @@ pub fn drill_compose(compose: &str) -> Result<String> {
             }
         }
     }
-    let text = serde_yaml::to_string(&doc)?;
+    // Written as JSON (which YAML parsers read): every string stays quoted,
+    // so YAML 1.1 readers such as compose v1 never take `on` or `no` for
+    // booleans.
+    let text = serde_json::to_string_pretty(&doc)?;
     Ok(format!(
-        "# Restore drill copy of this stack (scratch project, no ports, no proxy).\n{text}"
+        "# Restore drill copy of this stack (scratch project, no ports, no proxy).\n{text}\n"
     ))
 }
 
@@ -739,7 +742,7 @@ networks:
         let app = &v["services"]["app"];
         assert!(app.get("ports").is_none());
         assert!(app.get("container_name").is_none());
-        assert_eq!(app["restart"], Value::from("no"));
+        assert!(app.get("restart").is_none());
         assert_eq!(app["networks"], serde_yaml::from_str::<Value>("[backend]").unwrap());
         assert_eq!(app["labels"]["regie.drill"], Value::from("true"));
         assert_eq!(app["labels"]["regie.site"], Value::from("s"));
@@ -832,5 +835,43 @@ networks:
     fn invoke_quotes_every_argument() {
         let s = invoke("/opt/my regie", &["restore", "files", "$(id)"]);
         assert!(s.contains("'/opt/my regie/.regie/backup/regie-backup' 'restore' 'files' '$(id)'"));
+    }
+}
+
+#[cfg(test)]
+mod script_tests {
+    use super::*;
+
+    /// The generated script of every example host parses with bash.
+    #[test]
+    fn example_scripts_parse_with_bash() {
+        let mut n = 0;
+        for ex in ["cabinet-durand", "mairie-techniville", "asso-lan"] {
+            let path = std::path::PathBuf::from(format!(
+                "{}/inventories/{ex}.yml",
+                env!("CARGO_MANIFEST_DIR")
+            ));
+            let site = crate::inventory::load(&path).expect("example loads");
+            for host in site.placement.keys() {
+                let Some(script) = host_script(&site, host) else {
+                    continue;
+                };
+                let dir = tempfile::tempdir().unwrap();
+                let f = dir.path().join("s");
+                std::fs::write(&f, &script).unwrap();
+                let o = std::process::Command::new("bash")
+                    .arg("-n")
+                    .arg(&f)
+                    .output()
+                    .unwrap();
+                assert!(
+                    o.status.success(),
+                    "{ex}/{host}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                n += 1;
+            }
+        }
+        assert!(n >= 3, "only {n} scripts checked");
     }
 }

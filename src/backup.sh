@@ -92,8 +92,8 @@ cid() { # COMPONENT [PROJECT] -> running container id
     --filter "label=com.docker.compose.service=$1" | head -n 1
 }
 
-# Run a command in a component: in COMPONENT USER -- CMD...
-in() {
+# Run a command in a component: inside COMPONENT USER -- CMD...
+inside() {
   local comp=$1 user=$2 id
   shift 3
   id=$(cid "$comp") || return 1
@@ -141,7 +141,7 @@ capture() { # SERVICE KIND [EXTRA_TAG]
   t0=$(now)
   "svc_$s" || return 1
   cap="$HOST-$s-$(date -u +%Y%m%dT%H%M%SZ)"
-  tags="regie,site=$SITE,host=$HOST,service=$s,regie-version=$REGIE_VERSION,capture=$cap"
+  tags="regie,site=$SITE,host=$HOST,service=$s,regie-version=$REGIE_VERSION,kind=$kind,capture=$cap"
   [ -n "$extra" ] && tags="$tags,$extra"
   step "$s: capture $cap"
   for v in "${VOLUMES[@]}"; do
@@ -260,11 +260,14 @@ cmd_snapshots() { # [--from HOST] [SERVICE]
   r -- snapshots --json "${filter[@]}"
 }
 
-# Resolve SNAPSHOT (an id or "latest") of SERVICE to its capture tag.
+# Resolve SNAPSHOT (an id or "latest") of SERVICE to its capture tag. The
+# latest is the newest backup proper: captures taken just before a restore
+# (kind=safety) are restored only when named by id.
 capture_of() { # SERVICE SNAPSHOT
   local out
   if [ "$2" = latest ]; then
-    out=$(r -- snapshots --json --tag "service=$1,part=files" --latest 1) || return 1
+    out=$(r -- snapshots --json --tag "service=$1,part=files,kind=scheduled" \
+      --tag "service=$1,part=files,kind=manual") || return 1
   else
     out=$(r -- snapshots --json "$2") || return 1
   fi

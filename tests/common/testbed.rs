@@ -111,6 +111,53 @@ impl TestBed {
 
     /// Start a host container; `port` reuses a given published port.
     pub fn start_host(&mut self, name: &str, port: Option<u16>) -> usize {
+        self.start_host_with(name, port, &[])
+    }
+
+    /// Start the NAS: a host named `nas` whose `/srv/backup` (the
+    /// repositories, owned by its `deploy` user) is a directory of the
+    /// machine, on a tmpfs of `tmpfs_kib` KiB when given (disk-full tests).
+    pub fn start_nas(&mut self, tmpfs_kib: Option<u64>) -> usize {
+        let repo = self.nas_repo();
+        std::fs::create_dir_all(&repo).unwrap();
+        if let Some(kib) = tmpfs_kib {
+            let st = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+                .arg(&repo)
+                .status()
+                .expect("mount");
+            assert!(st.success(), "mounting a tmpfs needs root");
+        }
+        let mount = format!("{}:/srv/backup", repo.display());
+        // A fixed port, so that a stopped and restarted NAS keeps it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let i = self.start_host_with("nas", Some(port), &["-v", &mount]);
+        let c = self.hosts[i].container.clone();
+        let o = docker(&["exec", &c, "chown", "deploy:deploy", "/srv/backup"]);
+        assert!(o.status.success());
+        i
+    }
+
+    /// The NAS's repository directory on the machine.
+    pub fn nas_repo(&self) -> PathBuf {
+        self.dir.path().join("nas-repo")
+    }
+
+    /// YAML of the NAS host entry (SFTP as `deploy`).
+    pub fn nas_yaml(&self) -> String {
+        let h = self.host("nas");
+        format!(
+            "  nas:\n    role: nas\n    address: 127.0.0.1\n    ssh: {{ user: deploy, port: {}, identity: {} }}\n    path: /srv/backup\n",
+            h.port,
+            self.key.display()
+        )
+    }
+
+    fn start_host_with(&mut self, name: &str, port: Option<u16>, extra: &[&str]) -> usize {
         let base = self.dir.path().join(name).join("base");
         std::fs::create_dir_all(&base).unwrap();
         if let Some(kib) = self.tmpfs_kib {
@@ -146,8 +193,11 @@ impl TestBed {
             &mount,
             "-v",
             &auth,
-            "regie-testhost:1",
-        ]);
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .chain(["regie-testhost:2"])
+        .collect::<Vec<_>>());
         assert!(
             out.status.success(),
             "docker run: {}",
@@ -181,6 +231,18 @@ impl TestBed {
         self.hosts.iter().find(|h| h.name == name).expect("host")
     }
 
+    /// Stop a host's container (`docker stop`), keeping it.
+    pub fn stop(&self, name: &str) {
+        assert!(docker(&["stop", "-t", "1", &self.host(name).container]).status.success());
+    }
+
+    /// Start a stopped host again and wait for its sshd.
+    pub fn restart(&self, name: &str) {
+        let h = self.host(name);
+        assert!(docker(&["start", &h.container]).status.success());
+        wait_ssh(h.port);
+    }
+
     /// Remove a host container (its deploy directory stays).
     pub fn kill(&self, name: &str) {
         docker(&["rm", "-f", &self.host(name).container]);
@@ -189,6 +251,16 @@ impl TestBed {
     /// Write the inventory: every host, plus `services` (YAML lines under
     /// `services:`), with the test catalog. Returns its path.
     pub fn inventory(&self, services: &str, extra_hosts: &str) -> PathBuf {
+        self.inventory_with_backup(
+            services,
+            extra_hosts,
+            "backup: { to: local, path: /var/backups/regie }\n",
+        )
+    }
+
+    /// Same, with the given `backup:` section; the NAS (when started) is
+    /// not among the servers, it goes in `extra_hosts`.
+    pub fn inventory_with_backup(&self, services: &str, extra_hosts: &str, backup: &str) -> PathBuf {
         let cat = self.dir.path().join("catalog");
         if !cat.exists() {
             super::copy_tree(Path::new("tests/fixtures/catalog"), &cat);
@@ -197,7 +269,7 @@ impl TestBed {
             "site: {{ name: {}, domain: test.example, contact: ops@test.example }}\ncatalog: catalog\nhosts:\n",
             self.site
         );
-        for h in &self.hosts {
+        for h in self.hosts.iter().filter(|h| h.name != "nas") {
             y.push_str(&format!(
                 "  {}:\n    role: server\n    address: 127.0.0.1\n    ssh: {{ user: root, port: {}, identity: {} }}\n    base_dir: {}\n",
                 h.name,
@@ -209,7 +281,7 @@ impl TestBed {
         y.push_str(extra_hosts);
         y.push_str("services:\n");
         y.push_str(services);
-        y.push_str("backup: { to: local, path: /var/backups/regie }\n");
+        y.push_str(backup);
         // Secrets unlocked by an age identity (a passphrase costs a second of scrypt per run).
         let id = self.dir.path().join("age-identity.txt");
         if !id.exists() {
@@ -312,6 +384,10 @@ impl Drop for TestBed {
                 let _ = Command::new("umount").arg(&h.base).status();
             }
         }
+        let _ = Command::new("umount")
+            .arg(self.nas_repo())
+            .stderr(std::process::Stdio::null())
+            .status();
         // Files written by root inside containers: the temp dir removes them.
     }
 }

@@ -1,0 +1,384 @@
+//! Backups against the test bed: real OpenSSH servers, a NAS reached over
+//! SFTP, real restic (Debian's, in a container as on the hosts), a real
+//! PostgreSQL and the real Docker Engine and compose CLI.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::regie;
+use common::testbed::{docker, TestBed};
+use predicates::prelude::*;
+
+const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:1\", keep: { daily: 3, weekly: 0, monthly: 0 } }\n";
+
+fn notes_on(host: &str) -> String {
+    format!("  notes:\n    host: {host}\n")
+}
+
+struct Site {
+    tb: TestBed,
+    inv: PathBuf,
+}
+
+impl Site {
+    /// Hosts srv1..srvN and a NAS, every key trusted, the `notes` stack
+    /// deployed on srv1, the repository initialised.
+    fn new(n: usize, nas_tmpfs_kib: Option<u64>) -> Site {
+        let mut tb = TestBed::new(n);
+        tb.start_nas(nas_tmpfs_kib);
+        let inv = tb.inventory_with_backup(&notes_on("srv1"), &tb.nas_yaml(), BACKUP);
+        let s = Site { tb, inv };
+        for h in (1..=n).map(|i| format!("srv{i}")).chain(["nas".to_string()]) {
+            s.cmd(&["hosts", "trust", &h]).assert().success();
+        }
+        s.cmd(&["deploy", "--yes"]).assert().success();
+        s.cmd(&["backup", "init"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("created"));
+        s
+    }
+
+    fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut c = regie();
+        c.args(args).arg("-i").arg(&self.inv);
+        c
+    }
+
+    /// Run a command in a running container of the stack; its output.
+    fn exec(&self, service: &str, cmd: &[&str]) -> String {
+        let ids = docker(&[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.compose.project={}-notes", self.tb.site),
+            "--filter",
+            &format!("label=com.docker.compose.service={service}"),
+        ]);
+        let ids = String::from_utf8_lossy(&ids.stdout).trim().to_string();
+        assert_eq!(ids.lines().count(), 1, "one running {service} container: {ids:?}");
+        let mut args = vec!["exec", ids.as_str()];
+        args.extend_from_slice(cmd);
+        let o = docker(&args);
+        assert!(
+            o.status.success(),
+            "{cmd:?} in {service}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn app(&self, cmd: &[&str]) -> String {
+        self.exec("app", cmd)
+    }
+
+    fn sql(&self, q: &str) -> String {
+        self.exec(
+            "db",
+            &["psql", "-v", "ON_ERROR_STOP=1", "-U", "notes", "-d", "notes", "-tAc", q],
+        )
+        .trim()
+        .to_string()
+    }
+
+    /// Checksums of every file under /www, and a digest of the table.
+    fn fingerprint(&self) -> (String, String) {
+        let files = self.app(&[
+            "/bin/busybox",
+            "sh",
+            "-c",
+            "cd /www && /bin/busybox find . -type f | /bin/busybox sort | while read -r f; do /bin/busybox sha256sum \"$f\"; done",
+        ]);
+        let db = self.sql(
+            "select count(*) || ':' || md5(string_agg(id || ':' || body, ',' order by id)) from notes",
+        );
+        // Compared as a digest, so a failure prints two short lines.
+        (regie::render::sha256_hex(files.as_bytes()) + &format!(" ({} files)", files.lines().count()), db)
+    }
+
+    /// Copy a directory of the machine into the app's data volume.
+    fn put_files(&self, dir: &Path) {
+        let id = docker(&[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.compose.project={}-notes", self.tb.site),
+            "--filter",
+            "label=com.docker.compose.service=app",
+        ]);
+        let id = String::from_utf8_lossy(&id.stdout).trim().to_string();
+        let o = docker(&["cp", &format!("{}/.", dir.display()), &format!("{id}:/www/")]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    fn captures(&self) -> Vec<serde_json::Value> {
+        let out = self
+            .cmd(&["--output", "json", "backup", "list"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice::<Vec<serde_json::Value>>(&out).unwrap()
+    }
+
+    /// Remove the stack's containers and volumes (a lost disk).
+    fn destroy_stack(&self) {
+        let p = format!("{}-notes", self.tb.site);
+        let ids = docker(&["ps", "-aq", "--filter", &format!("label=com.docker.compose.project={p}")]);
+        let ids: Vec<String> = String::from_utf8_lossy(&ids.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        let mut args = vec!["rm", "-f"];
+        args.extend(ids.iter().map(String::as_str));
+        assert!(docker(&args).status.success());
+        for v in ["data", "db"] {
+            assert!(docker(&["volume", "rm", &format!("{p}_{v}")]).status.success());
+        }
+    }
+}
+
+/// Files of various sizes and names, some binary.
+fn sample_files(dir: &Path, seed: u64, big_kib: usize) {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for d in 0..5 {
+        let sub = dir.join(format!("dir{d}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        for f in 0..40 {
+            let n = (next() % 4000) as usize;
+            let body: Vec<u8> = (0..n).map(|_| (next() % 256) as u8).collect();
+            std::fs::write(sub.join(format!("file {f}.bin")), body).unwrap();
+        }
+    }
+    std::fs::write(dir.join("index.html"), format!("seed {seed}\n")).unwrap();
+    if big_kib > 0 {
+        let body: Vec<u8> = (0..big_kib * 1024 / 8)
+            .flat_map(|_| next().to_le_bytes())
+            .collect();
+        std::fs::write(dir.join(format!("big-{seed}.bin")), body).unwrap();
+    }
+}
+
+fn fill_db(s: &Site, rows: u32) {
+    s.sql("create table if not exists notes (id serial primary key, body text not null)");
+    s.sql(&format!(
+        "insert into notes (body) select md5(g::text) || repeat('x', g % 50) from generate_series(1, {rows}) g"
+    ));
+}
+
+#[test]
+fn backup_restore_drill_and_disaster_recovery() {
+    let s = Site::new(2, None);
+    let tmp = tempfile::tempdir().unwrap();
+    sample_files(tmp.path(), 1, 512);
+    s.put_files(tmp.path());
+    fill_db(&s, 2000);
+    let want = s.fingerprint();
+    assert!(want.0.ends_with("(202 files)"), "{}", want.0);
+
+    s.cmd(&["backup", "run"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("notes (manual)\tok")
+                .and(predicate::str::contains("retention\tok")),
+        );
+    let caps = s.captures();
+    assert_eq!(caps.len(), 1, "{caps:?}");
+    assert_eq!(caps[0]["service"], "notes");
+    assert_eq!(caps[0]["dumps"][0], "/dumps/notes.pgdump");
+    // The pg_dump went into restic, not onto the host's disk.
+    let base = &s.tb.host("srv1").base;
+    let stray = std::process::Command::new("find")
+        .arg(base)
+        .args(["-name", "*.pgdump"])
+        .output()
+        .unwrap();
+    assert!(stray.stdout.is_empty(), "dump left on disk: {stray:?}");
+    // Plain restic reads the repository with the site's password alone.
+    let pw = base.join(".regie/backup/restic.password");
+    let o = docker(&[
+        "run", "--rm",
+        "-v", &format!("{}:/repo", s.tb.nas_repo().display()),
+        "-v", &format!("{}:/pw:ro", pw.display()),
+        "regie-restic:1", "-r", &format!("/repo/{}/srv1", s.tb.site), "--password-file", "/pw",
+        "dump", "latest", "--path", "/dumps/notes.pgdump", "/dumps/notes.pgdump",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stdout.starts_with(b"PGDMP"), "a PostgreSQL custom-format dump");
+
+    // Damage: files gone, a table dropped, a stray file added.
+    s.app(&["rm", "-rf", "/www/dir1", "/www/index.html"]);
+    s.app(&["/bin/busybox", "sh", "-c", "echo junk > /www/junk.txt"]);
+    s.sql("drop table notes");
+    s.cmd(&["restore", "--service", "notes", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("notes (restore)\tok"));
+    assert_eq!(s.fingerprint(), want, "restored byte for byte");
+    // The damaged state was captured first.
+    let caps = s.captures();
+    assert_eq!(caps.len(), 2);
+    assert!(caps.iter().any(|c| c["pre_restore"] == true));
+
+    // A lost disk: containers and volumes gone; restore from the first capture.
+    let first = s.captures()[0]["id"].as_str().unwrap().to_string();
+    s.destroy_stack();
+    s.cmd(&["deploy", "--yes"]).assert().success();
+    s.cmd(&["restore", "--service", "notes", "--snapshot", &first, "--yes"])
+        .assert()
+        .success();
+    assert_eq!(s.fingerprint(), want);
+
+    // Restore drill: check, scratch stack, health and content checks.
+    s.cmd(&["backup", "verify"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("notes (drill)\tok"));
+    assert!(
+        docker(&["volume", "ls", "-q", "--filter", &format!("name={}-notes-drill", s.tb.site)])
+            .stdout
+            .is_empty(),
+        "the scratch stack is removed"
+    );
+    s.cmd(&["backup", "status"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("notes").and(predicate::str::contains("passed")));
+
+    // Disaster recovery: srv1 is gone; the service moves to srv2, is
+    // deployed there and restored from srv1's repository.
+    s.tb.kill("srv1");
+    s.destroy_stack();
+    let t0 = Instant::now();
+    s.tb.inventory_with_backup(&notes_on("srv2"), &s.tb.nas_yaml(), BACKUP);
+    s.cmd(&["deploy", "--yes", "--host", "srv2"]).assert().success();
+    // srv2's own repository, for its backups from now on.
+    s.cmd(&["backup", "init"]).assert().success();
+    s.cmd(&["restore", "--service", "notes", "--from-host", "srv1", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("from srv1"));
+    eprintln!("disaster recovery (deploy + restore) took {:.1} s", t0.elapsed().as_secs_f64());
+    assert_eq!(s.fingerprint(), want);
+}
+
+#[test]
+fn faults_never_lose_a_backup() {
+    // A NAS with 100 MiB of room.
+    let s = Site::new(1, Some(100 * 1024));
+    let tmp = tempfile::tempdir().unwrap();
+    sample_files(tmp.path(), 2, 0);
+    s.put_files(tmp.path());
+    fill_db(&s, 500);
+    s.cmd(&["backup", "run"]).assert().success();
+    assert_eq!(s.captures().len(), 1);
+    let base = s.tb.host("srv1").base.clone();
+
+    // A dump command that fails: the service fails, nothing is recorded.
+    let cat = s.tb.dir.path().join("catalog/stacks/notes.yml");
+    let good = std::fs::read_to_string(&cat).unwrap();
+    std::fs::write(&cat, good.replace("pg_dump, --username=notes, --dbname=notes", "pg_dump, --username=notes, --dbname=nosuchdb")).unwrap();
+    s.cmd(&["deploy", "--yes"]).assert().success();
+    s.cmd(&["backup", "run"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("notes (manual)\tFAILED")
+                .and(predicate::str::contains("dump notes.pgdump failed"))
+                .and(predicate::str::contains("nosuchdb")),
+        );
+    assert_eq!(s.captures().len(), 1, "a failed capture leaves no snapshot");
+    let snaps = s
+        .cmd(&["--output", "json", "backup", "list"])
+        .assert()
+        .success();
+    drop(snaps);
+    std::fs::write(&cat, good).unwrap();
+    s.cmd(&["deploy", "--yes"]).assert().success();
+
+    // The NAS is down: clear failure, and the earlier capture is intact.
+    s.tb.stop("nas");
+    s.cmd(&["backup", "run"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAILED"));
+    s.cmd(&["backup", "status"])
+        .assert()
+        .stderr(predicate::str::contains("NAS unreachable"));
+    s.tb.restart("nas");
+    assert_eq!(s.captures().len(), 1);
+
+    // Wrong repository password.
+    let pw = base.join(".regie/backup/restic.password");
+    let saved = std::fs::read(&pw).unwrap();
+    std::fs::write(&pw, "not the password\n").unwrap();
+    s.cmd(&["backup", "run"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("wrong password"));
+    std::fs::write(&pw, &saved).unwrap();
+
+    // The connection to the NAS is cut while a backup uploads.
+    sample_files(tmp.path(), 3, 40 * 1024);
+    s.put_files(tmp.path());
+    let repo = s.tb.nas_repo();
+    let size = |p: &Path| -> u64 {
+        let o = std::process::Command::new("du").arg("-sb").arg(p).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let before = size(&repo);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("regie"))
+        .env("NO_COLOR", "1")
+        .env("REGIE_SSH_CONFIG", "/dev/null")
+        .args(["backup", "run", "-i"])
+        .arg(&s.inv)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while size(&repo) < before + 8 * 1024 * 1024 {
+        assert!(t0.elapsed() < Duration::from_secs(120), "the upload never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let nas = s.tb.host("nas").container.clone();
+    docker(&["exec", &nas, "pkill", "-f", "sshd: deploy"]);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(s.captures().len(), 1, "the cut capture is not listed");
+    // The next run succeeds and the repository checks clean.
+    s.cmd(&["backup", "run"]).assert().success();
+    assert_eq!(s.captures().len(), 2);
+
+    // The NAS's disk fills up during a backup.
+    sample_files(tmp.path(), 4, 80 * 1024);
+    s.put_files(tmp.path());
+    s.cmd(&["backup", "run"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no space left on device"));
+    assert_eq!(s.captures().len(), 2, "earlier captures intact");
+    // Room is made on the NAS: the next run and a full check pass.
+    let st = std::process::Command::new("mount")
+        .args(["-o", "remount,size=400m"])
+        .arg(&repo)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    s.cmd(&["backup", "run"]).assert().success();
+    s.cmd(&["backup", "verify"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("notes (drill)\tok"));
+    assert_eq!(s.captures().len(), 3);
+}
