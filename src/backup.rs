@@ -202,6 +202,7 @@ pub fn host_script(site: &Resolved, host: &str) -> Option<String> {
     };
     let mut keep = Vec::new();
     for (flag, n) in [
+        ("--keep-last", b.keep.last),
         ("--keep-daily", b.keep.daily),
         ("--keep-weekly", b.keep.weekly),
         ("--keep-monthly", b.keep.monthly),

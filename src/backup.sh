@@ -216,7 +216,10 @@ retention() { # SERVICES that succeeded
   t0=$(now)
   step "retention: forget per service, then prune"
   for s in "$@"; do
-    if ! r -- forget --host "$HOST" --tag "service=$s" --group-by host,paths \
+    # Captures taken before a restore (kind=safety) are never forgotten
+    # automatically.
+    if ! r -- forget --host "$HOST" --tag "service=$s,kind=scheduled" \
+      --tag "service=$s,kind=manual" --group-by host,paths \
       "${KEEP[@]}" >"$TMP/forget" 2>&1; then
       failed=1
       log_result "{\"time\":$(now),\"kind\":\"retention\",\"service\":\"$s\",\"ok\":false,\"error\":$(json_str "forget failed: $(tail -n 3 "$TMP/forget")")}"

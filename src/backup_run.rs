@@ -468,3 +468,31 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
     }
     Ok(st)
 }
+
+/// After a failed run to a NAS: a clear word when its disk is full (restic
+/// over SFTP only reports a bare "Failure" then) or when it is unreachable.
+pub fn nas_hint(site: &Resolved, o: &RunOptions) -> Option<String> {
+    let Some(Repo::Sftp { nas, base, .. }) = Repo::of(site) else {
+        return None;
+    };
+    let conn = match connect(site, &nas, o) {
+        Ok(c) => c,
+        Err(e) => return Some(format!("the NAS `{nas}` is unreachable: {e:#}")),
+    };
+    let out = conn
+        .run(
+            &format!("df -Pk {} | awk 'NR==2 {{print $4, $5}}'", quote(&base)),
+            b"",
+        )
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace();
+    let free: u64 = it.next()?.parse().ok()?;
+    let used: u32 = it.next()?.trim_end_matches('%').parse().ok()?;
+    (free < 64 * 1024 || used >= 98).then(|| {
+        format!(
+            "the NAS `{nas}` is full: {} KiB free under {base} ({used}% used); free some space, then run the backup again",
+            free
+        )
+    })
+}

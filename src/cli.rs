@@ -1113,6 +1113,11 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
         BackupCmd::Run { job, service, host } => {
             let site = load(&job.inventory)?;
             let jobs = br::run(&site, &job.options(), service.as_deref(), host.as_deref())?;
+            if jobs.iter().any(|j| !j.ok) {
+                if let Some(h) = br::nas_hint(&site, &job.options()) {
+                    eprintln!("regie: {h}");
+                }
+            }
             jobs_exit(&jobs)
         }
         BackupCmd::Verify { job, service, host } => {

@@ -166,6 +166,9 @@ pub struct ProxySpec {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Keep {
+    /// The last N captures whatever their age (0: not used).
+    #[serde(default)]
+    pub last: u32,
     #[serde(default = "d7")]
     pub daily: u32,
     #[serde(default = "d4")]
@@ -185,6 +188,7 @@ fn d12() -> u32 {
 impl Default for Keep {
     fn default() -> Self {
         Keep {
+            last: 0,
             daily: 7,
             weekly: 4,
             monthly: 12,
@@ -1297,7 +1301,7 @@ fn validate(
                 .expected("HH:MM, e.g. 02:30"),
             );
         }
-        if b.keep.daily + b.keep.weekly + b.keep.monthly == 0 {
+        if b.keep.last + b.keep.daily + b.keep.weekly + b.keep.monthly == 0 {
             diags.push(
                 err("backup.keep", "retention keeps nothing")
                     .expected("at least one of daily, weekly, monthly above 0"),

@@ -11,7 +11,7 @@ use common::regie;
 use common::testbed::{docker, TestBed};
 use predicates::prelude::*;
 
-const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:1\", keep: { daily: 3, weekly: 0, monthly: 0 } }\n";
+const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
 
 fn notes_on(host: &str) -> String {
     format!("  notes:\n    host: {host}\n")
@@ -366,7 +366,7 @@ fn faults_never_lose_a_backup() {
     s.cmd(&["backup", "run"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("no space left on device"));
+        .stderr(predicate::str::contains("the NAS `nas` is full"));
     assert_eq!(s.captures().len(), 2, "earlier captures intact");
     // Room is made on the NAS: the next run and a full check pass.
     let st = std::process::Command::new("mount")

@@ -178,6 +178,11 @@ impl TestBed {
             self.dir.path().join("authorized_keys").display()
         );
         let mount = format!("{}:{}", base.display(), base.display());
+        // The entrypoint comes from the source tree (changes need no rebuild).
+        let entry = format!(
+            "{}/tests/testbed/testhost-entrypoint.sh:/usr/local/sbin/regie-testhost:ro",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let out = docker(&[
             "run",
             "-d",
@@ -193,6 +198,8 @@ impl TestBed {
             &mount,
             "-v",
             &auth,
+            "-v",
+            &entry,
         ]
         .into_iter()
         .chain(extra.iter().copied())

@@ -6,7 +6,9 @@ ssh-keygen -A >/dev/null 2>&1
 mkdir -p /run/sshd
 for home in /root /home/deploy; do
   mkdir -p "$home/.ssh"
-  cp /regie-test/authorized_keys "$home/.ssh/authorized_keys"
+  # Added once: a restarted container keeps keys added since (the NAS's).
+  grep -qxFf /regie-test/authorized_keys "$home/.ssh/authorized_keys" 2>/dev/null ||
+    cat /regie-test/authorized_keys >>"$home/.ssh/authorized_keys"
   chmod 700 "$home/.ssh"; chmod 600 "$home/.ssh/authorized_keys"
 done
 chown -R deploy:deploy /home/deploy/.ssh
