@@ -447,10 +447,7 @@ fn deploy_locked(
         .any(|f| f.path.starts_with(crate::backup::DIR))
     {
         pb.set_message("installing the backup schedule");
-        let out = conn.run(
-            &crate::backup::schedule_script(base, &r.manifest.site),
-            b"",
-        )?;
+        let out = conn.run(&crate::backup::schedule_script(base, &r.manifest.site), b"")?;
         if !out.ok() {
             unhealthy.push(format!(
                 "backup: installing the schedule failed: {}",

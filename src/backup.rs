@@ -48,18 +48,24 @@ impl Repo {
             return Some(Repo::Local {
                 base: format!(
                     "{}/{name}",
-                    b.path.clone().unwrap_or_else(|| "/var/backups/regie".into())
+                    b.path
+                        .clone()
+                        .unwrap_or_else(|| "/var/backups/regie".into())
                 ),
             });
         }
         let h = site.inv.hosts.get(&b.to)?;
-        let path = b.path.clone().or_else(|| h.path.clone()).unwrap_or_else(|| {
-            if h.role == Role::Nas {
-                "/backups".into()
-            } else {
-                format!("{}/backups", h.base_dir)
-            }
-        });
+        let path = b
+            .path
+            .clone()
+            .or_else(|| h.path.clone())
+            .unwrap_or_else(|| {
+                if h.role == Role::Nas {
+                    "/backups".into()
+                } else {
+                    format!("{}/backups", h.base_dir)
+                }
+            });
         Some(Repo::Sftp {
             nas: b.to.clone(),
             user: h.ssh.user.clone().unwrap_or_else(|| "root".into()),
@@ -119,9 +125,51 @@ pub fn captures<'a>(site: &'a Resolved, host: &str) -> Vec<Capture<'a>> {
         .collect()
 }
 
-/// Docker's name for a compose volume: `<project>_<volume>`.
-pub fn volume_name(project: &str, volume: &str) -> String {
-    format!("{project}_{volume}")
+/// Docker's names for a stack's volumes, live and in the drill copy:
+/// `<project>_<key>` (`<project>-drill_<key>`), or the `name:` the compose
+/// file gives (`<name>-drill`).
+#[derive(Debug, Clone, Default)]
+pub struct VolumeNames {
+    pub live: BTreeMap<String, String>,
+    pub drill: BTreeMap<String, String>,
+}
+
+pub fn volume_names(project: &str, compose: Option<&str>) -> VolumeNames {
+    let doc: Value = compose
+        .and_then(|c| serde_yaml::from_str(c).ok())
+        .unwrap_or(Value::Null);
+    let mut n = VolumeNames::default();
+    if let Some(Value::Mapping(vols)) = doc.get("volumes") {
+        for (k, v) in vols {
+            let Some(k) = k.as_str() else { continue };
+            match v.get("name").and_then(Value::as_str) {
+                Some(name) => {
+                    n.live.insert(k.into(), name.into());
+                    n.drill.insert(k.into(), format!("{name}-drill"));
+                }
+                None => {
+                    n.live.insert(k.into(), format!("{project}_{k}"));
+                    n.drill.insert(k.into(), format!("{project}-drill_{k}"));
+                }
+            }
+        }
+    }
+    n
+}
+
+impl VolumeNames {
+    fn live(&self, project: &str, key: &str) -> String {
+        self.live
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| format!("{project}_{key}"))
+    }
+    fn drill(&self, project: &str, key: &str) -> String {
+        self.drill
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| format!("{project}-drill_{key}"))
+    }
 }
 
 fn words(cmd: &[String]) -> String {
@@ -161,9 +209,9 @@ fn arr(items: impl IntoIterator<Item = String>) -> String {
     format!("({})", v.join(" "))
 }
 
-/// The host-resident backup script of `host`, or None when nothing there is
-/// backed up.
-pub fn host_script(site: &Resolved, host: &str) -> Option<String> {
+/// The host-resident backup script of `host` (given its rendered files, for
+/// the compose volume names), or None when nothing there is backed up.
+pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Option<String> {
     let b = site.inv.backup.as_ref()?;
     let repo = Repo::of(site)?;
     let caps = captures(site, host);
@@ -229,25 +277,42 @@ pub fn host_script(site: &Resolved, host: &str) -> Option<String> {
     for c in &caps {
         let bk = &c.desc.backup;
         let n = c.name;
-        s.push_str(&format!("\n# --- {n}: {}\n", c.desc.description));
-        s.push_str(&format!(
-            "svc_{n}() {{\n  STACK={}\n  PROJECT={}\n  VOLUMES={}\n  NDUMPS={}\n  DUMP_FILE={}\n  DUMP_COMPONENT={}\n  DUMP_VOLUME={}\n}}\n",
-            quote(n),
-            quote(&c.project),
-            arr(bk.volumes.iter().map(|v| volume_name(&c.project, v))),
-            bk.dumps.len(),
-            arr(bk.dumps.iter().map(|d| d.file.clone())),
-            arr(bk.dumps.iter().map(|d| d.component.clone())),
+        let compose_path = format!("{n}/docker-compose.yml");
+        let compose = rendered
+            .iter()
+            .find(|f| f.path == compose_path)
+            .map(|f| String::from_utf8_lossy(&f.content).into_owned());
+        let vn = volume_names(&c.project, compose.as_deref());
+        let p = &c.project;
+        let dump_vol = |f: &dyn Fn(&str) -> String| {
             arr(bk
                 .dumps
                 .iter()
-                .map(|d| d.volume.as_ref().map(|v| volume_name(&c.project, v)).unwrap_or_default())),
+                .map(|d| d.volume.as_deref().map(f).unwrap_or_default()))
+        };
+        s.push_str(&format!("\n# --- {n}: {}\n", c.desc.description));
+        s.push_str(&format!(
+            "svc_{n}() {{\n  STACK={}\n  PROJECT={}\n  VOLUMES={}\n  DRILL_VOLUMES={}\n  NDUMPS={}\n  DUMP_FILE={}\n  DUMP_COMPONENT={}\n  DUMP_VOLUME={}\n  DRILL_DUMP_VOLUME={}\n}}\n",
+            quote(n),
+            quote(p),
+            arr(bk.volumes.iter().map(|v| vn.live(p, v))),
+            arr(bk.volumes.iter().map(|v| vn.drill(p, v))),
+            bk.dumps.len(),
+            arr(bk.dumps.iter().map(|d| d.file.clone())),
+            arr(bk.dumps.iter().map(|d| d.component.clone())),
+            dump_vol(&|v| vn.live(p, v)),
+            dump_vol(&|v| vn.drill(p, v)),
         ));
         s.push_str(&hook_fn(&format!("before_{n}"), &bk.before, false));
         s.push_str(&hook_fn(&format!("after_{n}"), &bk.after, true));
-        s.push_str(&hook_fn(&format!("after_restore_{n}"), &bk.after_restore, false));
+        s.push_str(&hook_fn(
+            &format!("after_restore_{n}"),
+            &bk.after_restore,
+            false,
+        ));
         for (i, d) in bk.dumps.iter().enumerate() {
-            let ex = |cmd: &[String]| format!("inside {} '' -- {}", quote(&d.component), words(cmd));
+            let ex =
+                |cmd: &[String]| format!("inside {} '' -- {}", quote(&d.component), words(cmd));
             s.push_str(&format!("dump_{n}_{i}() {{ {}; }}\n", ex(&d.command)));
             s.push_str(&format!("restore_{n}_{i}() {{ {}; }}\n", ex(&d.restore)));
             match &d.check {
@@ -281,13 +346,34 @@ pub fn drill_compose(compose: &str) -> Result<String> {
             nets.remove(k.as_str());
         }
     }
+    // Volumes with a fixed name get their own drill name: a drill never
+    // touches a live volume.
+    if let Some(Value::Mapping(vols)) = top.get_mut("volumes") {
+        for (_, v) in vols.iter_mut() {
+            let Some(m) = v.as_mapping_mut() else {
+                continue;
+            };
+            if m.get("external").and_then(Value::as_bool) == Some(true) {
+                continue;
+            }
+            if let Some(name) = m.get("name").and_then(Value::as_str).map(String::from) {
+                m.insert("name".into(), format!("{name}-drill").into());
+            }
+        }
+    }
     if let Some(Value::Mapping(services)) = top.get_mut("services") {
         for (_, svc) in services.iter_mut() {
             let Some(m) = svc.as_mapping_mut() else {
                 continue;
             };
             // Without `restart`, compose never restarts the scratch stack.
-            for k in ["ports", "container_name", "hostname", "domainname", "restart"] {
+            for k in [
+                "ports",
+                "container_name",
+                "hostname",
+                "domainname",
+                "restart",
+            ] {
                 m.remove(k);
             }
             match m.get_mut("networks") {
@@ -371,7 +457,7 @@ pub fn host_files(
     known_hosts: &str,
     store: &mut Store,
 ) -> Result<Vec<RenderedFile>> {
-    let Some(script) = host_script(site, host) else {
+    let Some(script) = host_script(site, host, rendered) else {
         return Ok(Vec::new());
     };
     let b = site.inv.backup.as_ref().expect("script implies a policy");
@@ -400,7 +486,12 @@ pub fn host_files(
         if let Some(f) = rendered.iter().find(|f| f.path == path) {
             let text = drill_compose(&String::from_utf8_lossy(&f.content))
                 .with_context(|| format!("drill copy of {path}"))?;
-            out.push(file(format!("{DIR}/drill/{}.yml", c.name), text, 0o644, false));
+            out.push(file(
+                format!("{DIR}/drill/{}.yml", c.name),
+                text,
+                0o644,
+                false,
+            ));
         }
     }
     let script = format!("{}/{SCRIPT}", h.base_dir);
@@ -688,9 +779,7 @@ pub fn service_status(
                 .collect();
             let ok = caps.iter().filter(|r| r.ok).map(|r| r.time).max();
             let last = caps.iter().max_by_key(|r| r.time);
-            let drill = mine
-                .filter(|r| r.kind == "drill")
-                .max_by_key(|r| r.time);
+            let drill = mine.filter(|r| r.kind == "drill").max_by_key(|r| r.time);
             let age = ok.map(|t| now.saturating_sub(t));
             ServiceStatus {
                 host: host.to_string(),
@@ -731,6 +820,11 @@ services:
       proxy: { aliases: [db] }
 volumes:
   data:
+  certs:
+    name: s_proxy_data
+  shared:
+    external: true
+    name: s_shared
 networks:
   backend:
     internal: true
@@ -744,13 +838,26 @@ networks:
         assert!(app.get("ports").is_none());
         assert!(app.get("container_name").is_none());
         assert!(app.get("restart").is_none());
-        assert_eq!(app["networks"], serde_yaml::from_str::<Value>("[backend]").unwrap());
+        assert_eq!(
+            app["networks"],
+            serde_yaml::from_str::<Value>("[backend]").unwrap()
+        );
         assert_eq!(app["labels"]["regie.drill"], Value::from("true"));
         assert_eq!(app["labels"]["regie.site"], Value::from("s"));
         assert!(v["services"]["db"]["networks"].get("proxy").is_none());
         assert!(v["networks"].get("proxy").is_none());
         assert!(v["networks"].get("backend").is_some());
         assert!(v["volumes"].get("data").is_some());
+        assert_eq!(
+            v["volumes"]["certs"]["name"],
+            Value::from("s_proxy_data-drill")
+        );
+        assert_eq!(v["volumes"]["shared"]["name"], Value::from("s_shared"));
+        let n = volume_names("s-x", Some(c));
+        assert_eq!(n.live["data"], "s-x_data");
+        assert_eq!(n.drill["data"], "s-x-drill_data");
+        assert_eq!(n.live["certs"], "s_proxy_data");
+        assert_eq!(n.drill["certs"], "s_proxy_data-drill");
     }
 
     #[test]
@@ -760,7 +867,10 @@ networks:
             nas_known_hosts(kh, "127.0.0.1", 2202),
             "[127.0.0.1]:2202 ssh-ed25519 AAAA2\n"
         );
-        assert_eq!(nas_known_hosts(kh, "nas.lan", 22), "nas.lan ssh-ed25519 AAAA3\n");
+        assert_eq!(
+            nas_known_hosts(kh, "nas.lan", 22),
+            "nas.lan ssh-ed25519 AAAA3\n"
+        );
         assert!(nas_known_hosts(kh, "other", 22).starts_with("# the NAS's key is not trusted"));
     }
 
@@ -805,7 +915,11 @@ networks:
         assert_eq!(st[0].last_error.as_deref(), Some("boom"));
         assert!(st[1].fresh);
         assert_eq!(st[1].last_drill_ok, Some(false));
-        assert_eq!(st[1].last_success, Some(now - 3600), "a drill is not a backup");
+        assert_eq!(
+            st[1].last_success,
+            Some(now - 3600),
+            "a drill is not a backup"
+        );
         assert!(!st[2].fresh && st[2].last_success.is_none());
     }
 
@@ -820,12 +934,36 @@ networks:
             tags: tags.iter().map(|t| t.to_string()).collect(),
         };
         let g = group_captures(&[
-            s("a1", "2026-01-01T02:30:00Z", &["service=chat", "capture=c1", "part=dump"], "/dumps/m.pgdump"),
-            s("a2", "2026-01-01T02:30:05Z", &["service=chat", "capture=c1", "part=files"], "/volumes/x"),
-            s("b1", "2026-01-02T02:30:05Z", &["service=chat", "capture=c2", "part=files", "pre-restore"], "/volumes/x"),
-            s("z9", "2026-01-02T02:30:05Z", &["service=chat", "capture=c3", "part=dump"], "/dumps/m.pgdump"),
+            s(
+                "a1",
+                "2026-01-01T02:30:00Z",
+                &["service=chat", "capture=c1", "part=dump"],
+                "/dumps/m.pgdump",
+            ),
+            s(
+                "a2",
+                "2026-01-01T02:30:05Z",
+                &["service=chat", "capture=c1", "part=files"],
+                "/volumes/x",
+            ),
+            s(
+                "b1",
+                "2026-01-02T02:30:05Z",
+                &["service=chat", "capture=c2", "part=files", "pre-restore"],
+                "/volumes/x",
+            ),
+            s(
+                "z9",
+                "2026-01-02T02:30:05Z",
+                &["service=chat", "capture=c3", "part=dump"],
+                "/dumps/m.pgdump",
+            ),
         ]);
-        assert_eq!(g.len(), 2, "a capture without its files snapshot is not listed");
+        assert_eq!(
+            g.len(),
+            2,
+            "a capture without its files snapshot is not listed"
+        );
         assert_eq!(g[0].id, "a2");
         assert_eq!(g[0].snapshots, vec!["a1", "a2"]);
         assert_eq!(g[0].dumps, vec!["/dumps/m.pgdump"]);
@@ -854,7 +992,7 @@ mod script_tests {
             ));
             let site = crate::inventory::load(&path).expect("example loads");
             for host in site.placement.keys() {
-                let Some(script) = host_script(&site, host) else {
+                let Some(script) = host_script(&site, host, &[]) else {
                     continue;
                 };
                 let dir = tempfile::tempdir().unwrap();

@@ -309,10 +309,18 @@ compose() { # PROJECT FILE ARGS...
 # the stack directory that regie does not render come back too (never
 # overwriting a rendered file); then dumps are loaded into fresh databases.
 put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
-  local s=$1 cap=$2 p=$3 f=$4 v mounts=() i
-  for v in "${VOLUMES[@]}"; do
-    docker volume create "${v/#$PROJECT/$p}" >/dev/null || return 1
-    mounts+=(-v "${v/#$PROJECT/$p}:/volumes/$v")
+  local s=$1 cap=$2 p=$3 f=$4 mounts=() i tv=() tdv=()
+  # The live stack's volumes, or the scratch stack's (never the same).
+  if [ "$p" = "$PROJECT" ]; then
+    tv=("${VOLUMES[@]}")
+    tdv=("${DUMP_VOLUME[@]}")
+  else
+    tv=("${DRILL_VOLUMES[@]}")
+    tdv=("${DRILL_DUMP_VOLUME[@]}")
+  fi
+  for i in "${!VOLUMES[@]}"; do
+    docker volume create "${tv[$i]}" >/dev/null || return 1
+    mounts+=(-v "${tv[$i]}:/volumes/${VOLUMES[$i]}")
   done
   if [ ${#VOLUMES[@]} -gt 0 ]; then
     step "$s: emptying then restoring ${#VOLUMES[@]} volume(s)"
@@ -331,10 +339,10 @@ put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
   fi
   i=0
   while [ "$i" -lt "$NDUMPS" ]; do
-    local dbv=${DUMP_VOLUME[$i]} comp=${DUMP_COMPONENT[$i]}
+    local dbv=${tdv[$i]} comp=${DUMP_COMPONENT[$i]}
     step "$s: loading ${DUMP_FILE[$i]} into a fresh database"
     compose "$p" "$f" rm -f -s "$comp" >/dev/null 2>&1
-    [ -n "$dbv" ] && docker volume rm -f "${dbv/#$PROJECT/$p}" >/dev/null
+    [ -n "$dbv" ] && docker volume rm -f "$dbv" >/dev/null
     compose "$p" "$f" up -d "$comp" >"$TMP/up" 2>&1 || { tail -n 5 "$TMP/up" >&2; return 1; }
     wait_healthy_component "$p" "$comp" 300 || return 1
     PROJECT_SAVED=$PROJECT
@@ -457,7 +465,7 @@ cmd_drill() { # SERVICE
   if [ -z "$err" ] && [ ${#VOLUMES[@]} -gt 0 ]; then
     local want got mounts=()
     want=$(r -- ls --long latest --tag "capture=$cap,part=files" | awk '$1 ~ /^-/ && $0 ~ / \/volumes\// {n++; b+=$4} END {printf "%d %d", n, b}')
-    for v in "${VOLUMES[@]}"; do mounts+=(-v "${v/#$PROJECT/$p}:/volumes/$v:ro"); done
+    for i in "${!VOLUMES[@]}"; do mounts+=(-v "${DRILL_VOLUMES[$i]}:/volumes/${VOLUMES[$i]}:ro"); done
     got=$(rsh "${mounts[@]}" -- 'find /volumes -type f -exec stat -c %s {} + | awk "{n++; b+=\$1} END {printf \"%d %d\", n, b}"')
     files_checked=${want%% *}
     [ "$want" = "$got" ] || err="restored volumes differ from the snapshot: files and bytes $got, expected $want"

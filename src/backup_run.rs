@@ -59,7 +59,12 @@ fn start_script(base: &str, args: &[&str]) -> String {
 }
 
 /// Run the host script detached and follow it until it ends.
-fn run_job(conn: &Conn, base: &str, args: &[&str], pb: &indicatif::ProgressBar) -> Result<JobOutput> {
+fn run_job(
+    conn: &Conn,
+    base: &str,
+    args: &[&str],
+    pb: &indicatif::ProgressBar,
+) -> Result<JobOutput> {
     let st = conn.run(&start_script(base, args), b"")?;
     if !st.ok() {
         bail!("could not start the job: {}", st.stderr.trim());
@@ -90,10 +95,7 @@ fn run_job(conn: &Conn, base: &str, args: &[&str], pb: &indicatif::ProgressBar) 
                 {
                     pb.set_message(step.to_string());
                 }
-                if let Some(code) = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("==regie:exit "))
-                {
+                if let Some(code) = text.lines().find_map(|l| l.strip_prefix("==regie:exit ")) {
                     let status = code.trim().parse().unwrap_or(1);
                     let (results, steps) = backup::parse_results(&text);
                     let messages = text
@@ -145,8 +147,10 @@ where
                 .map(|(h, svcs)| {
                     let pb = mp.add(indicatif::ProgressBar::new_spinner());
                     pb.set_style(
-                        indicatif::ProgressStyle::with_template("{spinner} {prefix:.bold} [{elapsed}] {wide_msg}")
-                            .expect("template"),
+                        indicatif::ProgressStyle::with_template(
+                            "{spinner} {prefix:.bold} [{elapsed}] {wide_msg}",
+                        )
+                        .expect("template"),
                     );
                     pb.set_prefix(h.clone());
                     pb.enable_steady_tick(Duration::from_millis(200));
@@ -225,7 +229,10 @@ pub fn init(
         let conn = connect(site, &nas, o).with_context(|| format!("NAS `{nas}`"))?;
         let out = conn.run(&backup::nas_setup_script(&base, &line), b"")?;
         if !out.ok() {
-            bail!("NAS `{nas}`: preparing {base} failed: {}", out.stderr.trim());
+            bail!(
+                "NAS `{nas}`: preparing {base} failed: {}",
+                out.stderr.trim()
+            );
         }
         free = String::from_utf8_lossy(&out.stdout).trim().parse().ok();
     }
@@ -331,7 +338,10 @@ pub fn restore(
     if !site.inv.hosts.contains_key(&to) {
         bail!("unknown host `{to}`");
     }
-    if backup::captures(site, &to).iter().all(|c| c.name != service) {
+    if backup::captures(site, &to)
+        .iter()
+        .all(|c| c.name != service)
+    {
         bail!("service `{service}` is not backed up on `{to}`: place it there in the inventory and deploy first");
     }
     let from = from_host.unwrap_or(&to).to_string();
@@ -423,7 +433,17 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
             )?;
             let (results, _) = backup::parse_results(&String::from_utf8_lossy(&log.stdout));
             let stats = conn.run(
-                &backup::invoke(base, &["restic", "stats", "--mode", "raw-data", "--json", "--no-lock"]),
+                &backup::invoke(
+                    base,
+                    &[
+                        "restic",
+                        "stats",
+                        "--mode",
+                        "raw-data",
+                        "--json",
+                        "--no-lock",
+                    ],
+                ),
                 b"",
             )?;
             let (size, err) = if stats.ok() {
@@ -433,7 +453,17 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
                     .unwrap_or_default();
                 (v["total_size"].as_u64(), None)
             } else {
-                (None, Some(stats.stderr.lines().last().unwrap_or("restic failed").to_string()))
+                (
+                    None,
+                    Some(
+                        stats
+                            .stderr
+                            .lines()
+                            .last()
+                            .unwrap_or("restic failed")
+                            .to_string(),
+                    ),
+                )
             };
             Ok((results, size, err))
         })();
@@ -450,17 +480,25 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
             }
             Err(e) => {
                 st.host_errors.push((h.clone(), format!("{e:#}")));
-                st.services.extend(backup::service_status(h, svcs, &[], now).into_iter().map(|mut s| {
-                    s.last_error = Some(format!("host unreachable: {e}"));
-                    s
-                }));
+                st.services
+                    .extend(
+                        backup::service_status(h, svcs, &[], now)
+                            .into_iter()
+                            .map(|mut s| {
+                                s.last_error = Some(format!("host unreachable: {e}"));
+                                s
+                            }),
+                    );
             }
         }
     }
     match &repo {
         Repo::Sftp { nas, base, .. } => {
-            match connect(site, nas, o).and_then(|c| Ok(c.run(&backup::nas_df_script(base), b"")?)) {
-                Ok(out) => st.nas_free_kib = String::from_utf8_lossy(&out.stdout).trim().parse().ok(),
+            match connect(site, nas, o).and_then(|c| Ok(c.run(&backup::nas_df_script(base), b"")?))
+            {
+                Ok(out) => {
+                    st.nas_free_kib = String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+                }
                 Err(e) => st.nas_error = Some(format!("{e:#}")),
             }
         }

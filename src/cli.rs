@@ -996,8 +996,15 @@ fn run(cli: &Cli) -> Result<i32> {
             let site = load(&job.inventory)?;
             let q = format!(
                 "Restore {service} from {snapshot}{}? Its current data is {}.",
-                to_host.as_ref().map(|h| format!(" onto {h}")).unwrap_or_default(),
-                if *no_safety_backup { "LOST" } else { "captured first" }
+                to_host
+                    .as_ref()
+                    .map(|h| format!(" onto {h}"))
+                    .unwrap_or_default(),
+                if *no_safety_backup {
+                    "LOST"
+                } else {
+                    "captured first"
+                }
             );
             if !confirm(&q, *yes, "restore replaces a service's data")? {
                 eprintln!("nothing done");
@@ -1072,12 +1079,19 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
         } else {
             print_jobs(jobs);
         }
-        Ok(if jobs.iter().all(|j| j.ok) { 0 } else { EXIT_FAILED })
+        Ok(if jobs.iter().all(|j| j.ok) {
+            0
+        } else {
+            EXIT_FAILED
+        })
     };
     match cmd {
         BackupCmd::Init { job, identity } => {
             let site = load(&job.inventory)?;
-            let nas_key = if matches!(crate::backup::Repo::of(&site), Some(crate::backup::Repo::Sftp { .. })) {
+            let nas_key = if matches!(
+                crate::backup::Repo::of(&site),
+                Some(crate::backup::Repo::Sftp { .. })
+            ) {
                 let key = key_for(&site, identity.as_deref())?;
                 let path = secrets_path(&site);
                 let mut store = secrets::Store::open(&path, &key)?;
@@ -1089,7 +1103,10 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
             };
             let (free, jobs) = br::init(&site, &job.options(), nas_key.as_deref())?;
             if let Some(f) = free {
-                eprintln!("NAS: repository directory ready, {} free", human_bytes(f * 1024));
+                eprintln!(
+                    "NAS: repository directory ready, {} free",
+                    human_bytes(f * 1024)
+                );
             }
             if json {
                 print_json(&serde_json::to_value(&jobs)?)?;
@@ -1108,7 +1125,11 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
                     }
                 }
             }
-            Ok(if jobs.iter().all(|j| j.ok) { 0 } else { EXIT_FAILED })
+            Ok(if jobs.iter().all(|j| j.ok) {
+                0
+            } else {
+                EXIT_FAILED
+            })
         }
         BackupCmd::Run { job, service, host } => {
             let site = load(&job.inventory)?;
@@ -1150,8 +1171,16 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
                         c.service,
                         c.time.get(..19).unwrap_or(&c.time),
                         c.id,
-                        if c.dumps.is_empty() { "-".to_string() } else { c.dumps.join(",") },
-                        if c.pre_restore { "taken before a restore" } else { "" }
+                        if c.dumps.is_empty() {
+                            "-".to_string()
+                        } else {
+                            c.dumps.join(",")
+                        },
+                        if c.pre_restore {
+                            "taken before a restore"
+                        } else {
+                            ""
+                        }
                     );
                 }
             }
@@ -1184,7 +1213,10 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
                         } else {
                             format!(
                                 "TOO OLD (policy: daily){}",
-                                s.last_error.as_ref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+                                s.last_error
+                                    .as_ref()
+                                    .map(|e| format!("; last error: {e}"))
+                                    .unwrap_or_default()
                             )
                         },
                         match (s.last_drill, s.last_drill_ok) {
@@ -1196,8 +1228,12 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
                 }
                 for r in &st.repositories {
                     match (r.size_bytes, &r.error) {
-                        (Some(b), _) => eprintln!("repository {}: {}", r.repository, human_bytes(b)),
-                        (None, Some(e)) => eprintln!("repository {}: unreadable: {e}", r.repository),
+                        (Some(b), _) => {
+                            eprintln!("repository {}: {}", r.repository, human_bytes(b))
+                        }
+                        (None, Some(e)) => {
+                            eprintln!("repository {}: unreadable: {e}", r.repository)
+                        }
                         _ => {}
                     }
                 }

@@ -30,7 +30,10 @@ impl Site {
         tb.start_nas(nas_tmpfs_kib);
         let inv = tb.inventory_with_backup(&notes_on("srv1"), &tb.nas_yaml(), BACKUP);
         let s = Site { tb, inv };
-        for h in (1..=n).map(|i| format!("srv{i}")).chain(["nas".to_string()]) {
+        for h in (1..=n)
+            .map(|i| format!("srv{i}"))
+            .chain(["nas".to_string()])
+        {
             s.cmd(&["hosts", "trust", &h]).assert().success();
         }
         s.cmd(&["deploy", "--yes"]).assert().success();
@@ -58,7 +61,11 @@ impl Site {
             &format!("label=com.docker.compose.service={service}"),
         ]);
         let ids = String::from_utf8_lossy(&ids.stdout).trim().to_string();
-        assert_eq!(ids.lines().count(), 1, "one running {service} container: {ids:?}");
+        assert_eq!(
+            ids.lines().count(),
+            1,
+            "one running {service} container: {ids:?}"
+        );
         let mut args = vec!["exec", ids.as_str()];
         args.extend_from_slice(cmd);
         let o = docker(&args);
@@ -77,7 +84,17 @@ impl Site {
     fn sql(&self, q: &str) -> String {
         self.exec(
             "db",
-            &["psql", "-v", "ON_ERROR_STOP=1", "-U", "notes", "-d", "notes", "-tAc", q],
+            &[
+                "psql",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-U",
+                "notes",
+                "-d",
+                "notes",
+                "-tAc",
+                q,
+            ],
         )
         .trim()
         .to_string()
@@ -95,7 +112,11 @@ impl Site {
             "select count(*) || ':' || md5(string_agg(id || ':' || body, ',' order by id)) from notes",
         );
         // Compared as a digest, so a failure prints two short lines.
-        (regie::render::sha256_hex(files.as_bytes()) + &format!(" ({} files)", files.lines().count()), db)
+        (
+            regie::render::sha256_hex(files.as_bytes())
+                + &format!(" ({} files)", files.lines().count()),
+            db,
+        )
     }
 
     /// Copy a directory of the machine into the app's data volume.
@@ -109,7 +130,11 @@ impl Site {
             "label=com.docker.compose.service=app",
         ]);
         let id = String::from_utf8_lossy(&id.stdout).trim().to_string();
-        let o = docker(&["cp", &format!("{}/.", dir.display()), &format!("{id}:/www/")]);
+        let o = docker(&[
+            "cp",
+            &format!("{}/.", dir.display()),
+            &format!("{id}:/www/"),
+        ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 
@@ -127,7 +152,12 @@ impl Site {
     /// Remove the stack's containers and volumes (a lost disk).
     fn destroy_stack(&self) {
         let p = format!("{}-notes", self.tb.site);
-        let ids = docker(&["ps", "-aq", "--filter", &format!("label=com.docker.compose.project={p}")]);
+        let ids = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=com.docker.compose.project={p}"),
+        ]);
         let ids: Vec<String> = String::from_utf8_lossy(&ids.stdout)
             .split_whitespace()
             .map(String::from)
@@ -136,14 +166,18 @@ impl Site {
         args.extend(ids.iter().map(String::as_str));
         assert!(docker(&args).status.success());
         for v in ["data", "db"] {
-            assert!(docker(&["volume", "rm", &format!("{p}_{v}")]).status.success());
+            assert!(docker(&["volume", "rm", &format!("{p}_{v}")])
+                .status
+                .success());
         }
     }
 }
 
 /// Files of various sizes and names, some binary.
 fn sample_files(dir: &Path, seed: u64, big_kib: usize) {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut next = || {
         x ^= x << 13;
         x ^= x >> 7;
@@ -185,13 +219,10 @@ fn backup_restore_drill_and_disaster_recovery() {
     let want = s.fingerprint();
     assert!(want.0.ends_with("(202 files)"), "{}", want.0);
 
-    s.cmd(&["backup", "run"])
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains("notes (manual)\tok")
-                .and(predicate::str::contains("retention\tok")),
-        );
+    s.cmd(&["backup", "run"]).assert().success().stdout(
+        predicate::str::contains("notes (manual)\tok")
+            .and(predicate::str::contains("retention\tok")),
+    );
     let caps = s.captures();
     assert_eq!(caps.len(), 1, "{caps:?}");
     assert_eq!(caps[0]["service"], "notes");
@@ -207,14 +238,28 @@ fn backup_restore_drill_and_disaster_recovery() {
     // Plain restic reads the repository with the site's password alone.
     let pw = base.join(".regie/backup/restic.password");
     let o = docker(&[
-        "run", "--rm",
-        "-v", &format!("{}:/repo", s.tb.nas_repo().display()),
-        "-v", &format!("{}:/pw:ro", pw.display()),
-        "regie-restic:1", "-r", &format!("/repo/{}/srv1", s.tb.site), "--password-file", "/pw",
-        "dump", "latest", "--path", "/dumps/notes.pgdump", "/dumps/notes.pgdump",
+        "run",
+        "--rm",
+        "-v",
+        &format!("{}:/repo", s.tb.nas_repo().display()),
+        "-v",
+        &format!("{}:/pw:ro", pw.display()),
+        "regie-restic:1",
+        "-r",
+        &format!("/repo/{}/srv1", s.tb.site),
+        "--password-file",
+        "/pw",
+        "dump",
+        "latest",
+        "--path",
+        "/dumps/notes.pgdump",
+        "/dumps/notes.pgdump",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(o.stdout.starts_with(b"PGDMP"), "a PostgreSQL custom-format dump");
+    assert!(
+        o.stdout.starts_with(b"PGDMP"),
+        "a PostgreSQL custom-format dump"
+    );
 
     // Damage: files gone, a table dropped, a stray file added.
     s.app(&["rm", "-rf", "/www/dir1", "/www/index.html"]);
@@ -234,9 +279,16 @@ fn backup_restore_drill_and_disaster_recovery() {
     let first = s.captures()[0]["id"].as_str().unwrap().to_string();
     s.destroy_stack();
     s.cmd(&["deploy", "--yes"]).assert().success();
-    s.cmd(&["restore", "--service", "notes", "--snapshot", &first, "--yes"])
-        .assert()
-        .success();
+    s.cmd(&[
+        "restore",
+        "--service",
+        "notes",
+        "--snapshot",
+        &first,
+        "--yes",
+    ])
+    .assert()
+    .success();
     assert_eq!(s.fingerprint(), want);
 
     // Restore drill: check, scratch stack, health and content checks.
@@ -245,9 +297,15 @@ fn backup_restore_drill_and_disaster_recovery() {
         .success()
         .stdout(predicate::str::contains("notes (drill)\tok"));
     assert!(
-        docker(&["volume", "ls", "-q", "--filter", &format!("name={}-notes-drill", s.tb.site)])
-            .stdout
-            .is_empty(),
+        docker(&[
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("name={}-notes-drill", s.tb.site)
+        ])
+        .stdout
+        .is_empty(),
         "the scratch stack is removed"
     );
     s.cmd(&["backup", "status"])
@@ -261,14 +319,26 @@ fn backup_restore_drill_and_disaster_recovery() {
     s.destroy_stack();
     let t0 = Instant::now();
     s.tb.inventory_with_backup(&notes_on("srv2"), &s.tb.nas_yaml(), BACKUP);
-    s.cmd(&["deploy", "--yes", "--host", "srv2"]).assert().success();
+    s.cmd(&["deploy", "--yes", "--host", "srv2"])
+        .assert()
+        .success();
     // srv2's own repository, for its backups from now on.
     s.cmd(&["backup", "init"]).assert().success();
-    s.cmd(&["restore", "--service", "notes", "--from-host", "srv1", "--yes"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("from srv1"));
-    eprintln!("disaster recovery (deploy + restore) took {:.1} s", t0.elapsed().as_secs_f64());
+    s.cmd(&[
+        "restore",
+        "--service",
+        "notes",
+        "--from-host",
+        "srv1",
+        "--yes",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("from srv1"));
+    eprintln!(
+        "disaster recovery (deploy + restore) took {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
     assert_eq!(s.fingerprint(), want);
 }
 
@@ -287,16 +357,20 @@ fn faults_never_lose_a_backup() {
     // A dump command that fails: the service fails, nothing is recorded.
     let cat = s.tb.dir.path().join("catalog/stacks/notes.yml");
     let good = std::fs::read_to_string(&cat).unwrap();
-    std::fs::write(&cat, good.replace("pg_dump, --username=notes, --dbname=notes", "pg_dump, --username=notes, --dbname=nosuchdb")).unwrap();
+    std::fs::write(
+        &cat,
+        good.replace(
+            "pg_dump, --username=notes, --dbname=notes",
+            "pg_dump, --username=notes, --dbname=nosuchdb",
+        ),
+    )
+    .unwrap();
     s.cmd(&["deploy", "--yes"]).assert().success();
-    s.cmd(&["backup", "run"])
-        .assert()
-        .code(1)
-        .stdout(
-            predicate::str::contains("notes (manual)\tFAILED")
-                .and(predicate::str::contains("dump notes.pgdump failed"))
-                .and(predicate::str::contains("nosuchdb")),
-        );
+    s.cmd(&["backup", "run"]).assert().code(1).stdout(
+        predicate::str::contains("notes (manual)\tFAILED")
+            .and(predicate::str::contains("dump notes.pgdump failed"))
+            .and(predicate::str::contains("nosuchdb")),
+    );
     assert_eq!(s.captures().len(), 1, "a failed capture leaves no snapshot");
     let snaps = s
         .cmd(&["--output", "json", "backup", "list"])
@@ -333,8 +407,17 @@ fn faults_never_lose_a_backup() {
     s.put_files(tmp.path());
     let repo = s.tb.nas_repo();
     let size = |p: &Path| -> u64 {
-        let o = std::process::Command::new("du").arg("-sb").arg(p).output().unwrap();
-        String::from_utf8_lossy(&o.stdout).split_whitespace().next().unwrap().parse().unwrap()
+        let o = std::process::Command::new("du")
+            .arg("-sb")
+            .arg(p)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     let before = size(&repo);
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("regie"))
@@ -348,13 +431,21 @@ fn faults_never_lose_a_backup() {
         .unwrap();
     let t0 = Instant::now();
     while size(&repo) < before + 8 * 1024 * 1024 {
-        assert!(t0.elapsed() < Duration::from_secs(120), "the upload never started");
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "the upload never started"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let nas = s.tb.host("nas").container.clone();
     docker(&["exec", &nas, "pkill", "-f", "sshd: deploy"]);
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert_eq!(s.captures().len(), 1, "the cut capture is not listed");
     // The next run succeeds and the repository checks clean.
     s.cmd(&["backup", "run"]).assert().success();

@@ -75,7 +75,14 @@ fn modes_and_manifest_hashes() {
                 .mode()
                 & 0o777;
             let secret = f["secret"].as_bool().unwrap();
-            assert_eq!(mode, if secret { 0o600 } else { 0o644 }, "{rel}");
+            let want = if secret {
+                0o600
+            } else if rel.ends_with("/regie-backup") {
+                0o700
+            } else {
+                0o644
+            };
+            assert_eq!(mode, want, "{rel}");
             assert_eq!(f["mode"].as_u64().unwrap() as u32, mode);
         }
     }

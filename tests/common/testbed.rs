@@ -183,28 +183,30 @@ impl TestBed {
             "{}/tests/testbed/testhost-entrypoint.sh:/usr/local/sbin/regie-testhost:ro",
             env!("CARGO_MANIFEST_DIR")
         );
-        let out = docker(&[
-            "run",
-            "-d",
-            "--name",
-            &container,
-            "--label",
-            &format!("regie-testbed={}", self.site),
-            "-p",
-            &publish,
-            "-v",
-            "/var/run/docker.sock:/var/run/docker.sock",
-            "-v",
-            &mount,
-            "-v",
-            &auth,
-            "-v",
-            &entry,
-        ]
-        .into_iter()
-        .chain(extra.iter().copied())
-        .chain(["regie-testhost:2"])
-        .collect::<Vec<_>>());
+        let out = docker(
+            &[
+                "run",
+                "-d",
+                "--name",
+                &container,
+                "--label",
+                &format!("regie-testbed={}", self.site),
+                "-p",
+                &publish,
+                "-v",
+                "/var/run/docker.sock:/var/run/docker.sock",
+                "-v",
+                &mount,
+                "-v",
+                &auth,
+                "-v",
+                &entry,
+            ]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .chain(["regie-testhost:2"])
+            .collect::<Vec<_>>(),
+        );
         assert!(
             out.status.success(),
             "docker run: {}",
@@ -240,7 +242,9 @@ impl TestBed {
 
     /// Stop a host's container (`docker stop`), keeping it.
     pub fn stop(&self, name: &str) {
-        assert!(docker(&["stop", "-t", "1", &self.host(name).container]).status.success());
+        assert!(docker(&["stop", "-t", "1", &self.host(name).container])
+            .status
+            .success());
     }
 
     /// Start a stopped host again and wait for its sshd.
@@ -267,7 +271,12 @@ impl TestBed {
 
     /// Same, with the given `backup:` section; the NAS (when started) is
     /// not among the servers, it goes in `extra_hosts`.
-    pub fn inventory_with_backup(&self, services: &str, extra_hosts: &str, backup: &str) -> PathBuf {
+    pub fn inventory_with_backup(
+        &self,
+        services: &str,
+        extra_hosts: &str,
+        backup: &str,
+    ) -> PathBuf {
         let cat = self.dir.path().join("catalog");
         if !cat.exists() {
             super::copy_tree(Path::new("tests/fixtures/catalog"), &cat);
