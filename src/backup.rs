@@ -558,15 +558,17 @@ pub fn nas_key(store: &mut Store) -> Result<String> {
     Ok(s.expose().to_string())
 }
 
-/// Public half of the NAS key, as an authorized_keys line restricted to
-/// what SFTP needs.
+/// Public half of the NAS key, as an authorized_keys line that allows SFTP
+/// only (sshd runs its built-in SFTP server whatever the client asks).
 pub fn nas_authorized_line(private: &str, site: &str) -> Result<String> {
     let k = ssh_key::PrivateKey::from_openssh(private).context("reading the NAS key")?;
     let p = k
         .public_key()
         .to_openssh()
         .context("writing the NAS public key")?;
-    Ok(format!("restrict {p} regie-backup@{site}"))
+    Ok(format!(
+        "restrict,command=\"internal-sftp\" {p} regie-backup@{site}"
+    ))
 }
 
 /// On the NAS: the repository directory and the hosts' key (idempotent).

@@ -62,6 +62,11 @@ r() {
     -e RESTIC_REPOSITORY="$REPO" -e RESTIC_PASSWORD_FILE=/regie/restic.password \
     -e RESTIC_CACHE_DIR=/regie/cache "${ENV_ARGS[@]}" \
     -v "$DIR:/regie" "${repo_mount[@]}" "${d[@]}" "$IMAGE" "${RESTIC_OPTS[@]}" "$@"
+  local rc=$?
+  # A failed restic may have left a lock in the repository: the next run
+  # looks for stale locks of its own (see clear_own_locks).
+  [ "$rc" = 0 ] || : >"$DIR/dirty"
+  return "$rc"
 }
 
 # Helper shell in the restic image (for emptying and measuring volumes).
@@ -110,6 +115,8 @@ volume_exists() { docker volume inspect "$1" >/dev/null 2>&1; }
 # (which the host lock proves dead); someone else's lock is left alone.
 clear_own_locks() {
   local ids id h
+  [ -e "$DIR/dirty" ] || return 0
+  rm -f "$DIR/dirty"
   ids=$(r -- list locks --no-lock 2>/dev/null) || return 0
   [ -z "$ids" ] && return 0
   for id in $ids; do
@@ -163,10 +170,15 @@ capture() { # SERVICE KIND [EXTRA_TAG]
     id=$(summary_field snapshot_id <<<"$out")
     bytes=$(summary_field total_bytes_processed <<<"$out")
     [ -n "$id" ] && snaps+=("$id")
-    if [ "${st[0]}" != 0 ]; then
-      err="dump ${DUMP_FILE[$i]} failed (exit ${st[0]}): $(tail -n 3 "$TMP/dump.err")"
+    local rerr derr
+    rerr=$(grep -v '^{' "$TMP/restic.err" | tail -n 3)
+    derr=$(tail -n 3 "$TMP/dump.err")
+    if [ "${st[0]}" != 0 ] && { [ "${st[1]}" = 0 ] || ! grep -q '^Fatal' "$TMP/restic.err"; }; then
+      # The dump failed (restic, fed nothing or half, may complain too).
+      err="dump ${DUMP_FILE[$i]} failed (exit ${st[0]}): $derr"
     elif [ "${st[1]}" != 0 ] || [ -z "$id" ]; then
-      err="restic failed storing ${DUMP_FILE[$i]}: $(tail -n 3 "$TMP/restic.err")"
+      # restic failed; a dump cut off by it only sees a broken pipe.
+      err="restic failed storing ${DUMP_FILE[$i]}: $rerr"
     elif [ "${bytes:-0}" = 0 ]; then
       err="dump ${DUMP_FILE[$i]} is empty"
     else
@@ -378,6 +390,18 @@ wait_healthy_component() { # PROJECT COMPONENT TIMEOUT
 }
 
 cmd_restore() { # SERVICE [SNAPSHOT] [--from HOST] [--no-safety-backup]
+  local t0 rc
+  t0=$(now)
+  do_restore "$@" 2>"$TMP/restore.err"
+  rc=$?
+  cat "$TMP/restore.err" >&2
+  if [ "$rc" != 0 ]; then
+    log_result "{\"time\":$(now),\"kind\":\"restore\",\"service\":$(json_str "$1"),\"ok\":false,\"seconds\":$(($(now) - t0)),\"error\":$(json_str "$(tail -n 3 "$TMP/restore.err")")}"
+  fi
+  return "$rc"
+}
+
+do_restore() {
   local s=$1 snap=latest safety=1 from=$HOST cap t0
   shift
   while [ $# -gt 0 ]; do
@@ -452,15 +476,9 @@ cmd_drill() { # SERVICE
       err="restore into the scratch stack failed: $(tail -n 5 "$TMP/drill.err")"
     fi
   fi
-  if [ -z "$err" ]; then
-    compose "$p" "$f" up -d >"$TMP/up" 2>&1 || err="scratch stack did not start: $(tail -n 5 "$TMP/up")"
-  fi
-  if [ -z "$err" ] && ! wait_healthy "$p" "$HEALTH_TIMEOUT" 2>"$TMP/drill.err"; then
-    err="scratch stack not healthy: $(cat "$TMP/drill.err")"
-  fi
-  restore_s=$(($(now) - t1))
   # Content checks: every regular file of the snapshot's volumes is there
-  # with its size, and each database answers its check as at backup time.
+  # with its size (before the scratch stack starts and writes its own), and
+  # each database answers its check as at backup time.
   local files_checked=0
   if [ -z "$err" ] && [ ${#VOLUMES[@]} -gt 0 ]; then
     local want got mounts=()
@@ -470,10 +488,17 @@ cmd_drill() { # SERVICE
     files_checked=${want%% *}
     [ "$want" = "$got" ] || err="restored volumes differ from the snapshot: files and bytes $got, expected $want"
   fi
+  if [ -z "$err" ]; then
+    compose "$p" "$f" up -d >"$TMP/up" 2>&1 || err="scratch stack did not start: $(tail -n 5 "$TMP/up")"
+  fi
+  if [ -z "$err" ] && ! wait_healthy "$p" "$HEALTH_TIMEOUT" 2>"$TMP/drill.err"; then
+    err="scratch stack not healthy: $(cat "$TMP/drill.err")"
+  fi
+  restore_s=$(($(now) - t1))
   i=0
   while [ -z "$err" ] && [ "$i" -lt "$NDUMPS" ]; do
     local expect got
-    expect=$(r -- snapshots --json --tag "capture=$cap,part=dump" | grep -o '"check=[^"]*"' | head -n 1 | tr -d '"' | sed 's/^check=//')
+    expect=$(r -- snapshots --json --tag "capture=$cap,part=dump" --path "/dumps/${DUMP_FILE[$i]}" | grep -o '"check=[^"]*"' | head -n 1 | tr -d '"' | sed 's/^check=//')
     PROJECT_SAVED=$PROJECT
     PROJECT=$p
     got=$("check_${s}_$i" 2>/dev/null | tr -cd '0-9A-Za-z._-' | head -c 40)

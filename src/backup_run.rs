@@ -76,7 +76,7 @@ fn run_job(
     let mut failures = 0;
     loop {
         std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_secs(2));
+        pause = (pause * 2).min(Duration::from_millis(500));
         let r = conn.run(
             &format!("tail -c +{} {}", text.len() + 1, quote(&file)),
             b"",

@@ -1304,7 +1304,7 @@ fn validate(
         if b.keep.last + b.keep.daily + b.keep.weekly + b.keep.monthly == 0 {
             diags.push(
                 err("backup.keep", "retention keeps nothing")
-                    .expected("at least one of daily, weekly, monthly above 0"),
+                    .expected("at least one of last, daily, weekly, monthly above 0"),
             );
         }
         if let Some(list) = &b.services {

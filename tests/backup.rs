@@ -219,12 +219,47 @@ fn backup_restore_drill_and_disaster_recovery() {
     let want = s.fingerprint();
     assert!(want.0.ends_with("(202 files)"), "{}", want.0);
 
-    s.cmd(&["backup", "run"]).assert().success().stdout(
-        predicate::str::contains("notes (manual)\tok")
-            .and(predicate::str::contains("retention\tok")),
+    // Nothing backed up yet: status says so and fails.
+    s.cmd(&["backup", "status"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("never"));
+    // The schedule deploy installed (cron here: the test hosts run no
+    // systemd) runs the backup on the host itself, regie not involved.
+    let srv1 = s.tb.host("srv1").container.clone();
+    let cron = docker(&[
+        "exec",
+        &srv1,
+        "cat",
+        &format!("/etc/cron.d/regie-backup-{}", s.tb.site),
+    ]);
+    let cron = String::from_utf8_lossy(&cron.stdout).into_owned();
+    let line = cron
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .expect("a cron line");
+    assert!(line.starts_with("30 2 * * * root "), "{line}");
+    let command = line.trim_start_matches("30 2 * * * root ");
+    let o = docker(&["exec", &srv1, "sh", "-c", command]);
+    assert!(
+        o.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&o.stderr)
     );
+    s.cmd(&["backup", "status"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("h ago\tok"));
+    s.cmd(&["backup", "run", "--service", "notes"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("notes (manual)\tok")
+                .and(predicate::str::contains("retention\tok")),
+        );
     let caps = s.captures();
-    assert_eq!(caps.len(), 1, "{caps:?}");
+    // Kept by the policy (last 5): the scheduled capture and this one.
+    assert_eq!(caps.len(), 2, "{caps:?}");
     assert_eq!(caps[0]["service"], "notes");
     assert_eq!(caps[0]["dumps"][0], "/dumps/notes.pgdump");
     // The pg_dump went into restic, not onto the host's disk.
@@ -272,7 +307,7 @@ fn backup_restore_drill_and_disaster_recovery() {
     assert_eq!(s.fingerprint(), want, "restored byte for byte");
     // The damaged state was captured first.
     let caps = s.captures();
-    assert_eq!(caps.len(), 2);
+    assert_eq!(caps.len(), 3);
     assert!(caps.iter().any(|c| c["pre_restore"] == true));
 
     // A lost disk: containers and volumes gone; restore from the first capture.

@@ -1,0 +1,266 @@
+//! Backup benchmark on the test bed (run on demand: `cargo bench --bench backup`).
+//!
+//! A 2 GB mixed data set on one host: ~24,000 small files (text-like and
+//! random, 1-80 KiB), a few large random files, and a PostgreSQL table of
+//! ~0.4 GB. Backed up to the NAS container over SFTP: first backup,
+//! unchanged re-run, then 1% of the files and rows changed. Each regie run
+//! (`regie backup run`: pg_dump streamed into restic, the volumes, then
+//! forget + prune) is timed against plain restic doing the same work in the
+//! same image against its own repository on the same NAS. Then the restore
+//! (`regie restore`, which first takes a safety capture) and a plain
+//! `restic restore` of the files snapshot.
+//!
+//! Size with REGIE_BENCH_MB (default 2048).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use common::testbed::{docker, TestBed};
+
+fn regie(inv: &Path, args: &[&str]) -> f64 {
+    let t = Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_regie"))
+        .args(args)
+        .arg("-i")
+        .arg(inv)
+        .env("REGIE_SSH_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    let s = t.elapsed().as_secs_f64();
+    assert!(
+        o.status.success(),
+        "regie {args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    if std::env::var_os("REGIE_BENCH_VERBOSE").is_some() {
+        eprint!("{}", String::from_utf8_lossy(&o.stdout));
+    }
+    s
+}
+
+fn sh(script: &str) -> f64 {
+    let t = Instant::now();
+    let o = Command::new("bash").arg("-c").arg(script).output().unwrap();
+    assert!(
+        o.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    t.elapsed().as_secs_f64()
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn bytes(&mut self, n: usize, text: bool) -> Vec<u8> {
+        if text {
+            const WORDS: &[&str] = &[
+                "mairie",
+                "conseil",
+                "délibération",
+                "budget",
+                "école",
+                "voirie",
+                "association",
+                "compte-rendu",
+                "facture",
+                "devis",
+                "planning",
+                "réunion",
+                "le",
+                "la",
+                "des",
+                "et",
+            ];
+            let mut v = Vec::with_capacity(n + 16);
+            while v.len() < n {
+                v.extend_from_slice(WORDS[(self.next() % WORDS.len() as u64) as usize].as_bytes());
+                v.push(if self.next() % 12 == 0 { b'\n' } else { b' ' });
+            }
+            v.truncate(n);
+            v
+        } else {
+            let mut v: Vec<u8> = (0..n / 8 + 1)
+                .flat_map(|_| self.next().to_le_bytes())
+                .collect();
+            v.truncate(n);
+            v
+        }
+    }
+}
+
+fn volume_path(name: &str) -> PathBuf {
+    let o = docker(&["volume", "inspect", "-f", "{{.Mountpoint}}", name]);
+    assert!(o.status.success(), "volume {name}");
+    PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+}
+
+fn main() {
+    let total_mb: u64 = std::env::var("REGIE_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2048);
+    let mut tb = TestBed::new(1);
+    tb.start_nas(None);
+    let inv = tb.inventory_with_backup(
+        "  notes:\n    host: srv1\n",
+        &tb.nas_yaml(),
+        "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 10, daily: 7, weekly: 0, monthly: 0 } }\n",
+    );
+    for h in ["srv1", "nas"] {
+        regie(&inv, &["hosts", "trust", h]);
+    }
+    regie(&inv, &["deploy", "--yes"]);
+    regie(&inv, &["backup", "init"]);
+    let project = format!("{}-notes", tb.site);
+    let data = volume_path(&format!("{project}_data"));
+
+    // The data set: 80% files, 20% database.
+    let t = Instant::now();
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    let files_bytes = total_mb * 1024 * 1024 * 8 / 10;
+    let mut written = 0u64;
+    let mut small = Vec::new();
+    // Large random files: a quarter of the file bytes.
+    for i in 0..4 {
+        let n = (files_bytes / 16) as usize;
+        std::fs::write(data.join(format!("video-{i}.bin")), rng.bytes(n, false)).unwrap();
+        written += n as u64;
+    }
+    let mut i = 0;
+    while written < files_bytes {
+        let dir = data.join(format!("docs/{:03}", i / 200));
+        if i % 200 == 0 {
+            std::fs::create_dir_all(&dir).unwrap();
+        }
+        let n = 1024 + (rng.next() % (80 * 1024)) as usize;
+        let p = dir.join(format!("f{i}.{}", if i % 3 == 0 { "bin" } else { "txt" }));
+        std::fs::write(&p, rng.bytes(n, i % 3 != 0)).unwrap();
+        small.push(p);
+        written += n as u64;
+        i += 1;
+    }
+    let db_mb = total_mb * 2 / 10;
+    let db_id = String::from_utf8_lossy(
+        &docker(&[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.compose.project={project}"),
+            "--filter",
+            "label=com.docker.compose.service=db",
+        ])
+        .stdout,
+    )
+    .trim()
+    .to_string();
+    let psql = |q: &str| {
+        let o = docker(&[
+            "exec",
+            &db_id,
+            "psql",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-U",
+            "notes",
+            "-d",
+            "notes",
+            "-tAc",
+            q,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    psql("create table notes (id serial primary key, body text not null)");
+    // Rows of ~1 KiB of md5 text (half compressible).
+    let rows = db_mb * 1024;
+    psql(&format!(
+        "insert into notes (body) select string_agg(md5((g * 64 + k)::text), ' ') from generate_series(1, {rows}) g, generate_series(1, 30) k group by g"
+    ));
+    let db_size = psql("select pg_size_pretty(pg_database_size('notes'))");
+    println!(
+        "data set: {} small files + 4 large, {:.0} MiB of files; database {db_size}; prepared in {:.0} s",
+        small.len(),
+        written as f64 / 1048576.0,
+        t.elapsed().as_secs_f64()
+    );
+
+    // Plain restic with the same image, key, password and NAS, its own repository.
+    let dir = tb.host("srv1").base.join(".regie/backup");
+    let nas_port = tb.host("nas").port;
+    let plain = format!(
+        "docker run --rm -i --network host -v {dir}:/regie \
+         -e RESTIC_REPOSITORY=sftp:deploy@127.0.0.1:/srv/backup/plain \
+         -e RESTIC_PASSWORD_FILE=/regie/restic.password -e RESTIC_CACHE_DIR=/regie/cache-plain",
+        dir = dir.display()
+    );
+    let sftp = format!(
+        "-o 'sftp.command=ssh -i /regie/nas_key -o UserKnownHostsFile=/regie/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -p {nas_port} deploy@127.0.0.1 -s sftp'"
+    );
+    sh(&format!("{plain} regie-restic:1 {sftp} init"));
+    let plain_run = || {
+        sh(&format!(
+            "set -eo pipefail\n\
+             docker exec {db_id} pg_dump --username=notes --dbname=notes --format=custom | {plain} regie-restic:1 {sftp} backup --stdin --stdin-filename dumps/notes.pgdump --host srv1 -q\n\
+             {plain} -v {project}_data:/volumes/{project}_data:ro regie-restic:1 {sftp} backup --host srv1 -q /volumes/{project}_data\n\
+             {plain} regie-restic:1 {sftp} forget --keep-last 10 --keep-daily 7 --group-by host,paths -q\n\
+             {plain} regie-restic:1 {sftp} prune -q\n"
+        ))
+    };
+
+    let mut rows_out = Vec::new();
+    let mut row = |label: &str, r: f64, p: f64| {
+        let line = format!(
+            "{label:<22} regie {r:7.1} s   plain restic {p:7.1} s   overhead {:+6.1} s ({:+5.1}%)",
+            r - p,
+            (r - p) / p * 100.0
+        );
+        println!("{line}");
+        rows_out.push(line);
+    };
+    let r = regie(&inv, &["backup", "run"]);
+    let p = plain_run();
+    row("first backup", r, p);
+    let r = regie(&inv, &["backup", "run"]);
+    let p = plain_run();
+    row("unchanged re-run", r, p);
+    // 1% changed: files rewritten and rows updated.
+    for f in small.iter().step_by(100) {
+        let n = std::fs::metadata(f).unwrap().len() as usize;
+        std::fs::write(f, rng.bytes(n, f.extension().is_some_and(|e| e == "txt"))).unwrap();
+    }
+    psql("update notes set body = md5(body) || body where id % 100 = 0");
+    let r = regie(&inv, &["backup", "run"]);
+    let p = plain_run();
+    row("1% changed", r, p);
+
+    let r = regie(&inv, &["restore", "--service", "notes", "--yes"]);
+    let target = tempfile::tempdir().unwrap();
+    let p = sh(&format!(
+        "{plain} -v {t}:/out regie-restic:1 {sftp} restore latest --path /volumes/{project}_data --target /out -q",
+        t = target.path().display()
+    ));
+    println!("restore                regie {r:7.1} s (safety capture, files, database, start, health)   plain restic restore of the files {p:7.1} s");
+    let r = regie(
+        &inv,
+        &[
+            "restore",
+            "--service",
+            "notes",
+            "--yes",
+            "--no-safety-backup",
+        ],
+    );
+    println!("restore, no safety     regie {r:7.1} s (files, database, start, health)");
+    let _ = rows_out;
+}
