@@ -90,8 +90,8 @@ fn run_job(
                 text.push_str(&chunk[..upto]);
                 if let Some(step) = text
                     .lines()
-                    .filter_map(|l| l.strip_prefix("==regie:step "))
-                    .last()
+                    .rev()
+                    .find_map(|l| l.strip_prefix("==regie:step "))
                 {
                     pb.set_message(step.to_string());
                 }

@@ -379,7 +379,7 @@ fn human_bytes(n: u64) -> String {
 fn print_jobs(jobs: &[crate::backup_run::HostJob]) {
     for j in jobs {
         if let Some(e) = &j.error {
-            println!("{}	FAILED	{e}", j.host);
+            println!("{}\tFAILED\t{e}", j.host);
             continue;
         }
         let Some(o) = &j.output else { continue };
@@ -410,9 +410,9 @@ fn print_jobs(jobs: &[crate::backup_run::HostJob]) {
                         r.snapshots.join(",")
                     ),
                 };
-                println!("{}	{what}	ok	{detail}", j.host);
+                println!("{}\t{what}\tok\t{detail}", j.host);
             } else {
-                println!("{}	{what}	FAILED	{}", j.host, r.error);
+                println!("{}\t{what}\tFAILED\t{}", j.host, r.error);
             }
         }
         if j.output.as_ref().is_some_and(|o| o.status != 0) {
@@ -1113,9 +1113,9 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
             } else {
                 for j in &jobs {
                     match (&j.error, &j.output) {
-                        (Some(e), _) => println!("{}	FAILED	{e}", j.host),
+                        (Some(e), _) => println!("{}\tFAILED\t{e}", j.host),
                         (None, Some(o)) => println!(
-                            "{}	{}	{}	{}",
+                            "{}\t{}\t{}\t{}",
                             j.host,
                             if j.ok { "ok" } else { "FAILED" },
                             o.steps.join("; "),

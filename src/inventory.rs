@@ -848,7 +848,7 @@ fn resolve_images(
         let follows_version = d.components[name].main || d.components[name].versioned;
         // A bad version is reported on its own.
         if !overrides.contains_key(name)
-            && !(follows_version && !is_tag(version))
+            && (!follows_version || is_tag(version))
             && !is_image_ref(img)
         {
             diags.push(

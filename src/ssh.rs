@@ -562,20 +562,15 @@ pub fn lookup_config(text: &str, names: &[&str]) -> ConfigEntry {
             "user" => {
                 e.user.get_or_insert_with(|| value.to_string());
             }
-            "port" => {
-                if e.port.is_none() {
-                    e.port = value.parse().ok();
-                }
+            "port" if e.port.is_none() => {
+                e.port = value.parse().ok();
             }
             "identityfile" => {
                 e.identity_file.get_or_insert_with(|| value.to_string());
             }
-            "proxyjump" => {
-                if !value.eq_ignore_ascii_case("none") {
-                    e.proxy_jump.get_or_insert_with(|| {
-                        value.split(',').next().unwrap_or(value).to_string()
-                    });
-                }
+            "proxyjump" if !value.eq_ignore_ascii_case("none") => {
+                e.proxy_jump
+                    .get_or_insert_with(|| value.split(',').next().unwrap_or(value).to_string());
             }
             _ => {}
         }
