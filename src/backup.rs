@@ -263,7 +263,7 @@ pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Op
     s.push_str(&format!(
         "SITE={}\nHOST={}\nBASE={}\nIMAGE={}\nREGIE_VERSION={}\n\
          REPO_KIND={kind}\nREPO_BASE={}\nRESTIC_OPTS={}\nENV_ARGS=()\nKEEP={}\n\
-         LOCK_WAIT=${{LOCK_WAIT:-1800}}\nHEALTH_TIMEOUT=${{HEALTH_TIMEOUT:-300}}\nSERVICES={}\n",
+         LOCK_WAIT=${{LOCK_WAIT:-1800}}\nHEALTH_TIMEOUT=${{HEALTH_TIMEOUT:-300}}\nDRILL_DAYS={}\nSERVICES={}\n",
         quote(&site.inv.site.name),
         quote(host),
         quote(&h.base_dir),
@@ -272,6 +272,7 @@ pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Op
         quote(&base),
         arr(opts),
         arr(keep),
+        site.inv.maintenance.as_ref().map_or(30, |m| m.drill_days),
         arr(caps.iter().map(|c| c.name.to_string())),
     ));
     for c in &caps {
@@ -571,16 +572,25 @@ pub fn nas_authorized_line(private: &str, site: &str) -> Result<String> {
     ))
 }
 
-/// On the NAS: the repository directory and the hosts' key (idempotent).
+/// On the NAS: the repository directory and the hosts' key (idempotent;
+/// any other line for the same key is replaced, so its options are ours).
 pub fn nas_setup_script(base: &str, line: &str) -> String {
+    // The key's base64 blob identifies its lines.
+    let blob = line.split_whitespace().nth(2).unwrap_or(line);
     format!(
         "set -eu\n\
          mkdir -p {b}\n\
          mkdir -p ~/.ssh && chmod 700 ~/.ssh && touch ~/.ssh/authorized_keys && chmod 600 ~/.ssh/authorized_keys\n\
-         grep -qxF {l} ~/.ssh/authorized_keys || printf '%s\\n' {l} >> ~/.ssh/authorized_keys\n\
+         if ! grep -qxF {l} ~/.ssh/authorized_keys || [ \"$(grep -cF {k} ~/.ssh/authorized_keys)\" != 1 ]; then\n\
+           grep -vF {k} ~/.ssh/authorized_keys > ~/.ssh/authorized_keys.regie || true\n\
+           printf '%s\\n' {l} >> ~/.ssh/authorized_keys.regie\n\
+           chmod 600 ~/.ssh/authorized_keys.regie\n\
+           mv -f ~/.ssh/authorized_keys.regie ~/.ssh/authorized_keys\n\
+         fi\n\
          df -Pk {b} | awk 'NR==2 {{print $4}}'\n",
         b = quote(base),
-        l = quote(line)
+        l = quote(line),
+        k = quote(blob),
     )
 }
 

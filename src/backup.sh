@@ -79,6 +79,7 @@ rsh() {
 
 take_lock() { # COMMAND
   local waited=0
+  [ -n "$HAVE_LOCK" ] && return 0
   mkdir -p "$BASE/.regie"
   until mkdir "$LOCK" 2>/dev/null; do
     if [ "$waited" -ge "$LOCK_WAIT" ]; then
@@ -264,6 +265,17 @@ cmd_run() { # [--kind K] SERVICES...
     retention "${ok[@]}" || failed=1
   else
     step "a capture failed: no retention this time (nothing is pruned)"
+  fi
+  # Scheduled runs also drill each service whose last drill is older than
+  # DRILL_DAYS (maintenance.drill_days; 0: never).
+  if [ "$kind" = scheduled ] && [ "$failed" = 0 ] && [ "$DRILL_DAYS" -gt 0 ]; then
+    for s in "${ok[@]}"; do
+      local last
+      last=$(grep '"kind":"drill"' "$LOG" 2>/dev/null | grep "\"service\":\"$s\"" | tail -n 1 | sed -n 's/^{"time":\([0-9]*\).*/\1/p')
+      if [ -z "$last" ] || [ $(($(now) - last)) -ge $((DRILL_DAYS * 86400)) ]; then
+        cmd_drill "$s" || failed=1
+      fi
+    done
   fi
   return "$failed"
 }

@@ -334,7 +334,8 @@ pub enum BackupCmd {
         host: Option<String>,
     },
     /// Last success per service against the policy, repository sizes, NAS
-    /// free space. Exit 1 if a service's last backup is too old.
+    /// free space. Exit 1 if a service's last backup is too old or its last
+    /// restore drill failed.
     Status {
         #[command(flatten)]
         job: JobArgs,
@@ -1189,7 +1190,11 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
         BackupCmd::Status { job } => {
             let site = load(&job.inventory)?;
             let st = br::status(&site, &job.options())?;
-            let stale = st.services.iter().any(|s| !s.fresh) || !st.host_errors.is_empty();
+            let stale = st
+                .services
+                .iter()
+                .any(|s| !s.fresh || s.last_drill_ok == Some(false))
+                || !st.host_errors.is_empty();
             if json {
                 print_json(&serde_json::to_value(&st)?)?;
             } else {

@@ -219,6 +219,42 @@ fn backup_restore_drill_and_disaster_recovery() {
     let want = s.fingerprint();
     assert!(want.0.ends_with("(202 files)"), "{}", want.0);
 
+    // The site's NAS key opens SFTP only, never a shell.
+    let bdir = s.tb.host("srv1").base.join(".regie/backup");
+    let o = std::process::Command::new("ssh")
+        .arg("-i")
+        .arg(bdir.join("nas_key"))
+        .arg("-o")
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            bdir.join("known_hosts").display()
+        ))
+        .args([
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+        ])
+        .args([
+            "-p",
+            &s.tb.host("nas").port.to_string(),
+            "deploy@127.0.0.1",
+            "echo",
+            "shell-open",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("shell-open"),
+        "the NAS key ran a command"
+    );
+    // (and it did authenticate: sshd itself refused the command)
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("sftp connections only"),
+        "{o:?}"
+    );
     // Nothing backed up yet: status says so and fails.
     s.cmd(&["backup", "status"])
         .assert()
@@ -246,10 +282,11 @@ fn backup_restore_drill_and_disaster_recovery() {
         "{command}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // That scheduled run also drilled the service (never drilled before).
     s.cmd(&["backup", "status"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("h ago\tok"));
+        .stdout(predicate::str::contains("h ago\tok\tpassed"));
     s.cmd(&["backup", "run", "--service", "notes"])
         .assert()
         .success()
