@@ -39,6 +39,8 @@ json_str() {
   printf '"%s"' "$s"
 }
 now() { date +%s; }
+# The last lines of a file on one line (for one-line error messages).
+last() { tail -n "${2:-3}" "$1" | tr '\n' ' ' | sed 's/ *$//'; }
 
 repo_for() { # HOST -> repository URL or path as restic sees it
   case $REPO_KIND in
@@ -328,38 +330,73 @@ compose() { # PROJECT FILE ARGS...
   "${COMPOSE[@]}" -p "$p" -f "$f" --project-directory "$BASE/$STACK" "$@"
 }
 
-# Put a capture back into PROJECT's volumes (which must exist, stack down):
-# every volume emptied then filled from the files snapshot; data files of
-# the stack directory that regie does not render come back too (never
-# overwriting a rendered file); then dumps are loaded into fresh databases.
+# Put a capture back into PROJECT's volumes.
+#
+# For the live stack, everything that needs the repository comes first: the
+# volumes' files, the stack directory's data files and the dumps are fetched
+# into a staging volume while the stack still runs. A NAS that fails then
+# leaves the stack as it was. Only then is the stack stopped, each volume
+# emptied and refilled from the staging copy, data files of the stack
+# directory that regie does not render put back (a rendered file is never
+# overwritten), and each dump loaded into a fresh database.
+#
+# For a drill (scratch project), the capture goes straight into the scratch
+# volumes.
 put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
-  local s=$1 cap=$2 p=$3 f=$4 mounts=() i tv=() tdv=()
-  # The live stack's volumes, or the scratch stack's (never the same).
+  local s=$1 cap=$2 p=$3 f=$4 mounts=() i tv=() tdv=() live= stage
   if [ "$p" = "$PROJECT" ]; then
+    live=1
     tv=("${VOLUMES[@]}")
     tdv=("${DUMP_VOLUME[@]}")
   else
     tv=("${DRILL_VOLUMES[@]}")
     tdv=("${DRILL_DUMP_VOLUME[@]}")
   fi
+  if [ -n "$live" ]; then
+    stage="regie-stage-$PROJECT"
+    docker volume rm -f "$stage" >/dev/null 2>&1
+    docker volume create --label "regie.backup=$SITE" "$stage" >/dev/null || return 1
+    step "$s: fetching the capture into a staging volume (the stack still runs)"
+    if [ ${#VOLUMES[@]} -gt 0 ]; then
+      r -v "$stage:/volumes" -- restore latest --tag "capture=$cap,part=files" --target / --include /volumes >"$TMP/restore" 2>&1 ||
+        { echo "fetching the files failed, nothing changed: $(last "$TMP/restore")" >&2; docker volume rm -f "$stage" >/dev/null; return 1; }
+    fi
+    mkdir -p "$TMP/config"
+    r -v "$TMP/config:/out" -- restore latest --tag "capture=$cap,part=files" --target /out --include "/config/$STACK" >"$TMP/restore" 2>&1 ||
+      { echo "fetching the stack directory failed, nothing changed: $(last "$TMP/restore")" >&2; docker volume rm -f "$stage" >/dev/null; return 1; }
+    i=0
+    while [ "$i" -lt "$NDUMPS" ]; do
+      r -- dump latest --tag "capture=$cap,part=dump" --path "/dumps/${DUMP_FILE[$i]}" "/dumps/${DUMP_FILE[$i]}" 2>"$TMP/dump.err" |
+        rsh -v "$stage:/stage" -- "cat > /stage/.dump-$i"
+      local fst=("${PIPESTATUS[@]}")
+      if [ "${fst[0]}" != 0 ] || [ "${fst[1]}" != 0 ]; then
+        echo "fetching ${DUMP_FILE[$i]} failed, nothing changed: $(last "$TMP/dump.err")" >&2
+        docker volume rm -f "$stage" >/dev/null
+        return 1
+      fi
+      i=$((i + 1))
+    done
+    step "$s: stopping the stack"
+    compose "$p" "$f" down >"$TMP/down" 2>&1 || { tail -n 5 "$TMP/down" >&2; return 1; }
+  fi
   for i in "${!VOLUMES[@]}"; do
     docker volume create "${tv[$i]}" >/dev/null || return 1
     mounts+=(-v "${tv[$i]}:/volumes/${VOLUMES[$i]}")
   done
   if [ ${#VOLUMES[@]} -gt 0 ]; then
-    step "$s: emptying then restoring ${#VOLUMES[@]} volume(s)"
+    step "$s: emptying then refilling ${#VOLUMES[@]} volume(s)"
     rsh "${mounts[@]}" -- 'for d in /volumes/*; do find "$d" -mindepth 1 -delete || exit 1; done' || return 1
-    r "${mounts[@]}" -- restore latest --tag "capture=$cap,part=files" --target / --include /volumes >"$TMP/restore" 2>&1 ||
-      { tail -n 5 "$TMP/restore" >&2; return 1; }
-  fi
-  if [ "$p" = "$PROJECT" ]; then
-    mkdir -p "$TMP/config"
-    r -v "$TMP/config:/out" -- restore latest --tag "capture=$cap,part=files" --target /out --include "/config/$STACK" >"$TMP/restore" 2>&1 ||
-      { tail -n 5 "$TMP/restore" >&2; return 1; }
-    if [ -d "$TMP/config/config/$STACK" ]; then
-      mkdir -p "$BASE/$STACK"
-      cp -a -n "$TMP/config/config/$STACK/." "$BASE/$STACK/"
+    if [ -n "$live" ]; then
+      rsh -v "$stage:/stage:ro" "${mounts[@]}" -- 'for d in /volumes/*; do v=${d##*/}; if [ -d "/stage/$v" ]; then cp -a "/stage/$v/." "$d/" || exit 1; fi; done' ||
+        { echo "copying from the staging volume $stage failed (it is kept)" >&2; return 1; }
+    else
+      r "${mounts[@]}" -- restore latest --tag "capture=$cap,part=files" --target / --include /volumes >"$TMP/restore" 2>&1 ||
+        { tail -n 5 "$TMP/restore" >&2; return 1; }
     fi
+  fi
+  if [ -n "$live" ] && [ -d "$TMP/config/config/$STACK" ]; then
+    mkdir -p "$BASE/$STACK"
+    cp -a -n "$TMP/config/config/$STACK/." "$BASE/$STACK/"
   fi
   i=0
   while [ "$i" -lt "$NDUMPS" ]; do
@@ -371,11 +408,15 @@ put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
     wait_healthy_component "$p" "$comp" 300 || return 1
     PROJECT_SAVED=$PROJECT
     PROJECT=$p
-    r -- dump latest --tag "capture=$cap,part=dump" --path "/dumps/${DUMP_FILE[$i]}" "/dumps/${DUMP_FILE[$i]}" 2>"$TMP/dump.err" | "restore_${s}_$i" >"$TMP/load" 2>&1
+    if [ -n "$live" ]; then
+      rsh -v "$stage:/stage:ro" -- "cat /stage/.dump-$i" 2>"$TMP/dump.err" | "restore_${s}_$i" >"$TMP/load" 2>&1
+    else
+      r -- dump latest --tag "capture=$cap,part=dump" --path "/dumps/${DUMP_FILE[$i]}" "/dumps/${DUMP_FILE[$i]}" 2>"$TMP/dump.err" | "restore_${s}_$i" >"$TMP/load" 2>&1
+    fi
     local st=("${PIPESTATUS[@]}")
     PROJECT=$PROJECT_SAVED
     if [ "${st[0]}" != 0 ]; then
-      echo "reading ${DUMP_FILE[$i]} from the repository failed: $(tail -n 3 "$TMP/dump.err")" >&2
+      echo "reading ${DUMP_FILE[$i]} failed: $(tail -n 3 "$TMP/dump.err")" >&2
       return 1
     fi
     if [ "${st[1]}" != 0 ]; then
@@ -384,6 +425,8 @@ put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
     fi
     i=$((i + 1))
   done
+  [ -n "$live" ] && docker volume rm -f "$stage" >/dev/null
+  return 0
 }
 
 wait_healthy_component() { # PROJECT COMPONENT TIMEOUT
@@ -430,7 +473,7 @@ do_restore() {
   t0=$(now)
   REPO=$(repo_for "$from")
   clear_own_locks
-  cap=$(capture_of "$s" "$snap") || { echo "cannot read snapshot $snap of $s in $REPO" >&2; return 1; }
+  cap=$(capture_of "$s" "$snap") || { echo "cannot read snapshot $snap of $s in $REPO: nothing changed" >&2; return 1; }
   [ -n "$cap" ] || { echo "no snapshot $snap of $s in the repository of $from" >&2; return 1; }
   step "$s: restoring capture $cap (repository of $from)"
   # The data in place is captured first (tag pre-restore), into this host's
@@ -448,8 +491,6 @@ do_restore() {
     REPO=$saved
     "svc_$s"
   fi
-  step "$s: stopping the stack"
-  compose "$PROJECT" "$BASE/$STACK/docker-compose.yml" down >"$TMP/down" 2>&1 || { tail -n 5 "$TMP/down" >&2; return 1; }
   put_back "$s" "$cap" "$PROJECT" "$BASE/$STACK/docker-compose.yml" || return 1
   step "$s: starting"
   compose "$PROJECT" "$BASE/$STACK/docker-compose.yml" up -d >"$TMP/up" 2>&1 || { tail -n 5 "$TMP/up" >&2; return 1; }

@@ -461,6 +461,23 @@ fn faults_never_lose_a_backup() {
     s.cmd(&["backup", "status"])
         .assert()
         .stderr(predicate::str::contains("NAS unreachable"));
+    // A restore that cannot reach the NAS changes nothing: the capture is
+    // fetched before the stack is stopped.
+    let before = s.fingerprint();
+    s.cmd(&[
+        "restore",
+        "--service",
+        "notes",
+        "--no-safety-backup",
+        "--yes",
+    ])
+    .assert()
+    .code(1)
+    .stdout(
+        predicate::str::contains("notes (restore)\tFAILED")
+            .and(predicate::str::contains("nothing changed")),
+    );
+    assert_eq!(s.fingerprint(), before);
     s.tb.restart("nas");
     assert_eq!(s.captures().len(), 1);
 
@@ -502,15 +519,20 @@ fn faults_never_lose_a_backup() {
         .spawn()
         .unwrap();
     let t0 = Instant::now();
-    while size(&repo) < before + 8 * 1024 * 1024 {
+    while size(&repo) < before + 1024 * 1024 {
         assert!(
             t0.elapsed() < Duration::from_secs(120),
             "the upload never started"
         );
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
+    // Cut every SFTP session to the NAS until the backup gives up.
     let nas = s.tb.host("nas").container.clone();
-    docker(&["exec", &nas, "pkill", "-f", "sshd: deploy"]);
+    let mut child = child;
+    while child.try_wait().unwrap().is_none() {
+        docker(&["exec", &nas, "pkill", "-f", "sshd: deploy"]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let out = child.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -544,4 +566,23 @@ fn faults_never_lose_a_backup() {
         .success()
         .stdout(predicate::str::contains("notes (drill)\tok"));
     assert_eq!(s.captures().len(), 3);
+
+    // A damaged repository (its data packs gone): the restore fails while
+    // fetching, before the stack is stopped, and the live data is intact.
+    let data = s.tb.nas_repo().join(format!("{}/srv1/data", s.tb.site));
+    std::fs::remove_dir_all(&data).unwrap();
+    let before = s.fingerprint();
+    s.cmd(&[
+        "restore",
+        "--service",
+        "notes",
+        "--no-safety-backup",
+        "--yes",
+    ])
+    .assert()
+    .code(1)
+    .stdout(predicate::str::contains(
+        "fetching the files failed, nothing changed",
+    ));
+    assert_eq!(s.fingerprint(), before);
 }
