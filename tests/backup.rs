@@ -29,11 +29,13 @@ impl Site {
         let mut tb = TestBed::new(n);
         tb.start_nas(nas_tmpfs_kib);
         let inv = tb.inventory_with_backup(&notes_on("srv1"), &tb.nas_yaml(), BACKUP);
+        Site::ready(tb, inv, n, true)
+    }
+
+    fn ready(tb: TestBed, inv: PathBuf, n: usize, nas: bool) -> Site {
         let s = Site { tb, inv };
-        for h in (1..=n)
-            .map(|i| format!("srv{i}"))
-            .chain(["nas".to_string()])
-        {
+        let hosts = (1..=n).map(|i| format!("srv{i}"));
+        for h in hosts.chain(nas.then(|| "nas".to_string())) {
             s.cmd(&["hosts", "trust", &h]).assert().success();
         }
         s.cmd(&["deploy", "--yes"]).assert().success();
@@ -585,4 +587,36 @@ fn faults_never_lose_a_backup() {
         "fetching the files failed, nothing changed",
     ));
     assert_eq!(s.fingerprint(), before);
+}
+
+#[test]
+fn local_repository_round_trip() {
+    // A repository in a directory of the host itself (`to: local`).
+    let tb = TestBed::new(1);
+    let repo = tb.host("srv1").base.join("repos");
+    let inv = tb.inventory_with_backup(
+        &notes_on("srv1"),
+        "",
+        &format!(
+            "backup: {{ to: local, path: {}, image: \"regie-restic:1\" }}\n",
+            repo.display()
+        ),
+    );
+    let s = Site::ready(tb, inv, 1, false);
+    let tmp = tempfile::tempdir().unwrap();
+    sample_files(tmp.path(), 5, 64);
+    s.put_files(tmp.path());
+    fill_db(&s, 300);
+    let want = s.fingerprint();
+    s.cmd(&["backup", "run"]).assert().success();
+    assert!(
+        repo.join(format!("{}/srv1/config", s.tb.site)).exists(),
+        "the repository is under the given path"
+    );
+    s.app(&["rm", "-rf", "/www/dir0"]);
+    s.sql("delete from notes where id % 2 = 0");
+    s.cmd(&["restore", "--service", "notes", "--yes"])
+        .assert()
+        .success();
+    assert_eq!(s.fingerprint(), want);
 }
