@@ -608,19 +608,21 @@ pub fn schedule_script(base_dir: &str, site: &str) -> String {
     format!(
         "set -eu\n\
          d={d}\n\
+         unit={unit}\n\
          chmod 700 \"$d\"\n\
          if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then\n\
-           install -m 644 \"$d\"/regie-backup-{site}.service \"$d\"/regie-backup-{site}.timer /etc/systemd/system/\n\
-           rm -f /etc/cron.d/regie-backup-{site}\n\
+           install -m 644 \"$d/$unit.service\" \"$d/$unit.timer\" /etc/systemd/system/\n\
+           rm -f \"/etc/cron.d/$unit\"\n\
            systemctl daemon-reload\n\
-           systemctl enable --now regie-backup-{site}.timer >/dev/null 2>&1\n\
+           systemctl enable --now \"$unit.timer\" >/dev/null 2>&1\n\
            echo systemd\n\
          else\n\
            mkdir -p /etc/cron.d\n\
-           install -m 644 \"$d\"/cron /etc/cron.d/regie-backup-{site}\n\
+           install -m 644 \"$d/cron\" \"/etc/cron.d/$unit\"\n\
            echo cron\n\
          fi\n",
         d = quote(&format!("{base_dir}/{DIR}")),
+        unit = quote(&format!("regie-backup-{site}")),
     )
 }
 
