@@ -151,19 +151,7 @@ fn main() {
         i += 1;
     }
     let db_mb = total_mb * 2 / 10;
-    let db_id = String::from_utf8_lossy(
-        &docker(&[
-            "ps",
-            "-q",
-            "--filter",
-            &format!("label=com.docker.compose.project={project}"),
-            "--filter",
-            "label=com.docker.compose.service=db",
-        ])
-        .stdout,
-    )
-    .trim()
-    .to_string();
+    let db_id = tb.container_of("notes", "db");
     let psql = |q: &str| {
         let o = docker(&[
             "exec",

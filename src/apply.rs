@@ -218,16 +218,13 @@ pub fn trust(site: &Resolved, host: &str, o: &RunOptions) -> Result<String> {
     Ok(fp)
 }
 
-fn lock_info(command: &str) -> String {
+pub(crate) fn lock_info(command: &str) -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let host = std::fs::read_to_string("/etc/hostname")
         .unwrap_or_default()
         .trim()
         .to_string();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = unix_now();
     serde_json::json!({ "holder": format!("{user}@{host}"), "pid": std::process::id(), "since": now, "command": command })
         .to_string()
 }
@@ -312,24 +309,47 @@ fn for_hosts<F>(renders: &[HostRender], parallel: usize, f: F) -> Vec<HostReport
 where
     F: Fn(&HostRender, &indicatif::ProgressBar) -> HostReport + Sync,
 {
+    in_parallel(
+        renders,
+        |r| &r.host,
+        parallel,
+        f,
+        |rep| match (&rep.error, rep.unhealthy.is_empty()) {
+            (Some(_), _) => "failed",
+            (None, false) => "unhealthy",
+            (None, true) => "done",
+        },
+    )
+}
+
+/// Run `f` on every item, at most `parallel` at once, with one spinner per
+/// item (named by `name`) that ends with the word `end` gives; results in
+/// the items' order.
+pub fn in_parallel<T, R, F>(
+    items: &[T],
+    name: impl Fn(&T) -> &str + Sync,
+    parallel: usize,
+    f: F,
+    end: impl Fn(&R) -> &'static str + Sync,
+) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T, &indicatif::ProgressBar) -> R + Sync,
+{
     let mp = indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
     let mut out = Vec::new();
-    for chunk in renders.chunks(parallel.max(1)) {
+    for chunk in items.chunks(parallel.max(1)) {
         std::thread::scope(|s| {
             let handles: Vec<_> = chunk
                 .iter()
-                .map(|r| {
-                    let pb = host_bar(&mp, &r.host);
-                    let f = &f;
+                .map(|item| {
+                    let pb = host_bar(&mp, name(item));
+                    let (f, end) = (&f, &end);
                     s.spawn(move || {
-                        let rep = f(r, &pb);
-                        let end = match (&rep.error, rep.unhealthy.is_empty()) {
-                            (Some(_), _) => "failed",
-                            (None, false) => "unhealthy",
-                            (None, true) => "done",
-                        };
-                        pb.finish_with_message(end);
-                        rep
+                        let r = f(item, &pb);
+                        pb.finish_with_message(end(&r));
+                        r
                     })
                 })
                 .collect();
@@ -339,6 +359,14 @@ where
         });
     }
     out
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn probe(conn: &Conn, base: &str, site: &str, lock: Option<&str>) -> Result<RemoteState> {
@@ -409,7 +437,7 @@ fn deploy_host(
     Ok(out)
 }
 
-fn deploy_locked(
+pub(crate) fn deploy_locked(
     conn: &Conn,
     r: &HostRender,
     o: &RunOptions,
@@ -543,10 +571,7 @@ fn deploy_locked(
             );
         }
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = unix_now();
     manifest.deployed_by = Some(std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
     manifest.deployed_at = Some(now);
     let journal = serde_json::json!({
@@ -598,7 +623,11 @@ impl StateReader<'_> {
 /// Poll the project's containers until all run and pass their health
 /// checks, or one fails, or the timeout passes. Returns the failure text
 /// with the last log lines.
-fn wait_healthy(conn: &Conn, project: &str, timeout: Duration) -> std::result::Result<(), String> {
+pub(crate) fn wait_healthy(
+    conn: &Conn,
+    project: &str,
+    timeout: Duration,
+) -> std::result::Result<(), String> {
     let reader = match crate::docker_api::DockerApi::open(conn) {
         Ok(api) => StateReader::Api(api),
         Err(_) => StateReader::Command(conn),

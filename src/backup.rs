@@ -19,6 +19,15 @@ use crate::ssh::{known_hosts_name, quote};
 
 /// restic's own image; `backup.image` overrides it.
 pub const DEFAULT_IMAGE: &str = "restic/restic:0.18.1";
+
+/// The restic image the site's hosts run.
+pub fn restic_image(site: &Resolved) -> String {
+    site.inv
+        .backup
+        .as_ref()
+        .and_then(|b| b.image.clone())
+        .unwrap_or_else(|| DEFAULT_IMAGE.to_string())
+}
 /// Where the backup files live under a host's base directory.
 pub const DIR: &str = ".regie/backup";
 pub const SCRIPT: &str = ".regie/backup/regie-backup";
@@ -594,10 +603,11 @@ pub fn nas_setup_script(base: &str, line: &str) -> String {
     )
 }
 
-/// Free space (KiB) and existence of the repository directory on the NAS.
+/// Free space (KiB) and use (percent, with its `%`) of the file system
+/// holding the repositories on the NAS, as `FREE USE%`.
 pub fn nas_df_script(base: &str) -> String {
     format!(
-        "df -Pk {b} 2>/dev/null | awk 'NR==2 {{print $4}}'",
+        "df -Pk {b} 2>/dev/null | awk 'NR==2 {{print $4, $5}}'",
         b = quote(base)
     )
 }

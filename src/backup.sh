@@ -82,6 +82,9 @@ rsh() {
 take_lock() { # COMMAND
   local waited=0
   [ -n "$HAVE_LOCK" ] && return 0
+  # Run by regie under the lock it already holds (update: backup first,
+  # restore on rollback): use it, leave it to its holder.
+  [ -n "${REGIE_OUTER_LOCK:-}" ] && [ -d "$LOCK" ] && return 0
   mkdir -p "$BASE/.regie"
   until mkdir "$LOCK" 2>/dev/null; do
     if [ "$waited" -ge "$LOCK_WAIT" ]; then
@@ -303,11 +306,14 @@ capture_of() { # SERVICE SNAPSHOT
   printf '%s' "$out" | grep -o '"capture=[^"]*"' | tail -n 1 | tr -d '"' | sed 's/^capture=//'
 }
 
-wait_healthy() { # PROJECT TIMEOUT
-  local t0 ids bad
+# Wait until every container of PROJECT (or of its COMPONENT only) runs and
+# is healthy.
+wait_healthy() { # PROJECT TIMEOUT [COMPONENT]
+  local t0 ids bad only=()
   t0=$(now)
+  [ -n "${3:-}" ] && only=(--filter "label=com.docker.compose.service=$3")
   while :; do
-    ids=$(docker ps -aq --filter "label=com.docker.compose.project=$1")
+    ids=$(docker ps -aq --filter "label=com.docker.compose.project=$1" "${only[@]}")
     bad=""
     for id in $ids; do
       case $(docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id") in
@@ -405,16 +411,14 @@ put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
     compose "$p" "$f" rm -f -s "$comp" >/dev/null 2>&1
     [ -n "$dbv" ] && docker volume rm -f "$dbv" >/dev/null
     compose "$p" "$f" up -d "$comp" >"$TMP/up" 2>&1 || { tail -n 5 "$TMP/up" >&2; return 1; }
-    wait_healthy_component "$p" "$comp" 300 || return 1
-    PROJECT_SAVED=$PROJECT
-    PROJECT=$p
+    wait_healthy "$p" 300 "$comp" || return 1
+    # (PROJECT=$p: the restore command runs in project $p's container.)
     if [ -n "$live" ]; then
-      rsh -v "$stage:/stage:ro" -- "cat /stage/.dump-$i" 2>"$TMP/dump.err" | "restore_${s}_$i" >"$TMP/load" 2>&1
+      rsh -v "$stage:/stage:ro" -- "cat /stage/.dump-$i" 2>"$TMP/dump.err" | PROJECT=$p "restore_${s}_$i" >"$TMP/load" 2>&1
     else
-      r -- dump latest --tag "capture=$cap,part=dump" --path "/dumps/${DUMP_FILE[$i]}" "/dumps/${DUMP_FILE[$i]}" 2>"$TMP/dump.err" | "restore_${s}_$i" >"$TMP/load" 2>&1
+      r -- dump latest --tag "capture=$cap,part=dump" --path "/dumps/${DUMP_FILE[$i]}" "/dumps/${DUMP_FILE[$i]}" 2>"$TMP/dump.err" | PROJECT=$p "restore_${s}_$i" >"$TMP/load" 2>&1
     fi
     local st=("${PIPESTATUS[@]}")
-    PROJECT=$PROJECT_SAVED
     if [ "${st[0]}" != 0 ]; then
       echo "reading ${DUMP_FILE[$i]} failed: $(tail -n 3 "$TMP/dump.err")" >&2
       return 1
@@ -429,20 +433,6 @@ put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
   return 0
 }
 
-wait_healthy_component() { # PROJECT COMPONENT TIMEOUT
-  local t0 id st
-  t0=$(now)
-  while :; do
-    id=$(cid "$2" "$1")
-    st=$([ -n "$id" ] && docker inspect -f '{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
-    case $st in running/healthy | running/none) return 0 ;; esac
-    if [ $(($(now) - t0)) -ge "$3" ]; then
-      echo "$2 of $1 not healthy after $3 s ($st)" >&2
-      return 1
-    fi
-    sleep 1
-  done
-}
 
 cmd_restore() { # SERVICE [SNAPSHOT] [--from HOST] [--no-safety-backup]
   local t0 rc
@@ -552,10 +542,7 @@ cmd_drill() { # SERVICE
   while [ -z "$err" ] && [ "$i" -lt "$NDUMPS" ]; do
     local expect got
     expect=$(r -- snapshots --json --tag "capture=$cap,part=dump" --path "/dumps/${DUMP_FILE[$i]}" | grep -o '"check=[^"]*"' | head -n 1 | tr -d '"' | sed 's/^check=//')
-    PROJECT_SAVED=$PROJECT
-    PROJECT=$p
-    got=$("check_${s}_$i" 2>/dev/null | tr -cd '0-9A-Za-z._-' | head -c 40)
-    PROJECT=$PROJECT_SAVED
+    got=$(PROJECT=$p "check_${s}_$i" 2>/dev/null | tr -cd '0-9A-Za-z._-' | head -c 40)
     if [ "$expect" != none ] && [ "${got:-none}" != "$expect" ]; then
       err="database check of ${DUMP_FILE[$i]}: got '${got:-nothing}', expected '$expect' as at backup time"
     fi

@@ -38,9 +38,14 @@ pub struct JobOutput {
     pub messages: Vec<String>,
 }
 
-fn start_script(base: &str, args: &[&str]) -> String {
+fn start_script(base: &str, args: &[&str], outer_lock: bool) -> String {
     let job = format!(
-        "LOCK_WAIT=60; export LOCK_WAIT\n({}) >>\"$0\" 2>&1\necho \"==regie:exit $?\" >>\"$0\"\n",
+        "LOCK_WAIT=60; export LOCK_WAIT\n{}({}) >>\"$0\" 2>&1\necho \"==regie:exit $?\" >>\"$0\"\n",
+        if outer_lock {
+            "REGIE_OUTER_LOCK=1; export REGIE_OUTER_LOCK\n"
+        } else {
+            ""
+        },
         backup::invoke(base, args)
     );
     format!(
@@ -58,14 +63,16 @@ fn start_script(base: &str, args: &[&str]) -> String {
     )
 }
 
-/// Run the host script detached and follow it until it ends.
-fn run_job(
+/// Run the host script detached and follow it until it ends. With
+/// `outer_lock`, the script works under the host lock its caller holds.
+pub(crate) fn run_job(
     conn: &Conn,
     base: &str,
     args: &[&str],
+    outer_lock: bool,
     pb: &indicatif::ProgressBar,
 ) -> Result<JobOutput> {
-    let st = conn.run(&start_script(base, args), b"")?;
+    let st = conn.run(&start_script(base, args, outer_lock), b"")?;
     if !st.ok() {
         bail!("could not start the job: {}", st.stderr.trim());
     }
@@ -138,53 +145,33 @@ fn on_hosts<F>(targets: &[(String, Vec<String>)], parallel: usize, f: F) -> Vec<
 where
     F: Fn(&str, &[String], &indicatif::ProgressBar) -> Result<JobOutput> + Sync,
 {
-    let mp = indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
-    let mut out = Vec::new();
-    for chunk in targets.chunks(parallel.max(1)) {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|(h, svcs)| {
-                    let pb = mp.add(indicatif::ProgressBar::new_spinner());
-                    pb.set_style(
-                        indicatif::ProgressStyle::with_template(
-                            "{spinner} {prefix:.bold} [{elapsed}] {wide_msg}",
-                        )
-                        .expect("template"),
-                    );
-                    pb.set_prefix(h.clone());
-                    pb.enable_steady_tick(Duration::from_millis(200));
-                    let f = &f;
-                    s.spawn(move || {
-                        let t0 = Instant::now();
-                        let res = f(h, svcs, &pb);
-                        let rep = match res {
-                            Ok(o) => HostJob {
-                                host: h.clone(),
-                                ok: o.status == 0,
-                                seconds: t0.elapsed().as_secs_f64(),
-                                output: Some(o),
-                                error: None,
-                            },
-                            Err(e) => HostJob {
-                                host: h.clone(),
-                                ok: false,
-                                seconds: t0.elapsed().as_secs_f64(),
-                                output: None,
-                                error: Some(format!("{e:#}")),
-                            },
-                        };
-                        pb.finish_with_message(if rep.ok { "done" } else { "failed" });
-                        rep
-                    })
-                })
-                .collect();
-            for h in handles {
-                out.push(h.join().expect("host thread panicked"));
+    crate::apply::in_parallel(
+        targets,
+        |(h, _)| h,
+        parallel,
+        |(h, svcs), pb| {
+            let t0 = Instant::now();
+            let res = f(h, svcs, pb);
+            let seconds = t0.elapsed().as_secs_f64();
+            match res {
+                Ok(o) => HostJob {
+                    host: h.clone(),
+                    ok: o.status == 0,
+                    seconds,
+                    output: Some(o),
+                    error: None,
+                },
+                Err(e) => HostJob {
+                    host: h.clone(),
+                    ok: false,
+                    seconds,
+                    output: None,
+                    error: Some(format!("{e:#}")),
+                },
             }
-        });
-    }
-    out
+        },
+        |j| if j.ok { "done" } else { "failed" },
+    )
 }
 
 fn select(
@@ -278,7 +265,7 @@ pub fn run(
         if service.is_some() {
             args.extend(svcs.iter().map(String::as_str));
         }
-        run_job(&conn, base_dir(site, h), &args, pb)
+        run_job(&conn, base_dir(site, h), &args, false, pb)
     }))
 }
 
@@ -299,7 +286,7 @@ pub fn verify(
             messages: vec![],
         };
         for s in svcs {
-            let j = run_job(&conn, base_dir(site, h), &["drill", s], pb)?;
+            let j = run_job(&conn, base_dir(site, h), &["drill", s], false, pb)?;
             if j.status != 0 {
                 all.status = j.status;
             }
@@ -352,7 +339,7 @@ pub fn restore(
     let targets = vec![(to.clone(), vec![service.to_string()])];
     let mut jobs = on_hosts(&targets, 1, |h, _, pb| {
         let conn = connect(site, h, o)?;
-        run_job(&conn, base_dir(site, h), &args, pb)
+        run_job(&conn, base_dir(site, h), &args, false, pb)
     });
     Ok(jobs.remove(0))
 }
@@ -409,10 +396,7 @@ pub struct Status {
 pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
     let targets = select(site, None, None)?;
     let repo = Repo::of(site).expect("targets imply a policy");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = crate::apply::unix_now();
     let mut st = Status {
         services: vec![],
         repositories: vec![],
@@ -497,7 +481,10 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
             match connect(site, nas, o).and_then(|c| Ok(c.run(&backup::nas_df_script(base), b"")?))
             {
                 Ok(out) => {
-                    st.nas_free_kib = String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+                    st.nas_free_kib = String::from_utf8_lossy(&out.stdout)
+                        .split_whitespace()
+                        .next()
+                        .and_then(|f| f.parse().ok())
                 }
                 Err(e) => st.nas_error = Some(format!("{e:#}")),
             }
@@ -517,12 +504,7 @@ pub fn nas_hint(site: &Resolved, o: &RunOptions) -> Option<String> {
         Ok(c) => c,
         Err(e) => return Some(format!("the NAS `{nas}` is unreachable: {e:#}")),
     };
-    let out = conn
-        .run(
-            &format!("df -Pk {} | awk 'NR==2 {{print $4, $5}}'", quote(&base)),
-            b"",
-        )
-        .ok()?;
+    let out = conn.run(&backup::nas_df_script(&base), b"").ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut it = text.split_whitespace();
     let free: u64 = it.next()?.parse().ok()?;

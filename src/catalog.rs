@@ -162,6 +162,16 @@ pub enum UpgradePolicy {
 #[serde(deny_unknown_fields)]
 pub struct Upgrade {
     pub policy: UpgradePolicy,
+    /// Extended-support releases (`major.minor`) in order, for `esr`.
+    #[serde(default)]
+    pub esr: Vec<String>,
+    /// The new version migrates the database when it starts: a failed
+    /// update is rolled back with the pre-update backup restored.
+    #[serde(default)]
+    pub migrates_database: bool,
+    /// Steps run once the new version is healthy (a failure rolls back).
+    #[serde(default)]
+    pub after: Vec<Exec>,
     #[serde(default)]
     pub notes: Vec<String>,
 }

@@ -69,7 +69,7 @@ fn prepare(
 /// Render every host in memory and keep any new secret. The secrets are
 /// saved before anything uses the render: no file may carry a secret that
 /// is not kept. Returns the renders and the names of new secrets.
-fn render_saving_secrets(
+pub fn render_saving_secrets(
     site: &Resolved,
     identity: Option<&Path>,
 ) -> Result<(Vec<render::HostRender>, Vec<String>)> {
@@ -289,6 +289,17 @@ pub enum Cmd {
         #[arg(long)]
         yes: bool,
     },
+    /// Updates: what is newer (`check`), apply one with a backup first and
+    /// automatic rollback (`apply`), pending OS packages (`os`).
+    Update {
+        #[command(subcommand)]
+        cmd: crate::update_cli::UpdateCmd,
+    },
+    /// Notifications (email, webhook) of a site.
+    Notify {
+        #[command(subcommand)]
+        cmd: crate::notify::NotifyCmd,
+    },
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
 }
@@ -353,7 +364,7 @@ pub enum BackupCmd {
 }
 
 impl JobArgs {
-    fn options(&self) -> crate::apply::RunOptions {
+    pub fn options(&self) -> crate::apply::RunOptions {
         crate::apply::RunOptions {
             accept_new_host_keys: self.accept_new_host_keys,
             parallel: self.parallel,
@@ -416,7 +427,7 @@ fn print_jobs(jobs: &[crate::backup_run::HostJob]) {
                 println!("{}\t{what}\tFAILED\t{}", j.host, r.error);
             }
         }
-        if j.output.as_ref().is_some_and(|o| o.status != 0) {
+        if o.status != 0 {
             for m in o.messages.iter().rev().take(5).rev() {
                 eprintln!("{}: {m}", j.host);
             }
@@ -425,7 +436,7 @@ fn print_jobs(jobs: &[crate::backup_run::HostJob]) {
     }
 }
 
-fn confirm(question: &str, yes: bool, what: &str) -> Result<bool> {
+pub fn confirm(question: &str, yes: bool, what: &str) -> Result<bool> {
     if yes {
         return Ok(true);
     }
@@ -545,7 +556,7 @@ fn print_diag(d: &Diagnostic) {
     }
 }
 
-fn print_json(v: &serde_json::Value) -> Result<()> {
+pub fn print_json(v: &serde_json::Value) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, v)?;
     writeln!(out)?;
@@ -579,7 +590,7 @@ pub fn main() -> i32 {
     }
 }
 
-fn load(inventory: &Path) -> Result<Resolved> {
+pub fn load(inventory: &Path) -> Result<Resolved> {
     let site = inventory::load(inventory)?;
     for w in &site.warnings {
         print_diag(w);
@@ -609,7 +620,7 @@ pub fn secrets_path(site: &Resolved) -> PathBuf {
     }
 }
 
-fn key_for(site: &Resolved, identity: Option<&Path>) -> Result<secrets::Key> {
+pub fn key_for(site: &Resolved, identity: Option<&Path>) -> Result<secrets::Key> {
     let configured = site
         .inv
         .secrets
@@ -985,6 +996,8 @@ fn run(cli: &Cli) -> Result<i32> {
             Ok(code)
         }
         Cmd::Backup { cmd } => backup_cmd(cli, cmd),
+        Cmd::Update { cmd } => crate::update_cli::run(cli.output, cmd),
+        Cmd::Notify { cmd } => crate::notify::run_cmd(cli.output, cmd),
         Cmd::Restore {
             job,
             service,
@@ -1198,10 +1211,7 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
             if json {
                 print_json(&serde_json::to_value(&st)?)?;
             } else {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
+                let now = crate::apply::unix_now();
                 let ago = |t: Option<u64>| match t {
                     Some(t) => format!("{:.1} h ago", now.saturating_sub(t) as f64 / 3600.0),
                     None => "never".to_string(),

@@ -245,6 +245,12 @@ impl PositionIndex {
         }
     }
 
+    /// Exact positions (line, column; 1-based) of the value and of the key
+    /// at `path`, without falling back to an ancestor.
+    pub fn exact(&self, path: &str) -> (Option<(usize, usize)>, Option<(usize, usize)>) {
+        (self.values.get(path).copied(), self.keys.get(path).copied())
+    }
+
     /// Position of the key at `path` (for "unknown key" errors).
     pub fn locate_key(&self, path: &str) -> Option<(usize, usize)> {
         self.keys.get(path).copied().or_else(|| self.locate(path))

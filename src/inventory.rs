@@ -28,6 +28,10 @@ pub struct Inventory {
     pub maintenance: Option<Maintenance>,
     #[serde(default)]
     pub notify: Notify,
+    /// Registry mirrors and private registries, by registry host as
+    /// written in image names (`docker.io`, `ghcr.io`, `reg.example.fr:5000`).
+    #[serde(default)]
+    pub registries: BTreeMap<String, RegistrySpec>,
     #[serde(default)]
     pub secrets: SecretsSpec,
     /// Directory whose `stacks/` and `templates/` override or add to the
@@ -239,6 +243,70 @@ pub struct Notify {
     pub email: Vec<String>,
     #[serde(default)]
     pub webhook: Option<String>,
+    /// Mail server the reports to `email` go through (required with `email`).
+    #[serde(default)]
+    pub smtp: Option<Smtp>,
+}
+
+/// Outgoing mail server for notifications. Its password, when `user` is
+/// set, is the site secret `notify.smtp_password` (never in the inventory).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// Sender address of the reports.
+    pub from: String,
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// Login for SMTP authentication (none: no authentication).
+    #[serde(default)]
+    pub user: Option<String>,
+}
+fn default_smtp_port() -> u16 {
+    587
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required, never skipped).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+    /// No encryption: only for a server on this machine.
+    None,
+}
+
+impl SmtpSecurity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpSecurity::Starttls => "starttls",
+            SmtpSecurity::Tls => "tls",
+            SmtpSecurity::None => "none",
+        }
+    }
+}
+
+impl Smtp {
+    /// The server is this machine: `localhost` or a loopback IP address.
+    pub fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self
+                .host
+                .parse::<IpAddr>()
+                .is_ok_and(|a| a.is_loopback())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySpec {
+    /// Base URL regie reads tags from (`https://mirror.example.fr`).
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -1339,6 +1407,19 @@ fn validate(
             );
         }
     }
+    for (name, r) in &inv.registries {
+        let ok = (r.url.starts_with("https://") || r.url.starts_with("http://"))
+            && !r.url.contains(char::is_whitespace);
+        if !ok {
+            diags.push(
+                err(
+                    format!("registries.{name}.url"),
+                    format!("invalid registry URL `{}`", r.url.escape_debug()),
+                )
+                .expected("an http(s) URL such as https://mirror.example.fr"),
+            );
+        }
+    }
     for (i, e) in inv.notify.email.iter().enumerate() {
         if !is_email(e) {
             diags.push(
@@ -1366,6 +1447,76 @@ fn validate(
                 )
                 .expected("an http(s) URL such as https://chat.example.fr/hooks/xyz"),
             );
+        }
+    }
+    match &inv.notify.smtp {
+        None if !inv.notify.email.is_empty() => diags.push(
+            err(
+                "notify.email",
+                "`notify.smtp` is missing: reports to these addresses cannot be sent without a mail server",
+            )
+            .expected("a `notify.smtp` section with at least `host` and `from`"),
+        ),
+        None => {}
+        Some(smtp) => {
+            if !is_address(&smtp.host) {
+                diags.push(
+                    err(
+                        "notify.smtp.host",
+                        format!("invalid SMTP server `{}`", smtp.host.escape_debug()),
+                    )
+                    .expected("a domain name or IP address such as smtp.example.fr"),
+                );
+            }
+            if smtp.port == 0 {
+                diags.push(
+                    err("notify.smtp.port", "port 0 is not a valid SMTP port")
+                        .expected("1-65535 (usually 587 with starttls, 465 with tls)"),
+                );
+            }
+            if !is_email(&smtp.from) {
+                diags.push(
+                    err(
+                        "notify.smtp.from",
+                        format!("invalid sender address `{}`", smtp.from.escape_debug()),
+                    )
+                    .expected("an email address"),
+                );
+            }
+            if let Some(u) = &smtp.user {
+                if u.is_empty() || !is_text(u) {
+                    diags.push(
+                        err(
+                            "notify.smtp.user",
+                            format!("invalid SMTP user `{}`", u.escape_debug()),
+                        )
+                        .expected("a non-empty login without control characters"),
+                    );
+                }
+            }
+            if smtp.security == SmtpSecurity::None && !smtp.is_loopback() {
+                diags.push(
+                    Diagnostic::warning(
+                        "notify.smtp.security",
+                        format!(
+                            "reports{} are sent unencrypted to `{}`",
+                            if smtp.user.is_some() {
+                                " and the SMTP password"
+                            } else {
+                                ""
+                            },
+                            smtp.host.escape_debug()
+                        ),
+                    )
+                    .expected("`starttls` or `tls` unless the server is this machine (localhost, 127.0.0.1, ::1)"),
+                );
+            }
+            if inv.notify.email.is_empty() {
+                diags.push(Diagnostic::warning(
+                    "notify.smtp",
+                    "`notify.smtp` is set but `notify.email` is empty: no report is emailed",
+                ));
+            }
         }
     }
     for (i, r) in inv.secrets.recipients.iter().enumerate() {

@@ -303,6 +303,9 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
         }
     }
     let mut out = Vec::new();
+    // The NAS's pinned key goes into each backed-up host's files.
+    let known_hosts =
+        std::fs::read_to_string(crate::apply::site_known_hosts(site)).unwrap_or_default();
     for (hostname, stacks) in &site.placement {
         let host = &inv.hosts[hostname];
         let tls = match inv.proxy.tls {
@@ -433,8 +436,6 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
             files.extend(stack_files);
         }
         // The host's backup script, keys and schedule (under .regie/backup).
-        let known_hosts =
-            std::fs::read_to_string(crate::apply::site_known_hosts(site)).unwrap_or_default();
         let extra = {
             let mut st = store.lock().expect("store");
             crate::backup::host_files(site, hostname, &files, &known_hosts, &mut st)?

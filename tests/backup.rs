@@ -54,21 +54,8 @@ impl Site {
 
     /// Run a command in a running container of the stack; its output.
     fn exec(&self, service: &str, cmd: &[&str]) -> String {
-        let ids = docker(&[
-            "ps",
-            "-q",
-            "--filter",
-            &format!("label=com.docker.compose.project={}-notes", self.tb.site),
-            "--filter",
-            &format!("label=com.docker.compose.service={service}"),
-        ]);
-        let ids = String::from_utf8_lossy(&ids.stdout).trim().to_string();
-        assert_eq!(
-            ids.lines().count(),
-            1,
-            "one running {service} container: {ids:?}"
-        );
-        let mut args = vec!["exec", ids.as_str()];
+        let id = self.tb.container_of("notes", service);
+        let mut args = vec!["exec", id.as_str()];
         args.extend_from_slice(cmd);
         let o = docker(&args);
         assert!(
@@ -123,15 +110,7 @@ impl Site {
 
     /// Copy a directory of the machine into the app's data volume.
     fn put_files(&self, dir: &Path) {
-        let id = docker(&[
-            "ps",
-            "-q",
-            "--filter",
-            &format!("label=com.docker.compose.project={}-notes", self.tb.site),
-            "--filter",
-            "label=com.docker.compose.service=app",
-        ]);
-        let id = String::from_utf8_lossy(&id.stdout).trim().to_string();
+        let id = self.tb.container_of("notes", "app");
         let o = docker(&[
             "cp",
             &format!("{}/.", dir.display()),
@@ -149,6 +128,26 @@ impl Site {
             .stdout
             .clone();
         serde_json::from_slice::<Vec<serde_json::Value>>(&out).unwrap()
+    }
+
+    /// A restore that must fail with `message` and leave the live data as
+    /// it was.
+    fn restore_fails_changing_nothing(&self, message: &str) {
+        let before = self.fingerprint();
+        self.cmd(&[
+            "restore",
+            "--service",
+            "notes",
+            "--no-safety-backup",
+            "--yes",
+        ])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("notes (restore)\tFAILED")
+                .and(predicate::str::contains(message)),
+        );
+        assert_eq!(self.fingerprint(), before);
     }
 
     /// Remove the stack's containers and volumes (a lost disk).
@@ -465,21 +464,7 @@ fn faults_never_lose_a_backup() {
         .stderr(predicate::str::contains("NAS unreachable"));
     // A restore that cannot reach the NAS changes nothing: the capture is
     // fetched before the stack is stopped.
-    let before = s.fingerprint();
-    s.cmd(&[
-        "restore",
-        "--service",
-        "notes",
-        "--no-safety-backup",
-        "--yes",
-    ])
-    .assert()
-    .code(1)
-    .stdout(
-        predicate::str::contains("notes (restore)\tFAILED")
-            .and(predicate::str::contains("nothing changed")),
-    );
-    assert_eq!(s.fingerprint(), before);
+    s.restore_fails_changing_nothing("nothing changed");
     s.tb.restart("nas");
     assert_eq!(s.captures().len(), 1);
 
@@ -573,20 +558,7 @@ fn faults_never_lose_a_backup() {
     // fetching, before the stack is stopped, and the live data is intact.
     let data = s.tb.nas_repo().join(format!("{}/srv1/data", s.tb.site));
     std::fs::remove_dir_all(&data).unwrap();
-    let before = s.fingerprint();
-    s.cmd(&[
-        "restore",
-        "--service",
-        "notes",
-        "--no-safety-backup",
-        "--yes",
-    ])
-    .assert()
-    .code(1)
-    .stdout(predicate::str::contains(
-        "fetching the files failed, nothing changed",
-    ));
-    assert_eq!(s.fingerprint(), before);
+    s.restore_fails_changing_nothing("fetching the files failed, nothing changed");
 }
 
 #[test]

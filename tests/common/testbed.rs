@@ -330,8 +330,17 @@ impl TestBed {
     /// Run a command in a compose-managed container of this site.
     pub fn exec_in(&self, project_service: (&str, &str), cmd: &[&str]) -> String {
         let (stack, service) = project_service;
+        let id = self.container_of(stack, service);
+        let mut args = vec!["exec", id.as_str()];
+        args.extend_from_slice(cmd);
+        let o = docker(&args);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// The one running container of a compose service of this site.
+    pub fn container_of(&self, stack: &str, service: &str) -> String {
         let project = format!("{}-{stack}", self.site);
-        let id = docker(&[
+        let ids = docker(&[
             "ps",
             "-q",
             "--filter",
@@ -339,15 +348,13 @@ impl TestBed {
             "--filter",
             &format!("label=com.docker.compose.service={service}"),
         ]);
-        let id = String::from_utf8_lossy(&id.stdout).trim().to_string();
-        assert!(
-            !id.is_empty(),
-            "no running container for {project}/{service}"
+        let ids = String::from_utf8_lossy(&ids.stdout).trim().to_string();
+        assert_eq!(
+            ids.lines().count(),
+            1,
+            "one running container for {project}/{service}: {ids:?}"
         );
-        let mut args = vec!["exec", id.as_str()];
-        args.extend_from_slice(cmd);
-        let o = docker(&args);
-        String::from_utf8_lossy(&o.stdout).into_owned()
+        ids
     }
 
     pub fn containers(&self) -> Vec<String> {

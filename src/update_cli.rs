@@ -1,0 +1,182 @@
+//! `regie update ...` command line.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use crate::cli::{JobArgs, Output, EXIT_FAILED, EXIT_PENDING};
+
+#[derive(Debug, Subcommand)]
+pub enum UpdateCmd {
+    /// Running images and the newer versions their registries offer,
+    /// judged by each stack's upgrade policy. Pulls nothing. Exit 3 when an
+    /// update is available, 0 when all is current, 1 on errors.
+    Check {
+        #[command(flatten)]
+        job: JobArgs,
+        #[arg(long)]
+        service: Option<String>,
+    },
+    /// Update one service: refused outside the maintenance window unless
+    /// --now; backup first; pull, recreate, health checks and post-upgrade
+    /// steps; on any failure, automatic rollback. The inventory's
+    /// `version:` is set to the new version on success.
+    Apply {
+        #[command(flatten)]
+        job: JobArgs,
+        #[arg(long)]
+        service: String,
+        /// Version to move to (default: the newest the policy allows).
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+        /// Update now, outside the maintenance window.
+        #[arg(long)]
+        now: bool,
+        /// Seconds to wait for the new version's health checks.
+        #[arg(long, default_value_t = 300)]
+        health_timeout: u64,
+        /// age identity file unlocking the site's secrets.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+    },
+    /// Pending OS packages of each host (security first) and whether a
+    /// reboot is required.
+    Os {
+        #[command(flatten)]
+        job: JobArgs,
+        #[arg(long)]
+        host: Option<String>,
+    },
+}
+
+pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
+    match cmd {
+        UpdateCmd::Os { job, host } => crate::osupdate::run_cmd(output, job, host.as_deref()),
+        UpdateCmd::Check { job, service } => {
+            let site = crate::cli::load(&job.inventory)?;
+            let checks = crate::update_run::check(&site, &job.options(), service.as_deref())?;
+            let failed = checks.iter().any(|c| c.error.is_some());
+            let pending = checks
+                .iter()
+                .any(|c| c.allowed().is_some() || c.new_digest.is_some());
+            if output == Output::Json {
+                crate::cli::print_json(&serde_json::to_value(&checks)?)?;
+            } else {
+                print_checks(&checks);
+            }
+            Ok(if failed {
+                EXIT_FAILED
+            } else if pending {
+                EXIT_PENDING
+            } else {
+                0
+            })
+        }
+        UpdateCmd::Apply {
+            job,
+            service,
+            to,
+            now,
+            health_timeout,
+            identity,
+        } => {
+            let site = crate::cli::load(&job.inventory)?;
+            let mut run = job.options();
+            run.health_timeout = std::time::Duration::from_secs(*health_timeout);
+            let ao = crate::update_run::ApplyOptions {
+                run,
+                to: to.clone(),
+                now: *now,
+                identity: identity.as_deref(),
+                command: format!("update apply --service {service}"),
+            };
+            let rep = crate::update_run::apply(&site, service, &ao)?;
+            if output == Output::Json {
+                crate::cli::print_json(&serde_json::to_value(&rep)?)?;
+            } else {
+                print_apply(&rep);
+            }
+            Ok(if rep.ok() { 0 } else { EXIT_FAILED })
+        }
+    }
+}
+
+fn print_checks(checks: &[crate::update_run::ComponentCheck]) {
+    println!("SERVICE\tCOMPONENT\tRUNNING\tAVAILABLE");
+    for c in checks {
+        let running = c.running.as_deref().unwrap_or("-");
+        let mut avail = Vec::new();
+        if let Some(k) = &c.candidates {
+            if let Some(a) = &k.allowed {
+                avail.push(format!("{a} (allowed)"));
+            }
+            if let Some(n) = &k.next_major {
+                avail.push(format!("{n} (next major: --to {n})"));
+            }
+        }
+        if let Some(d) = &c.new_digest {
+            avail.push(format!("same tag, new digest {}", &d[..d.len().min(19)]));
+        }
+        if avail.is_empty() && c.error.is_none() {
+            avail.push("up to date".into());
+        }
+        println!(
+            "{}\t{}\t{}\t{}",
+            c.service,
+            c.component,
+            running,
+            avail.join(", ")
+        );
+        if let Some(e) = &c.error {
+            println!("  error: {e}");
+        }
+        for n in c
+            .notes
+            .iter()
+            .chain(c.candidates.iter().flat_map(|k| k.notes.iter()))
+        {
+            println!("  note: {n}");
+        }
+    }
+}
+
+fn print_apply(r: &crate::update_run::ApplyReport) {
+    let to = r.to.as_deref().unwrap_or("-");
+    match r.outcome.as_str() {
+        "up-to-date" => println!("{}: {} is the newest version allowed", r.service, r.from),
+        "updated" => println!("{}: updated {} → {to} on {}", r.service, r.from, r.host),
+        "rolled-back" => println!(
+            "{}: update {} → {to} FAILED and was rolled back to {}{}",
+            r.service,
+            r.from,
+            r.from,
+            if r.data_restored {
+                " (data restored from the pre-update backup)"
+            } else {
+                ""
+            }
+        ),
+        o => println!(
+            "{}: update {} → {to} {}",
+            r.service,
+            r.from,
+            o.to_uppercase()
+        ),
+    }
+    for s in &r.steps {
+        println!(
+            "  {} {}{}",
+            if s.ok { "ok " } else { "ERR" },
+            s.step,
+            if s.detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", s.detail)
+            }
+        );
+    }
+    if let Some(e) = &r.error {
+        eprintln!("{}: {e}", r.service);
+    }
+}

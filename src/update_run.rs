@@ -1,0 +1,742 @@
+//! Update executor: reads registries and hosts for `update check`, and runs
+//! `update apply` on a host: lock, backup first, record, pull, recreate,
+//! health, post-upgrade steps, and on any failure an automatic rollback
+//! (previous images by id, previous files, the pre-update backup restored
+//! when the data was touched). What to do is decided in `update`; this
+//! module only carries it out.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+
+use crate::apply::{connect, RunOptions};
+use crate::catalog::{Descriptor, UpgradePolicy};
+use crate::deploy;
+use crate::inventory::{Placed, Resolved};
+use crate::registry::{Client, ImageRef};
+use crate::render::HostRender;
+use crate::ssh::Conn;
+use crate::update::{self, Candidates, Running};
+
+/// Mirrors and private registries of the inventory (`registries:`).
+fn mirrors(site: &Resolved) -> BTreeMap<String, String> {
+    site.inv
+        .registries
+        .iter()
+        .map(|(k, v)| (k.clone(), v.url.clone()))
+        .collect()
+}
+
+fn project(site: &Resolved, stack: &str) -> String {
+    format!("{}-{stack}", site.inv.site.name)
+}
+
+/// Tags of repositories, read once each.
+#[derive(Default)]
+struct TagCache(BTreeMap<String, std::result::Result<Vec<String>, String>>);
+
+impl TagCache {
+    fn tags(
+        &mut self,
+        image: &ImageRef,
+        m: &BTreeMap<String, String>,
+    ) -> std::result::Result<Vec<String>, String> {
+        let key = format!("{}/{}", image.registry, image.repository);
+        self.0
+            .entry(key)
+            .or_insert_with(|| Client::new(image, m).tags().map_err(|e| format!("{e:#}")))
+            .clone()
+    }
+}
+
+/// One component of one service, as `update check` sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComponentCheck {
+    pub service: String,
+    pub host: String,
+    pub component: String,
+    /// The image the inventory and catalog ask for.
+    pub image: String,
+    /// What runs now (None: not running).
+    pub running: Option<String>,
+    pub running_digest: Option<String>,
+    /// The registry's digest for the same tag, when it differs from the
+    /// running one (the tag was rebuilt: a pull would change the image).
+    pub new_digest: Option<String>,
+    /// For the service's main component: versions by policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidates: Option<Candidates>,
+    pub notes: Vec<String>,
+    pub error: Option<String>,
+}
+
+impl ComponentCheck {
+    /// An update that policy lets `apply` (and `maintain`) take alone.
+    pub fn allowed(&self) -> Option<&str> {
+        self.candidates.as_ref().and_then(|c| c.allowed.as_deref())
+    }
+}
+
+fn main_component(d: &Descriptor) -> Option<(&String, &crate::catalog::Component)> {
+    d.components.iter().find(|(_, c)| c.main)
+}
+
+/// `regie update check`: running images from the hosts, versions from the
+/// registries; nothing is pulled.
+pub fn check(site: &Resolved, o: &RunOptions, only: Option<&str>) -> Result<Vec<ComponentCheck>> {
+    let m = mirrors(site);
+    let mut cache = TagCache::default();
+    let mut out = Vec::new();
+    for (host, stacks) in &site.placement {
+        let stacks: Vec<&Placed> = stacks
+            .iter()
+            .filter(|p| only.is_none_or(|s| s == p.name))
+            .collect();
+        if stacks.is_empty() {
+            continue;
+        }
+        // What runs, per stack (an unreachable host is reported, not fatal).
+        let running: std::result::Result<BTreeMap<String, Vec<Running>>, String> =
+            connect(site, host, o)
+                .and_then(|conn| {
+                    let mut r = BTreeMap::new();
+                    for p in &stacks {
+                        let outp =
+                            conn.run(&update::running_images_script(&project(site, &p.name)), b"")?;
+                        r.insert(
+                            p.name.clone(),
+                            update::parse_running(&String::from_utf8_lossy(&outp.stdout)),
+                        );
+                    }
+                    Ok(r)
+                })
+                .map_err(|e| format!("{e:#}"));
+        for p in &stacks {
+            let d = &site.catalog.stacks[&p.name];
+            let main = main_component(d).map(|(n, _)| n.clone());
+            for (comp, image) in &p.images {
+                let r = ImageRef::parse(image);
+                let mut c = ComponentCheck {
+                    service: p.name.clone(),
+                    host: host.clone(),
+                    component: comp.clone(),
+                    image: image.clone(),
+                    running: None,
+                    running_digest: None,
+                    new_digest: None,
+                    candidates: None,
+                    notes: vec![],
+                    error: None,
+                };
+                match &running {
+                    Ok(rs) => {
+                        if let Some(x) = rs
+                            .get(&p.name)
+                            .and_then(|v| v.iter().find(|x| &x.component == comp))
+                        {
+                            c.running = Some(x.image.clone());
+                            c.running_digest = update::digest_for(x);
+                        } else {
+                            c.notes.push("not running".into());
+                        }
+                    }
+                    Err(e) => c.error = Some(format!("{host}: {e}")),
+                }
+                let tags = match cache.tags(&r, &m) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        c.error = Some(e);
+                        out.push(c);
+                        continue;
+                    }
+                };
+                if let (Some(tag), Some(rd)) = (&r.tag, &c.running_digest) {
+                    if c.running.as_deref() == Some(image.as_str()) {
+                        match Client::new(&r, &m).digest(tag) {
+                            Ok(d) if &d != rd => c.new_digest = Some(d),
+                            Ok(_) => {}
+                            Err(e) => c.notes.push(format!("digest of {tag}: {e:#}")),
+                        }
+                    }
+                }
+                if Some(comp) == main.as_ref() {
+                    let cd = &d.components[comp];
+                    let cands = update::candidates(
+                        d.upgrade.policy,
+                        &d.upgrade.esr,
+                        &p.version,
+                        &cd.suffix,
+                        &tags,
+                    );
+                    c.candidates = Some(cands);
+                } else if r.repository.ends_with("postgres") {
+                    if let Some(tag) = &r.tag {
+                        for m in update::postgres_majors(tag, &tags) {
+                            c.notes.push(format!(
+                                "PostgreSQL {m} exists: majors are never automatic (dump and restore, see docs/updates.md)"
+                            ));
+                        }
+                    }
+                }
+                out.push(c);
+            }
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// apply
+
+/// One step of an update, as journaled.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub at: u64,
+    pub step: String,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyReport {
+    pub service: String,
+    pub host: String,
+    pub from: String,
+    pub to: Option<String>,
+    /// updated | up-to-date | refused | aborted | rolled-back | rollback-failed
+    pub outcome: String,
+    pub capture: Option<String>,
+    pub data_restored: bool,
+    pub steps: Vec<Step>,
+    pub error: Option<String>,
+}
+
+impl ApplyReport {
+    pub fn ok(&self) -> bool {
+        matches!(self.outcome.as_str(), "updated" | "up-to-date")
+    }
+    fn step(&mut self, step: &str, ok: bool, detail: impl Into<String>) {
+        self.steps.push(Step {
+            at: crate::apply::unix_now(),
+            step: step.into(),
+            ok,
+            detail: detail.into(),
+        });
+    }
+}
+
+pub struct ApplyOptions<'a> {
+    pub run: RunOptions,
+    pub to: Option<String>,
+    /// Ignore the maintenance window.
+    pub now: bool,
+    pub identity: Option<&'a Path>,
+    pub command: String,
+}
+
+/// Why a run is refused outside the window, if it is.
+pub fn window_refusal(site: &Resolved) -> Option<String> {
+    let Some(m) = &site.inv.maintenance else {
+        return Some("the inventory has no maintenance window (maintenance.window): use --now to update anyway".into());
+    };
+    let w = crate::inventory::parse_window(&m.window).ok()?;
+    match update::now_in(&site.inv.site.timezone) {
+        Ok((day, min, shown)) if !update::in_window(&w, &day, min) => Some(format!(
+            "outside the maintenance window `{}` (now {shown}): use --now to update anyway",
+            m.window
+        )),
+        Ok(_) => None,
+        Err(e) => Some(e),
+    }
+}
+
+/// `regie update apply --service S`: the whole update of one service.
+/// Errors before anything changed are returned as `Err`; once the host is
+/// locked, the report says what happened.
+pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyReport> {
+    let (host, placed) = site
+        .placement
+        .iter()
+        .find_map(|(h, v)| {
+            v.iter()
+                .find(|p| p.name == service)
+                .map(|p| (h.clone(), p.clone()))
+        })
+        .ok_or_else(|| anyhow!("no service `{service}` placed in {}", site.file.display()))?;
+    let d = site.catalog.stacks[service].clone();
+    let (main, mc) = main_component(&d)
+        .map(|(n, c)| (n.clone(), c.clone()))
+        .ok_or_else(|| anyhow!("stack `{service}` has no main component to version"))?;
+    let mut rep = ApplyReport {
+        service: service.into(),
+        host: host.clone(),
+        from: placed.version.clone(),
+        to: None,
+        outcome: "refused".into(),
+        capture: None,
+        data_restored: false,
+        steps: vec![],
+        error: None,
+    };
+    if site
+        .inv
+        .services
+        .get(service)
+        .is_some_and(|s| s.images.contains_key(&main))
+    {
+        bail!("services.{service}.images.{main} pins the image: change it in the inventory and deploy instead");
+    }
+    // Target version.
+    let image = ImageRef::parse(&placed.images[&main]);
+    let tags = Client::new(&image, &mirrors(site))
+        .tags()
+        .with_context(|| format!("listing the tags of {}", image.name()))?;
+    let target = match &ao.to {
+        Some(t) => t.clone(),
+        None => {
+            if d.upgrade.policy == UpgradePolicy::Rolling {
+                bail!("{service} follows a rolling tag: `regie deploy` after a pull, or give --to");
+            }
+            match update::candidates(
+                d.upgrade.policy,
+                &d.upgrade.esr,
+                &placed.version,
+                &mc.suffix,
+                &tags,
+            )
+            .allowed
+            {
+                Some(a) => a,
+                None => {
+                    rep.outcome = "up-to-date".into();
+                    return Ok(rep);
+                }
+            }
+        }
+    };
+    if let Some(why) = update::refuse(
+        d.upgrade.policy,
+        &d.upgrade.esr,
+        &placed.version,
+        &target,
+        &mc.suffix,
+        &tags,
+    ) {
+        bail!("{service}: {} → {target} refused: {why}", placed.version);
+    }
+    rep.to = Some(target.clone());
+    if !ao.now {
+        if let Some(why) = window_refusal(site) {
+            bail!("{service}: update refused, {why}");
+        }
+    }
+    let backed_up = crate::backup::captures(site, &host)
+        .iter()
+        .any(|c| c.name == service);
+    if !backed_up {
+        bail!("{service} is not backed up (backup: in the inventory): regie updates only services it can restore");
+    }
+    // The inventory with the new version, validated like any inventory.
+    let src = std::fs::read_to_string(&site.file)
+        .with_context(|| format!("reading {}", site.file.display()))?;
+    let new_src = update::set_service_version(&src, service, &target)
+        .map_err(|e| anyhow!("{}: {e}", site.file.display()))?;
+    let new_site = crate::inventory::load_str(&site.file, &new_src)?;
+    let (old_renders, _) = crate::cli::render_saving_secrets(site, ao.identity)?;
+    let (new_renders, _) = crate::cli::render_saving_secrets(&new_site, ao.identity)?;
+    let old_r = old_renders
+        .into_iter()
+        .find(|r| r.host == host)
+        .expect("host rendered");
+    let new_r = new_renders
+        .into_iter()
+        .find(|r| r.host == host)
+        .expect("host rendered");
+    let new_placed = new_site.placement[&host]
+        .iter()
+        .find(|p| p.name == service)
+        .expect("service placed")
+        .clone();
+
+    let conn = connect(site, &host, &ao.run)?;
+    let base = site.inv.hosts[&host].base_dir.clone();
+    let info = crate::apply::lock_info(&ao.command);
+    let raw = conn.run(
+        &deploy::probe_script(&base, &site.inv.site.name, Some(&info)),
+        b"",
+    )?;
+    let text = String::from_utf8_lossy(&raw.stdout).into_owned();
+    let st = match deploy::parse_probe(&text) {
+        Ok(st) => st,
+        Err(e) => {
+            if text.contains("==regie:lock\nacquired") {
+                let _ = conn.run(&deploy::unlock_script(&base), b"");
+            }
+            bail!("{host}: {e}; {}", raw.stderr.trim());
+        }
+    };
+    if let Some(holder) = &st.lock_held_by {
+        bail!("{host} is locked by another run: {holder} (see `regie lock status`)");
+    }
+    rep.step("lock", true, "");
+    let res = apply_locked(
+        site,
+        &conn,
+        &base,
+        &st,
+        &placed,
+        &new_placed,
+        &d,
+        &old_r,
+        &new_r,
+        ao,
+        &mut rep,
+    );
+    if let Err(e) = res {
+        rep.error = Some(format!("{e:#}"));
+    }
+    if rep.outcome == "updated" {
+        // The inventory keeps the version now running.
+        let tmp = site.file.with_extension("yml.regie-tmp");
+        let w = std::fs::write(&tmp, &new_src).and_then(|_| std::fs::rename(&tmp, &site.file));
+        match w {
+            Ok(()) => rep.step(
+                "inventory",
+                true,
+                format!("services.{service}.version: {target}"),
+            ),
+            Err(e) => rep.step(
+                "inventory",
+                false,
+                format!(
+                    "could not write {}: {e}; set services.{service}.version: \"{target}\" by hand",
+                    site.file.display()
+                ),
+            ),
+        }
+    }
+    let journal = serde_json::json!({
+        "at": crate::apply::unix_now(),
+        "by": std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+        "kind": "update",
+        "service": service,
+        "from": rep.from,
+        "to": rep.to,
+        "outcome": rep.outcome,
+        "capture": rep.capture,
+        "data_restored": rep.data_restored,
+        "steps": rep.steps,
+        "error": rep.error,
+    })
+    .to_string();
+    let _ = conn.run(&update::journal_script(&base, &journal), b"");
+    let unlock = conn.run(&deploy::unlock_script(&base), b"");
+    if !unlock.as_ref().is_ok_and(|u| u.ok()) {
+        rep.step(
+            "unlock",
+            false,
+            "could not release the lock: `regie lock release`",
+        );
+    }
+    Ok(rep)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_locked(
+    site: &Resolved,
+    conn: &Conn,
+    base: &str,
+    st: &deploy::RemoteState,
+    old: &Placed,
+    new: &Placed,
+    d: &Descriptor,
+    old_r: &HostRender,
+    new_r: &HostRender,
+    ao: &ApplyOptions,
+    rep: &mut ApplyReport,
+) -> Result<()> {
+    let service = &old.name;
+    let proj = project(site, service);
+    rep.outcome = "aborted".into();
+    // 0. An interrupted update must be settled first.
+    let prev = conn.run(&update::read_record_script(base, service), b"")?;
+    let prev = String::from_utf8_lossy(&prev.stdout).trim().to_string();
+    if !prev.is_empty() {
+        bail!("an earlier update of {service} did not finish (record in {base}/.regie/update/{service}.json): run `regie update rollback --service {service}` first");
+    }
+    // 1. Backup first.
+    let pb = indicatif::ProgressBar::hidden();
+    let job = crate::backup_run::run_job(
+        conn,
+        base,
+        &["run", "--kind", "pre-update", service],
+        true,
+        &pb,
+    )
+    .context("backup before the update")?;
+    let res = job
+        .results
+        .iter()
+        .find(|r| r.kind == "pre-update" || r.service.as_deref() == Some(service));
+    match res {
+        Some(r) if r.ok && job.status == 0 => {
+            rep.capture = r.capture.clone();
+            rep.step("backup", true, r.capture.clone().unwrap_or_default());
+        }
+        other => {
+            let why = other
+                .map(|r| r.error.clone())
+                .filter(|e| !e.is_empty())
+                .or_else(|| job.messages.last().cloned())
+                .unwrap_or_else(|| format!("exit {}", job.status));
+            rep.step("backup", false, why.clone());
+            bail!("the backup before the update failed, nothing was changed: {why}");
+        }
+    }
+    let snapshot = res
+        .and_then(|r| r.snapshots.first().cloned())
+        .unwrap_or_default();
+    // 2. Record what runs now.
+    let out = conn.run(&update::running_images_script(&proj), b"")?;
+    let running = update::parse_running(&String::from_utf8_lossy(&out.stdout));
+    if running.is_empty() {
+        bail!(
+            "{service} is not running on {}: deploy it before updating it",
+            rep.host
+        );
+    }
+    let changed: Vec<String> = new
+        .images
+        .iter()
+        .filter(|(c, i)| old.images.get(*c) != Some(i))
+        .map(|(c, _)| c.clone())
+        .collect();
+    let record = serde_json::json!({
+        "service": service, "from": old.version, "to": new.version,
+        "started": crate::apply::unix_now(), "capture": rep.capture, "snapshot": snapshot,
+        "running": running,
+        "files": old_r.manifest.files.iter().filter(|f| f.path.starts_with(&format!("{service}/"))).map(|f| serde_json::json!({"path": f.path, "sha256": f.sha256})).collect::<Vec<_>>(),
+    });
+    let w = conn.run(
+        &update::record_script(base, service, false),
+        record.to_string().as_bytes(),
+    )?;
+    if !w.ok() {
+        bail!(
+            "writing the update record failed, nothing was changed: {}",
+            w.stderr.trim()
+        );
+    }
+    rep.step(
+        "record",
+        true,
+        running
+            .iter()
+            .map(|r| format!("{} {} {}", r.component, r.image, r.id))
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    // 3. Pull the new images before anything stops.
+    let pulls: Vec<String> = changed.iter().map(|c| new.images[c].clone()).collect();
+    let out = conn.run(&update::pull_script(&pulls), b"")?;
+    if !out.ok() {
+        let why = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout).trim(),
+            out.stderr.trim()
+        );
+        rep.step("pull", false, why.clone());
+        let _ = conn.run(&update::record_script(base, service, true), b"");
+        bail!(
+            "pulling {} failed, nothing was changed: {why}",
+            pulls.join(", ")
+        );
+    }
+    rep.step("pull", true, pulls.join(", "));
+    // Fingerprint of the data the new version could touch.
+    let restic_image = crate::backup::restic_image(site);
+    let vols: Vec<String> = d
+        .backup
+        .volumes
+        .iter()
+        .map(|v| format!("{proj}_{v}"))
+        .collect();
+    let fp_before = conn
+        .run(&update::fingerprint_script(&restic_image, &vols), b"")
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    // 4. New files, recreate, health.
+    let mut ro = ao.run.clone();
+    // The stack and the host's backup files (drill files name the images).
+    ro.plan.only = Some(
+        [service.clone(), ".regie".to_string()]
+            .into_iter()
+            .collect(),
+    );
+    let pb = indicatif::ProgressBar::hidden();
+    let failure: Option<String> = match crate::apply::deploy_locked(conn, new_r, &ro, st, &pb) {
+        Err(e) => Some(format!("{e:#}")),
+        Ok((_, _, unhealthy)) if !unhealthy.is_empty() => Some(unhealthy.join("; ")),
+        Ok(_) => {
+            rep.step("recreate", true, format!("{} healthy", new.version));
+            // 5. Post-upgrade steps.
+            let mut f = None;
+            for ex in &d.upgrade.after {
+                let o = conn.run(&update::exec_script(&proj, ex), b"")?;
+                let what = ex.command.join(" ");
+                if !o.ok() {
+                    let why = format!(
+                        "`{what}` failed: {}",
+                        String::from_utf8_lossy(&o.stdout).trim()
+                    );
+                    rep.step("after", false, why.clone());
+                    f = Some(why);
+                    break;
+                }
+                rep.step("after", true, what);
+            }
+            if f.is_none() {
+                if let Err(why) = crate::apply::wait_healthy(conn, &proj, ao.run.health_timeout) {
+                    f = Some(why);
+                }
+            }
+            f
+        }
+    };
+    let Some(why) = failure else {
+        let _ = conn.run(&update::record_script(base, service, true), b"");
+        rep.outcome = "updated".into();
+        return Ok(());
+    };
+    rep.step(
+        "recreate",
+        false,
+        why.lines().next().unwrap_or("").to_string(),
+    );
+    rep.error = Some(why.clone());
+    // 6. Roll back.
+    let fp_after = conn
+        .run(&update::fingerprint_script(&restic_image, &vols), b"")
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let touched = fp_after != fp_before;
+    let restore = touched || d.upgrade.migrates_database;
+    match rollback(
+        conn,
+        base,
+        &proj,
+        old_r,
+        &ro,
+        &running,
+        restore.then_some(snapshot.as_str()),
+        service,
+        rep,
+    ) {
+        Ok(()) => {
+            rep.outcome = "rolled-back".into();
+            let _ = conn.run(&update::record_script(base, service, true), b"");
+        }
+        Err(e) => {
+            rep.outcome = "rollback-failed".into();
+            rep.error = Some(format!("{why}\nrollback failed: {e:#}"));
+        }
+    }
+    Ok(())
+}
+
+/// Put back the previous images (by id), files and, when `snapshot` is
+/// given, the data of the pre-update capture; check the previous images run.
+#[allow(clippy::too_many_arguments)]
+fn rollback(
+    conn: &Conn,
+    base: &str,
+    proj: &str,
+    old_r: &HostRender,
+    ro: &RunOptions,
+    running: &[Running],
+    snapshot: Option<&str>,
+    service: &str,
+    rep: &mut ApplyReport,
+) -> Result<()> {
+    let pairs: Vec<(String, String)> = running
+        .iter()
+        .map(|r| (r.id.clone(), r.image.clone()))
+        .collect();
+    let o = conn.run(&update::retag_script(&pairs), b"")?;
+    if !o.ok() {
+        bail!("re-tagging the previous images failed: {}", o.stderr.trim());
+    }
+    rep.step(
+        "rollback-images",
+        true,
+        pairs
+            .iter()
+            .map(|(i, n)| format!("{n} → {i}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    // The state changed since the probe: read it again.
+    let raw = conn.run(&deploy::probe_script(base, &old_r.manifest.site, None), b"")?;
+    let st = deploy::parse_probe(&String::from_utf8_lossy(&raw.stdout)).map_err(|e| anyhow!(e))?;
+    let pb = indicatif::ProgressBar::hidden();
+    let (_, _, unhealthy) = crate::apply::deploy_locked(conn, old_r, ro, &st, &pb)?;
+    rep.step(
+        "rollback-files",
+        unhealthy.is_empty() || snapshot.is_some(),
+        unhealthy.join("; "),
+    );
+    if let Some(snap) = snapshot {
+        // The failed version's data is captured first (safety capture).
+        let job = crate::backup_run::run_job(conn, base, &["restore", service, snap], true, &pb)?;
+        let ok = job.status == 0 && job.results.iter().any(|r| r.kind == "restore" && r.ok);
+        rep.step(
+            "rollback-data",
+            ok,
+            if ok {
+                format!("pre-update capture restored ({snap})")
+            } else {
+                job.messages
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            },
+        );
+        if !ok {
+            bail!("restoring the pre-update backup failed (snapshot {snap}): restore it with `regie restore --service {service} --snapshot {snap}`");
+        }
+        rep.data_restored = true;
+    } else if !unhealthy.is_empty() {
+        bail!(
+            "the previous version is not healthy: {}",
+            unhealthy.join("; ")
+        );
+    }
+    // The previous images run again.
+    let out = conn.run(&update::running_images_script(proj), b"")?;
+    let now = update::parse_running(&String::from_utf8_lossy(&out.stdout));
+    for r in running {
+        let back = now.iter().find(|n| n.component == r.component);
+        if back.map(|n| &n.id) != Some(&r.id) {
+            bail!(
+                "{} runs {} instead of the previous image {}",
+                r.component,
+                back.map(|n| n.id.as_str()).unwrap_or("nothing"),
+                r.id
+            );
+        }
+    }
+    rep.step("rollback-check", true, "previous images running");
+    Ok(())
+}
+
+/// How long it took, for messages.
+pub fn since(t0: Instant) -> String {
+    format!("{:.0}s", t0.elapsed().as_secs_f64())
+}
