@@ -295,10 +295,7 @@ impl Smtp {
     /// The server is this machine: `localhost` or a loopback IP address.
     pub fn is_loopback(&self) -> bool {
         self.host.eq_ignore_ascii_case("localhost")
-            || self
-                .host
-                .parse::<IpAddr>()
-                .is_ok_and(|a| a.is_loopback())
+            || self.host.parse::<IpAddr>().is_ok_and(|a| a.is_loopback())
     }
 }
 
