@@ -1,7 +1,7 @@
 //! `regie bootstrap HOST`: check that a fresh Debian/Ubuntu host can run the
 //! stacks placed on it, and with `--install` install Docker and compose from
-//! the distribution's packages. The checks are one script; judging its
-//! output is pure.
+//! the distribution's packages and turn on unattended security upgrades.
+//! The checks are one script; judging its output is pure.
 
 use serde::Serialize;
 
@@ -21,8 +21,10 @@ pub fn facts_script(base_dir: &str) -> String {
          echo \"mem_kib=$(awk '/^MemTotal:/ {{print $2}}' /proc/meminfo)\"\n\
          echo \"ntp=$(timedatectl show -p NTPSynchronized --value 2>/dev/null)\"\n\
          echo \"listening=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == \"0A\" {{split($2, a, \":\"); print a[2]}}' | sort -u | tr '\\n' ' ')\"\n\
-         echo \"apt=$(command -v apt-get || true)\"\n",
-        b = quote(base_dir)
+         echo \"apt=$(command -v apt-get || true)\"\n\
+         {uu}",
+        b = quote(base_dir),
+        uu = crate::osupdate::unattended_probe()
     )
 }
 
@@ -123,6 +125,25 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
             "no apt-get: install Docker and compose by hand".into(),
         );
     }
+    // Unattended security upgrades (only judged when the facts have them).
+    if apt && out.lines().any(|l| l.starts_with("uu_installed=")) {
+        let installed = fact(out, "uu_installed") == "yes";
+        let on = installed && crate::osupdate::periodic_on(fact(out, "uu_periodic"));
+        if on {
+            push(Level::Ok, "unattended", "unattended upgrades on".into());
+        } else {
+            push(
+                Level::Warn,
+                "unattended",
+                if installed {
+                    "unattended-upgrades installed but off: --install turns on daily security upgrades".into()
+                } else {
+                    "unattended-upgrades not installed: --install installs it for daily security upgrades".into()
+                },
+            );
+            install.push(UNATTENDED.to_string());
+        }
+    }
     match fact(out, "free_kib").parse::<u64>() {
         Ok(k) if k < 5 * 1024 * 1024 => push(
             Level::Warn,
@@ -196,14 +217,29 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
     }
 }
 
-/// Install packages from the distribution (only on `--install`).
+/// The package `--install` adds when unattended upgrades are off; it then
+/// also configures them ([`crate::osupdate::unattended_script`]).
+pub const UNATTENDED: &str = "unattended-upgrades";
+
+/// Install packages from the distribution (only on `--install`), and
+/// configure unattended security upgrades when `unattended-upgrades` is
+/// among them.
 pub fn install_script(packages: &[String]) -> String {
     let pkgs: Vec<String> = packages.iter().map(|p| quote(p)).collect();
-    format!(
-        "set -e\nexport DEBIAN_FRONTEND=noninteractive\napt-get update -q\napt-get install -y -q {}\n\
-         if command -v systemctl >/dev/null 2>&1; then systemctl enable --now docker; fi\n",
+    let mut s = format!(
+        "set -e\nexport DEBIAN_FRONTEND=noninteractive\napt-get update -q\napt-get install -y -q {}\n",
         pkgs.join(" ")
-    )
+    );
+    if packages.iter().any(|p| p != UNATTENDED) {
+        s.push_str(
+            "if command -v systemctl >/dev/null 2>&1; then systemctl enable --now docker; fi\n",
+        );
+    }
+    if packages.iter().any(|p| p == UNATTENDED) {
+        // In a subshell: the script has its own `set -u` and exits.
+        s.push_str(&format!("(\n{})\n", crate::osupdate::unattended_script()));
+    }
+    s
 }
 
 #[cfg(test)]
@@ -233,5 +269,67 @@ mod tests {
             "{:?}",
             r.checks
         );
+    }
+
+    #[test]
+    fn judges_unattended_upgrades() {
+        let ready = "os_id=debian\nos_version=12\nos_name=Debian 12\ndocker=27.5.1\ndocker_cli=/usr/bin/docker\ncompose=v2 2.33.0\nfree_kib=104857600\nmem_kib=16000000\nntp=yes\nlistening=\napt=/usr/bin/apt-get\n";
+        let by = |r: &Report| r.checks.iter().find(|c| c.what == "unattended").cloned();
+        let r = judge(
+            "srv1",
+            &format!("{ready}uu_installed=yes\nuu_lists=1\nuu_periodic=1\n"),
+            1,
+            &[],
+        );
+        assert_eq!(by(&r).unwrap().level, Level::Ok);
+        assert!(r.install.is_empty());
+        let r = judge(
+            "srv1",
+            &format!("{ready}uu_installed=yes\nuu_periodic=0\n"),
+            1,
+            &[],
+        );
+        assert_eq!(by(&r).unwrap().level, Level::Warn);
+        assert!(by(&r).unwrap().detail.contains("installed but off"));
+        assert_eq!(r.install, vec![UNATTENDED]);
+        let r = judge("srv1", &format!("{ready}uu_installed=no\n"), 1, &[]);
+        assert_eq!(by(&r).unwrap().level, Level::Warn);
+        assert_eq!(r.install, vec![UNATTENDED]);
+        assert!(
+            r.checks.iter().all(|c| c.level != Level::Fail),
+            "a warning only: the host can run the stacks"
+        );
+        // No apt: nothing judged, nothing to install.
+        let r = judge(
+            "srv1",
+            &format!(
+                "{}uu_installed=no\n",
+                ready.replace("apt=/usr/bin/apt-get", "apt=")
+            ),
+            1,
+            &[],
+        );
+        assert!(by(&r).is_none());
+        assert!(r.install.is_empty());
+    }
+
+    #[test]
+    fn install_script_configures_unattended_upgrades() {
+        let only = install_script(&[UNATTENDED.to_string()]);
+        assert!(only.contains("apt-get install -y -q 'unattended-upgrades'"));
+        assert!(only.contains("52regie-unattended-upgrades"));
+        assert!(!only.contains("enable --now docker"), "{only}");
+        let docker = install_script(&["docker.io".to_string()]);
+        assert!(docker.contains("enable --now docker"));
+        assert!(!docker.contains("unattended"));
+        let both = install_script(&["docker-compose".to_string(), UNATTENDED.to_string()]);
+        assert!(both.contains("enable --now docker") && both.contains("20auto-upgrades"));
+        let o = std::process::Command::new("sh")
+            .args(["-n", "-c", &both])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let facts = facts_script("/opt/regie");
+        assert!(facts.contains("uu_installed=") && facts.contains("${Status}"));
     }
 }

@@ -204,7 +204,7 @@ impl TestBed {
             ]
             .into_iter()
             .chain(extra.iter().copied())
-            .chain(["regie-testhost:2"])
+            .chain(["regie-testhost:3"])
             .collect::<Vec<_>>(),
         );
         assert!(

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the test bed's images locally (no registry is reachable):
-#   regie-testhost:2  Debian bookworm with OpenSSH server, docker CLI,
-#                     docker-compose, restic and PostgreSQL 15; a fresh SSH
-#                     host key per container. Also serves as the NAS (SFTP).
+#   regie-testhost:3  Debian bookworm with OpenSSH server, docker CLI,
+#                     docker-compose, restic, PostgreSQL 15 and
+#                     unattended-upgrades; a fresh SSH host key per
+#                     container. Also serves as the NAS (SFTP).
 #   regie-restic:1    the same root file system with restic as entrypoint,
 #                     standing in for the restic/restic image.
 #   regie-postgres:1  the same with an entrypoint that behaves like the
@@ -18,11 +19,11 @@ mirror=${mirror:-http://deb.debian.org/debian}
 work=$(mktemp -d /tmp/regie-images.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if ! docker image inspect regie-testhost:2 >/dev/null 2>&1; then
+if ! docker image inspect regie-testhost:3 >/dev/null 2>&1; then
   command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
-  echo "building regie-testhost:2 (debootstrap from $mirror)" >&2
+  echo "building regie-testhost:3 (debootstrap from $mirror)" >&2
   debootstrap --variant=minbase \
-    --include=openssh-server,docker.io,docker-compose,sudo,ca-certificates,tar,procps,restic,postgresql,cron \
+    --include=openssh-server,docker.io,docker-compose,sudo,ca-certificates,tar,procps,restic,postgresql,cron,unattended-upgrades \
     bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
   rm -f "$work"/rootfs/etc/ssh/ssh_host_*
@@ -34,7 +35,7 @@ if ! docker image inspect regie-testhost:2 >/dev/null 2>&1; then
   chmod 0440 "$work/rootfs/etc/sudoers.d/deploy"
   rm -rf "$work"/rootfs/var/cache/apt/archives/*.deb "$work"/rootfs/var/lib/apt/lists/*
   tar -C "$work/rootfs" -c . | docker import \
-    --change 'CMD ["/usr/local/sbin/regie-testhost"]' - regie-testhost:2 >/dev/null
+    --change 'CMD ["/usr/local/sbin/regie-testhost"]' - regie-testhost:3 >/dev/null
 fi
 
 # Derived images: one container committed with another entrypoint (no
@@ -42,7 +43,7 @@ fi
 derive() { # name entrypoint-json
   if ! docker image inspect "$1" >/dev/null 2>&1; then
     echo "building $1" >&2
-    cid=$(docker create regie-testhost:2 true)
+    cid=$(docker create regie-testhost:3 true)
     docker commit --change "ENTRYPOINT $2" --change 'CMD []' "$cid" "$1" >/dev/null
     docker rm "$cid" >/dev/null
   fi
