@@ -295,6 +295,36 @@ pub enum Cmd {
         #[command(subcommand)]
         cmd: crate::update_cli::UpdateCmd,
     },
+    /// The scheduled maintenance run, for one or many sites (cron): hosts
+    /// and containers, backup status, update check, policy-allowed updates
+    /// and due restore drills inside each site's window, a report, and
+    /// notifications on anything failed or needing a human. Exit 0 all
+    /// fine, 1 problems, 3 only decisions pending.
+    Maintain {
+        /// Site inventories (repeat -i for each client site).
+        #[arg(short, long = "inventory", value_name = "SITE.yml", required = true)]
+        inventories: Vec<PathBuf>,
+        /// Write <site>.json and <site>.txt reports into this directory.
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
+        /// Act as if every site's maintenance window were open.
+        #[arg(long)]
+        now: bool,
+        /// Check for updates but apply none.
+        #[arg(long)]
+        no_updates: bool,
+        /// Run no restore drill.
+        #[arg(long)]
+        no_drills: bool,
+        /// Seconds to wait for an updated service's health checks.
+        #[arg(long, default_value_t = 300)]
+        health_timeout: u64,
+        /// age identity file unlocking the sites' secrets.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        #[arg(long)]
+        accept_new_host_keys: bool,
+    },
     /// Notifications (email, webhook) of a site.
     Notify {
         #[command(subcommand)]
@@ -998,6 +1028,67 @@ fn run(cli: &Cli) -> Result<i32> {
         Cmd::Backup { cmd } => backup_cmd(cli, cmd),
         Cmd::Update { cmd } => crate::update_cli::run(cli.output, cmd),
         Cmd::Notify { cmd } => crate::notify::run_cmd(cli.output, cmd),
+        Cmd::Maintain {
+            inventories,
+            report,
+            now,
+            no_updates,
+            no_drills,
+            health_timeout,
+            identity,
+            accept_new_host_keys,
+        } => {
+            let o = crate::maintain::Options {
+                run: crate::apply::RunOptions {
+                    accept_new_host_keys: *accept_new_host_keys,
+                    health_timeout: std::time::Duration::from_secs(*health_timeout),
+                    ..Default::default()
+                },
+                now: *now,
+                updates: !no_updates,
+                drills: !no_drills,
+                identity: identity.clone(),
+            };
+            let mut code = 0;
+            let mut all = Vec::new();
+            for inv in inventories {
+                // One site's failure never stops the others.
+                match crate::maintain::run_site(inv, &o) {
+                    Ok(r) => {
+                        if let Some(dir) = report {
+                            if let Err(e) = crate::maintain::write_report(dir, &r) {
+                                eprintln!("{}: writing the report: {e:#}", inv.display());
+                                code = EXIT_FAILED;
+                            }
+                        }
+                        code = match (code, r.exit_code()) {
+                            (EXIT_FAILED, _) | (_, EXIT_FAILED) => EXIT_FAILED,
+                            (EXIT_PENDING, _) | (_, EXIT_PENDING) => EXIT_PENDING,
+                            _ => 0,
+                        };
+                        if cli.output == Output::Json {
+                            all.push(serde_json::to_value(&r)?);
+                        } else {
+                            print!("{}", crate::maintain::summary(&r));
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("{}: {e:#}", inv.display());
+                        if let Some(inv_err) = e.downcast_ref::<InvalidInput>() {
+                            for d in &inv_err.diagnostics {
+                                print_diag(d);
+                            }
+                        }
+                        all.push(json!({ "inventory": inv, "error": format!("{e:#}") }));
+                        code = EXIT_FAILED;
+                    }
+                }
+            }
+            if cli.output == Output::Json {
+                print_json(&json!(all))?;
+            }
+            Ok(code)
+        }
         Cmd::Restore {
             job,
             service,

@@ -231,6 +231,13 @@ pub struct Maintenance {
     /// Restore drill frequency in days (0: never).
     #[serde(default = "d30")]
     pub drill_days: u32,
+    /// `regie maintain` applies the updates the catalog's policy allows
+    /// (never a major) inside the window.
+    #[serde(default = "yes")]
+    pub auto_update: bool,
+}
+fn yes() -> bool {
+    true
 }
 fn d30() -> u32 {
     30

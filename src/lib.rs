@@ -9,6 +9,7 @@ pub mod deploy;
 pub mod diag;
 pub mod docker_api;
 pub mod inventory;
+pub mod maintain;
 pub mod notify;
 pub mod osupdate;
 pub mod registry;

@@ -119,7 +119,7 @@ pub fn send(notify: &Notify, smtp_password: Option<&str>, msg: &Message) -> Vec<
 
 /// As [`send`]; `password` is an error when it could not be read, which
 /// fails the email channel only.
-fn send_with(
+pub fn send_with(
     notify: &Notify,
     password: Result<Option<&str>, String>,
     msg: &Message,

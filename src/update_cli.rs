@@ -40,6 +40,24 @@ pub enum UpdateCmd {
         #[arg(long, value_name = "FILE")]
         identity: Option<PathBuf>,
     },
+    /// Settle an update that did not finish (connection cut, regie
+    /// stopped): previous images by id and files, and the pre-update backup
+    /// when the stack migrates its database (or --restore-data).
+    Rollback {
+        #[command(flatten)]
+        job: JobArgs,
+        #[arg(long)]
+        service: String,
+        /// Restore the pre-update backup (its current data is captured first).
+        #[arg(long, conflicts_with = "keep_data")]
+        restore_data: bool,
+        /// Keep the data in place.
+        #[arg(long)]
+        keep_data: bool,
+        /// age identity file unlocking the site's secrets.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+    },
     /// Pending OS packages of each host (security first) and whether a
     /// reboot is required.
     Os {
@@ -47,12 +65,50 @@ pub enum UpdateCmd {
         job: JobArgs,
         #[arg(long)]
         host: Option<String>,
+        /// Update the package lists first (apt-get update; needs root or
+        /// ssh.sudo).
+        #[arg(long)]
+        refresh: bool,
     },
 }
 
 pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
     match cmd {
-        UpdateCmd::Os { job, host } => crate::osupdate::run_cmd(output, job, host.as_deref()),
+        UpdateCmd::Os { job, host, refresh } => {
+            crate::osupdate::run(output, job, host.as_deref(), *refresh)
+        }
+        UpdateCmd::Rollback {
+            job,
+            service,
+            restore_data,
+            keep_data,
+            identity,
+        } => {
+            let site = crate::cli::load(&job.inventory)?;
+            let choice = match (restore_data, keep_data) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            let rep = crate::update_run::rollback_interrupted(
+                &site,
+                service,
+                &job.options(),
+                identity.as_deref(),
+                choice,
+            )?;
+            if output == Output::Json {
+                crate::cli::print_json(&serde_json::to_value(&rep)?)?;
+            } else if rep.outcome == "nothing-to-do" {
+                println!("{service}: no unfinished update on {}", rep.host);
+            } else {
+                print_apply(&rep);
+            }
+            Ok(match rep.outcome.as_str() {
+                "rolled-back" | "nothing-to-do" => 0,
+                _ => EXIT_FAILED,
+            })
+        }
         UpdateCmd::Check { job, service } => {
             let site = crate::cli::load(&job.inventory)?;
             let checks = crate::update_run::check(&site, &job.options(), service.as_deref())?;

@@ -217,7 +217,10 @@ pub struct ApplyReport {
 
 impl ApplyReport {
     pub fn ok(&self) -> bool {
-        matches!(self.outcome.as_str(), "updated" | "up-to-date")
+        matches!(
+            self.outcome.as_str(),
+            "updated" | "up-to-date" | "nothing-to-do"
+        )
     }
     fn step(&mut self, step: &str, ok: bool, detail: impl Into<String>) {
         self.steps.push(Step {
@@ -362,26 +365,7 @@ pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyR
         .expect("service placed")
         .clone();
 
-    let conn = connect(site, &host, &ao.run)?;
-    let base = site.inv.hosts[&host].base_dir.clone();
-    let info = crate::apply::lock_info(&ao.command);
-    let raw = conn.run(
-        &deploy::probe_script(&base, &site.inv.site.name, Some(&info)),
-        b"",
-    )?;
-    let text = String::from_utf8_lossy(&raw.stdout).into_owned();
-    let st = match deploy::parse_probe(&text) {
-        Ok(st) => st,
-        Err(e) => {
-            if text.contains("==regie:lock\nacquired") {
-                let _ = conn.run(&deploy::unlock_script(&base), b"");
-            }
-            bail!("{host}: {e}; {}", raw.stderr.trim());
-        }
-    };
-    if let Some(holder) = &st.lock_held_by {
-        bail!("{host} is locked by another run: {holder} (see `regie lock status`)");
-    }
+    let (conn, base, st) = lock_host(site, &host, &ao.run, &ao.command)?;
     rep.step("lock", true, "");
     let res = apply_locked(
         site,
@@ -419,11 +403,47 @@ pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyR
             ),
         }
     }
+    finish(&conn, &base, &mut rep);
+    Ok(rep)
+}
+
+/// Connect to a host and take its lock; the probe's view of the host.
+fn lock_host(
+    site: &Resolved,
+    host: &str,
+    o: &RunOptions,
+    command: &str,
+) -> Result<(Conn, String, deploy::RemoteState)> {
+    let conn = connect(site, host, o)?;
+    let base = site.inv.hosts[host].base_dir.clone();
+    let info = crate::apply::lock_info(command);
+    let raw = conn.run(
+        &deploy::probe_script(&base, &site.inv.site.name, Some(&info)),
+        b"",
+    )?;
+    let text = String::from_utf8_lossy(&raw.stdout).into_owned();
+    let st = match deploy::parse_probe(&text) {
+        Ok(st) => st,
+        Err(e) => {
+            if text.contains("==regie:lock\nacquired") {
+                let _ = conn.run(&deploy::unlock_script(&base), b"");
+            }
+            bail!("{host}: {e}; {}", raw.stderr.trim());
+        }
+    };
+    if let Some(holder) = &st.lock_held_by {
+        bail!("{host} is locked by another run: {holder} (see `regie lock status`)");
+    }
+    Ok((conn, base, st))
+}
+
+/// Journal the update on the host and release the lock.
+fn finish(conn: &Conn, base: &str, rep: &mut ApplyReport) {
     let journal = serde_json::json!({
         "at": crate::apply::unix_now(),
         "by": std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
         "kind": "update",
-        "service": service,
+        "service": rep.service,
         "from": rep.from,
         "to": rep.to,
         "outcome": rep.outcome,
@@ -433,8 +453,8 @@ pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyR
         "error": rep.error,
     })
     .to_string();
-    let _ = conn.run(&update::journal_script(&base, &journal), b"");
-    let unlock = conn.run(&deploy::unlock_script(&base), b"");
+    let _ = conn.run(&update::journal_script(base, &journal), b"");
+    let unlock = conn.run(&deploy::unlock_script(base), b"");
     if !unlock.as_ref().is_ok_and(|u| u.ok()) {
         rep.step(
             "unlock",
@@ -442,6 +462,101 @@ pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyR
             "could not release the lock: `regie lock release`",
         );
     }
+}
+
+/// `regie update rollback --service S`: settle an update that did not
+/// finish (connection cut, regie killed) from the record it left on the
+/// host: the recorded images by id, the files of the inventory (which
+/// still names the previous version), and with `restore_data` (default:
+/// when the stack migrates its database) the pre-update capture.
+pub fn rollback_interrupted(
+    site: &Resolved,
+    service: &str,
+    o: &RunOptions,
+    identity: Option<&Path>,
+    restore_data: Option<bool>,
+) -> Result<ApplyReport> {
+    let (host, placed) = site
+        .placement
+        .iter()
+        .find_map(|(h, v)| {
+            v.iter()
+                .find(|p| p.name == service)
+                .map(|p| (h.clone(), p.clone()))
+        })
+        .ok_or_else(|| anyhow!("no service `{service}` placed in {}", site.file.display()))?;
+    let d = &site.catalog.stacks[service];
+    let (renders, _) = crate::cli::render_saving_secrets(site, identity)?;
+    let old_r = renders
+        .into_iter()
+        .find(|r| r.host == host)
+        .expect("host rendered");
+    let (conn, base, _) = lock_host(
+        site,
+        &host,
+        o,
+        &format!("update rollback --service {service}"),
+    )?;
+    let mut rep = ApplyReport {
+        service: service.into(),
+        host: host.clone(),
+        from: placed.version.clone(),
+        to: None,
+        outcome: "rollback-failed".into(),
+        capture: None,
+        data_restored: false,
+        steps: vec![],
+        error: None,
+    };
+    let res = (|| -> Result<()> {
+        let out = conn.run(&update::read_record_script(&base, service), b"")?;
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if text.is_empty() {
+            rep.outcome = "nothing-to-do".into();
+            return Ok(());
+        }
+        let rec: serde_json::Value =
+            serde_json::from_str(&text).context("the update record is not JSON")?;
+        let running: Vec<Running> = serde_json::from_value(rec["running"].clone())
+            .context("the update record has no running images")?;
+        rep.to = rec["to"].as_str().map(str::to_string);
+        rep.capture = rec["capture"].as_str().map(str::to_string);
+        if rec["from"].as_str() != Some(placed.version.as_str()) {
+            bail!(
+                "the record is of an update from {} but the inventory says {}: set services.{service}.version back to {} first",
+                rec["from"], placed.version, rec["from"]
+            );
+        }
+        let snapshot = rec["snapshot"].as_str().unwrap_or("").to_string();
+        let restore = restore_data.unwrap_or(d.upgrade.migrates_database);
+        if restore && snapshot.is_empty() {
+            bail!("the record names no pre-update snapshot to restore");
+        }
+        let mut ro = o.clone();
+        ro.plan.only = Some(
+            [service.to_string(), ".regie".to_string()]
+                .into_iter()
+                .collect(),
+        );
+        rollback(
+            &conn,
+            &base,
+            &project(site, service),
+            &old_r,
+            &ro,
+            &running,
+            restore.then_some(snapshot.as_str()),
+            service,
+            &mut rep,
+        )?;
+        let _ = conn.run(&update::record_script(&base, service, true), b"");
+        rep.outcome = "rolled-back".into();
+        Ok(())
+    })();
+    if let Err(e) = res {
+        rep.error = Some(format!("{e:#}"));
+    }
+    finish(&conn, &base, &mut rep);
     Ok(rep)
 }
 
@@ -681,7 +796,16 @@ fn rollback(
     );
     // The state changed since the probe: read it again.
     let raw = conn.run(&deploy::probe_script(base, &old_r.manifest.site, None), b"")?;
-    let st = deploy::parse_probe(&String::from_utf8_lossy(&raw.stdout)).map_err(|e| anyhow!(e))?;
+    let mut st =
+        deploy::parse_probe(&String::from_utf8_lossy(&raw.stdout)).map_err(|e| anyhow!(e))?;
+    // Whatever the host's manifest says of this stack (a failed deploy
+    // keeps the previous entries while the new files are on disk), every
+    // one of its files is written again and the stack brought up.
+    if let Some(m) = st.manifest.as_mut() {
+        let prefix = format!("{service}/");
+        m.files.retain(|f| !f.path.starts_with(&prefix));
+        m.stacks.retain(|x| x.name != service);
+    }
     let pb = indicatif::ProgressBar::hidden();
     let (_, _, unhealthy) = crate::apply::deploy_locked(conn, old_r, ro, &st, &pb)?;
     rep.step(

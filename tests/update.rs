@@ -179,6 +179,9 @@ fn update_check_apply_and_automatic_rollback() {
     assert_eq!(rep["outcome"], "rolled-back", "{rep}");
     assert_eq!(rep["data_restored"], false);
     assert_eq!(s.running(), v2);
+    let compose =
+        || std::fs::read_to_string(s.tb.host("srv1").base.join("upd/docker-compose.yml")).unwrap();
+    assert!(compose().contains(&s.reg.image("1.1.0")), "{}", compose());
     assert_eq!(s.inventory_version(), "1.1.0");
     assert_eq!(s.data(), before);
     s.cmd(&["plan"]).assert().code(0);
@@ -190,6 +193,7 @@ fn update_check_apply_and_automatic_rollback() {
     assert_eq!(rep["outcome"], "rolled-back", "{rep}");
     assert_eq!(rep["data_restored"], true, "{rep}");
     assert_eq!(s.running(), v2);
+    assert!(compose().contains(&s.reg.image("1.1.0")), "{}", compose());
     assert_eq!(s.data(), before);
     assert_eq!(s.inventory_version(), "1.1.0");
     let steps: Vec<&str> = rep["steps"]
@@ -223,6 +227,83 @@ fn update_check_apply_and_automatic_rollback() {
     assert_eq!(outcomes, ["updated", "rolled-back", "rolled-back"]);
     // The lock was released.
     assert!(!s.tb.host("srv1").base.join(".regie/lock").exists());
+
+    // regie killed in the middle of an update (a cut connection, a closed
+    // laptop): the host keeps the lock and the record; a new update is
+    // refused until `update rollback` settles it from the record.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("regie"))
+        .args([
+            "update",
+            "apply",
+            "--service",
+            "upd",
+            "--to",
+            "1.2.0",
+            "--now",
+            "-i",
+        ])
+        .arg(&s.inv)
+        .env("NO_COLOR", "1")
+        .env("REGIE_SSH_CONFIG", "/dev/null")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let want = s.reg.image("1.2.0");
+    loop {
+        let o = docker(&[
+            "ps",
+            "--filter",
+            &format!("label=com.docker.compose.project={}-upd", s.tb.site),
+            "--format",
+            "{{.Image}}",
+        ]);
+        if String::from_utf8_lossy(&o.stdout).trim() == want {
+            break;
+        }
+        assert!(t0.elapsed().as_secs() < 120, "1.2.0 never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let base = s.tb.host("srv1").base.clone();
+    assert!(base.join(".regie/update/upd.json").exists());
+    s.cmd(&[
+        "update",
+        "apply",
+        "--service",
+        "upd",
+        "--to",
+        "1.2.0",
+        "--now",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("locked by another run"));
+    s.cmd(&["lock", "release", "srv1"]).assert().success();
+    let (code, rep, err) = s.apply(&["--to", "1.2.0", "--now"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(rep["outcome"], "aborted", "{rep}");
+    assert!(
+        rep["error"]
+            .as_str()
+            .unwrap()
+            .contains("run `regie update rollback --service upd` first"),
+        "{rep}"
+    );
+    s.cmd(&["update", "rollback", "--service", "upd", "--output", "json"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\"rolled-back\""));
+    assert_eq!(s.running(), v2);
+    assert_eq!(s.data(), before);
+    assert!(!base.join(".regie/update/upd.json").exists());
+    assert!(!base.join(".regie/lock").exists());
+    s.cmd(&["update", "rollback", "--service", "upd"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("no unfinished update"));
 }
 
 #[test]

@@ -1,0 +1,476 @@
+//! `regie maintain`: the scheduled run a provider puts in cron for all its
+//! client sites. Per site: host and container state, backup status, update
+//! check, policy-allowed updates inside the maintenance window, restore
+//! drills when due, then a report (JSON and text) and notifications when
+//! anything failed or needs a human.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::apply::{connect, RunOptions};
+use crate::inventory::Resolved;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub run: RunOptions,
+    /// Act as if the window were open.
+    pub now: bool,
+    pub updates: bool,
+    pub drills: bool,
+    pub identity: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HostState {
+    pub host: String,
+    pub reachable: bool,
+    pub containers: usize,
+    /// Containers not running and healthy: `name status[/health]`.
+    pub down: Vec<String>,
+    pub locked_by: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteReport {
+    pub site: String,
+    pub display_name: String,
+    pub started: u64,
+    pub finished: u64,
+    pub window_open: bool,
+    pub window: Option<String>,
+    pub hosts: Vec<HostState>,
+    pub backups: Vec<crate::backup::ServiceStatus>,
+    pub updates_available: Vec<crate::update_run::ComponentCheck>,
+    pub updates: Vec<crate::update_run::ApplyReport>,
+    pub drills: Vec<crate::backup_run::HostJob>,
+    /// Something is broken or failed.
+    pub problems: Vec<String>,
+    /// Nothing broken, but a person must decide (a major update, ...).
+    pub attention: Vec<String>,
+    pub notified: Vec<crate::notify::Delivery>,
+}
+
+impl SiteReport {
+    pub fn exit_code(&self) -> i32 {
+        if !self.problems.is_empty() {
+            crate::cli::EXIT_FAILED
+        } else if !self.attention.is_empty() {
+            crate::cli::EXIT_PENDING
+        } else {
+            0
+        }
+    }
+}
+
+fn host_states(site: &Resolved, o: &RunOptions) -> Vec<HostState> {
+    let hosts: Vec<String> = site.placement.keys().cloned().collect();
+    crate::apply::in_parallel(
+        &hosts,
+        |h| h.as_str(),
+        o.parallel,
+        |h, _| {
+            let base = &site.inv.hosts[h].base_dir;
+            let res = connect(site, h, o).and_then(|c| {
+                let out = c.run(
+                    &crate::deploy::probe_script(base, &site.inv.site.name, None),
+                    b"",
+                )?;
+                crate::deploy::parse_probe(&String::from_utf8_lossy(&out.stdout))
+                    .map_err(|e| anyhow::anyhow!(e))
+            });
+            match res {
+                Ok(st) => HostState {
+                    host: h.clone(),
+                    reachable: true,
+                    containers: st.containers.len(),
+                    down: st
+                        .containers
+                        .iter()
+                        .filter(|c| !c.is_up())
+                        .map(|c| {
+                            format!(
+                                "{} {}{}",
+                                c.name,
+                                c.status,
+                                c.health
+                                    .as_deref()
+                                    .map(|x| format!("/{x}"))
+                                    .unwrap_or_default()
+                            )
+                        })
+                        .collect(),
+                    locked_by: st.lock_held_by.clone(),
+                    error: None,
+                },
+                Err(e) => HostState {
+                    host: h.clone(),
+                    reachable: false,
+                    containers: 0,
+                    down: vec![],
+                    locked_by: None,
+                    error: Some(format!("{e:#}")),
+                },
+            }
+        },
+        |s| {
+            if s.reachable && s.down.is_empty() {
+                "ok"
+            } else {
+                "problem"
+            }
+        },
+    )
+}
+
+/// One site's maintenance run. `inventory` is re-read after each update
+/// (the update rewrites its `version:`).
+pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
+    let mut site = crate::cli::load(inventory)?;
+    let mut r = SiteReport {
+        site: site.inv.site.name.clone(),
+        display_name: site
+            .inv
+            .site
+            .display_name
+            .clone()
+            .unwrap_or_else(|| site.inv.site.name.clone()),
+        started: crate::apply::unix_now(),
+        finished: 0,
+        window_open: false,
+        window: site.inv.maintenance.as_ref().map(|m| m.window.clone()),
+        hosts: vec![],
+        backups: vec![],
+        updates_available: vec![],
+        updates: vec![],
+        drills: vec![],
+        problems: vec![],
+        attention: vec![],
+        notified: vec![],
+    };
+    r.window_open = o.now || crate::update_run::window_refusal(&site).is_none();
+
+    // 1. Hosts and containers.
+    r.hosts = host_states(&site, &o.run);
+    for h in &r.hosts {
+        if let Some(e) = &h.error {
+            r.problems.push(format!("{}: unreachable: {e}", h.host));
+        }
+        for d in &h.down {
+            r.problems.push(format!("{}: container {d}", h.host));
+        }
+        if let Some(l) = &h.locked_by {
+            r.attention.push(format!("{}: locked by {l}", h.host));
+        }
+    }
+
+    // 2. Backups.
+    if site.inv.backup.is_some() {
+        match crate::backup_run::status(&site, &o.run) {
+            Ok(st) => {
+                for s in &st.services {
+                    if !s.fresh {
+                        r.problems.push(format!(
+                            "{}/{}: no successful backup in the last 26 h{}",
+                            s.host,
+                            s.service,
+                            s.last_error
+                                .as_deref()
+                                .map(|e| format!(" (last error: {e})"))
+                                .unwrap_or_default()
+                        ));
+                    }
+                    if s.last_drill_ok == Some(false) {
+                        r.problems.push(format!(
+                            "{}/{}: the last restore drill failed",
+                            s.host, s.service
+                        ));
+                    }
+                }
+                if let Some(e) = &st.nas_error {
+                    r.problems.push(format!("NAS: {e}"));
+                }
+                for (h, e) in &st.host_errors {
+                    r.problems
+                        .push(format!("{h}: backup status unreadable: {e}"));
+                }
+                r.backups = st.services;
+            }
+            Err(e) => r.problems.push(format!("backup status: {e:#}")),
+        }
+    } else {
+        r.attention
+            .push("no backup policy in the inventory: nothing is backed up".into());
+    }
+
+    // 3. Updates available.
+    match crate::update_run::check(&site, &o.run, None) {
+        Ok(checks) => {
+            for c in &checks {
+                if let Some(e) = &c.error {
+                    r.problems.push(format!(
+                        "update check of {}/{}: {e}",
+                        c.service, c.component
+                    ));
+                }
+                if let Some(k) = &c.candidates {
+                    if let Some(n) = &k.next_major {
+                        r.attention.push(format!(
+                            "{}: {n} is available (next major: `regie update apply --service {} --to {n}` after reading the release notes)",
+                            c.service, c.service
+                        ));
+                    }
+                }
+                for n in c.notes.iter().filter(|n| n.starts_with("PostgreSQL")) {
+                    r.attention
+                        .push(format!("{}/{}: {n}", c.service, c.component));
+                }
+            }
+            r.updates_available = checks;
+        }
+        Err(e) => r.problems.push(format!("update check: {e:#}")),
+    }
+
+    // 4. Allowed updates, inside the window only.
+    let auto = site.inv.maintenance.as_ref().is_some_and(|m| m.auto_update);
+    if o.updates && auto && r.window_open {
+        let todo: Vec<(String, String)> = r
+            .updates_available
+            .iter()
+            .filter_map(|c| c.allowed().map(|a| (c.service.clone(), a.to_string())))
+            .collect();
+        for (service, to) in todo {
+            let ao = crate::update_run::ApplyOptions {
+                run: o.run.clone(),
+                to: Some(to.clone()),
+                now: true,
+                identity: o.identity.as_deref(),
+                command: format!("maintain: update {service}"),
+            };
+            match crate::update_run::apply(&site, &service, &ao) {
+                Ok(rep) => {
+                    if !rep.ok() {
+                        r.problems.push(format!(
+                            "{service}: update {} → {to} {}: {}",
+                            rep.from,
+                            rep.outcome,
+                            rep.error
+                                .as_deref()
+                                .unwrap_or("")
+                                .lines()
+                                .next()
+                                .unwrap_or("")
+                        ));
+                    }
+                    r.updates.push(rep);
+                }
+                Err(e) => r
+                    .problems
+                    .push(format!("{service}: update to {to} not started: {e:#}")),
+            }
+            site = crate::cli::load(inventory)?;
+        }
+    } else if r.updates_available.iter().any(|c| c.allowed().is_some()) {
+        let why = if !auto {
+            "maintenance.auto_update is off"
+        } else if !o.updates {
+            "--no-updates"
+        } else {
+            "outside the maintenance window"
+        };
+        for c in r.updates_available.iter().filter(|c| c.allowed().is_some()) {
+            r.attention.push(format!(
+                "{}: {} available, not applied ({why})",
+                c.service,
+                c.allowed().unwrap_or("")
+            ));
+        }
+    }
+
+    // 5. Restore drills that are due, inside the window.
+    let drill_days = site.inv.maintenance.as_ref().map_or(0, |m| m.drill_days);
+    if o.drills && r.window_open && drill_days > 0 {
+        let now = crate::apply::unix_now();
+        let due: Vec<(String, String)> = r
+            .backups
+            .iter()
+            .filter(|s| {
+                s.last_drill
+                    .is_none_or(|t| now.saturating_sub(t) >= drill_days as u64 * 86400)
+            })
+            .map(|s| (s.host.clone(), s.service.clone()))
+            .collect();
+        for (host, service) in due {
+            match crate::backup_run::verify(&site, &o.run, Some(&service), Some(&host)) {
+                Ok(jobs) => {
+                    for j in &jobs {
+                        if !j.ok {
+                            r.problems.push(format!(
+                                "{host}/{service}: restore drill failed: {}",
+                                j.error
+                                    .clone()
+                                    .or_else(|| j
+                                        .output
+                                        .as_ref()
+                                        .and_then(|o| o.messages.last().cloned()))
+                                    .unwrap_or_default()
+                            ));
+                        }
+                    }
+                    r.drills.extend(jobs);
+                }
+                Err(e) => r
+                    .problems
+                    .push(format!("{host}/{service}: restore drill: {e:#}")),
+            }
+        }
+    }
+    r.finished = crate::apply::unix_now();
+
+    // 6. Notify.
+    if !r.problems.is_empty() || !r.attention.is_empty() {
+        let n = &site.inv.notify;
+        if !n.email.is_empty() || n.webhook.is_some() {
+            let pw = crate::notify::smtp_password(&site, o.identity.as_deref())
+                .map_err(|e| format!("{e:#}"));
+            let pw_ref = match &pw {
+                Ok(p) => Ok(p.as_ref().map(crate::secrets::Secret::expose)),
+                Err(e) => Err(e.clone()),
+            };
+            let msg = crate::notify::Message {
+                subject: subject(&r),
+                text: summary(&r),
+                json: serde_json::to_value(&r).unwrap_or_default(),
+            };
+            r.notified = crate::notify::send_with(n, pw_ref, &msg);
+        }
+    }
+    Ok(r)
+}
+
+fn subject(r: &SiteReport) -> String {
+    if r.problems.is_empty() {
+        format!(
+            "[regie] {}: {} point(s) need a decision",
+            r.display_name,
+            r.attention.len()
+        )
+    } else {
+        format!(
+            "[regie] {}: {} problem(s)",
+            r.display_name,
+            r.problems.len()
+        )
+    }
+}
+
+/// The readable summary of a site's run.
+pub fn summary(r: &SiteReport) -> String {
+    let mut t = format!(
+        "regie maintain — {} ({})\nwindow: {} ({})\n",
+        r.display_name,
+        r.site,
+        r.window.as_deref().unwrap_or("none"),
+        if r.window_open { "open" } else { "closed" }
+    );
+    let status = match r.exit_code() {
+        0 => "OK",
+        3 => "ATTENTION",
+        _ => "PROBLEMS",
+    };
+    t.push_str(&format!("status: {status}\n"));
+    if !r.problems.is_empty() {
+        t.push_str("\nProblems:\n");
+        for p in &r.problems {
+            t.push_str(&format!("  - {p}\n"));
+        }
+    }
+    if !r.attention.is_empty() {
+        t.push_str("\nNeeds a decision:\n");
+        for p in &r.attention {
+            t.push_str(&format!("  - {p}\n"));
+        }
+    }
+    t.push_str("\nHosts:\n");
+    for h in &r.hosts {
+        t.push_str(&format!(
+            "  {}: {}\n",
+            h.host,
+            if h.reachable {
+                format!(
+                    "{} container(s), {} not healthy",
+                    h.containers,
+                    h.down.len()
+                )
+            } else {
+                "unreachable".into()
+            }
+        ));
+    }
+    if !r.backups.is_empty() {
+        t.push_str("\nBackups:\n");
+        for b in &r.backups {
+            t.push_str(&format!(
+                "  {}/{}: {}\n",
+                b.host,
+                b.service,
+                match b.age_hours {
+                    Some(a) => format!("last success {a:.1} h ago"),
+                    None => "never backed up".into(),
+                }
+            ));
+        }
+    }
+    if !r.updates.is_empty() {
+        t.push_str("\nUpdates:\n");
+        for u in &r.updates {
+            t.push_str(&format!(
+                "  {}: {} → {} {}{}\n",
+                u.service,
+                u.from,
+                u.to.as_deref().unwrap_or("-"),
+                u.outcome,
+                if u.data_restored {
+                    " (data restored from the pre-update backup)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    if !r.drills.is_empty() {
+        t.push_str("\nRestore drills:\n");
+        for d in &r.drills {
+            t.push_str(&format!(
+                "  {}: {}\n",
+                d.host,
+                if d.ok { "ok" } else { "FAILED" }
+            ));
+        }
+    }
+    for d in &r.notified {
+        t.push_str(&format!(
+            "\nnotified {} {}: {}",
+            d.channel,
+            d.target,
+            if d.ok {
+                "ok".to_string()
+            } else {
+                d.error.clone().unwrap_or_default()
+            }
+        ));
+    }
+    t.push('\n');
+    t
+}
+
+/// Write `<site>.json` and `<site>.txt` into `dir`.
+pub fn write_report(dir: &Path, r: &SiteReport) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(r)? + "\n";
+    std::fs::write(dir.join(format!("{}.json", r.site)), json)?;
+    std::fs::write(dir.join(format!("{}.txt", r.site)), summary(r))?;
+    Ok(())
+}
