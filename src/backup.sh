@@ -266,7 +266,9 @@ cmd_run() { # [--kind K] SERVICES...
   for s in "$@"; do
     if capture "$s" "$kind"; then ok+=("$s"); else failed=1; fi
   done
-  if [ "$failed" = 0 ]; then
+  if [ "$kind" = pre-update ]; then
+    : # the update waits on this capture: retention runs with the next scheduled backup
+  elif [ "$failed" = 0 ]; then
     retention "${ok[@]}" || failed=1
   else
     step "a capture failed: no retention this time (nothing is pruned)"

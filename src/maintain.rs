@@ -50,7 +50,11 @@ pub struct SiteReport {
     pub problems: Vec<String>,
     /// Nothing broken, but a person must decide (a major update, ...).
     pub attention: Vec<String>,
+    /// For the record only (never notified).
+    pub notes: Vec<String>,
     pub notified: Vec<crate::notify::Delivery>,
+    /// Why nothing was sent although there are findings.
+    pub notify_skipped: Option<String>,
 }
 
 impl SiteReport {
@@ -148,7 +152,9 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
         drills: vec![],
         problems: vec![],
         attention: vec![],
+        notes: vec![],
         notified: vec![],
+        notify_skipped: None,
     };
     r.window_open = o.now || crate::update_run::window_refusal(&site).is_none();
 
@@ -161,8 +167,20 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
         for d in &h.down {
             r.problems.push(format!("{}: container {d}", h.host));
         }
+        // A lock is normal while a backup or a deploy runs; one held for
+        // hours is a run that died.
         if let Some(l) = &h.locked_by {
-            r.attention.push(format!("{}: locked by {l}", h.host));
+            let since = serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .and_then(|v| v["since"].as_u64());
+            let old = since.is_none_or(|t| r.started.saturating_sub(t) > STALE_LOCK_SECS);
+            if old {
+                r.attention.push(format!(
+                    "{}: locked for more than {} h by {l} (`regie lock status`, `regie lock release` if that run is dead)",
+                    h.host,
+                    STALE_LOCK_SECS / 3600
+                ));
+            }
         }
     }
 
@@ -272,20 +290,33 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
             }
             site = crate::cli::load(inventory)?;
         }
-    } else if r.updates_available.iter().any(|c| c.allowed().is_some()) {
-        let why = if !auto {
-            "maintenance.auto_update is off"
-        } else if !o.updates {
-            "--no-updates"
+    } else {
+        // Waiting for the next window is not news; an update that will never
+        // be applied alone is.
+        let why = if site.inv.maintenance.is_none() {
+            Some("the inventory has no maintenance window")
+        } else if !auto {
+            Some("maintenance.auto_update is off")
         } else {
-            "outside the maintenance window"
+            None
         };
         for c in r.updates_available.iter().filter(|c| c.allowed().is_some()) {
-            r.attention.push(format!(
-                "{}: {} available, not applied ({why})",
-                c.service,
-                c.allowed().unwrap_or("")
-            ));
+            let a = c.allowed().unwrap_or("");
+            match why {
+                Some(why) => r.attention.push(format!(
+                    "{}: {a} available, not applied ({why}): `regie update apply --service {}`",
+                    c.service, c.service
+                )),
+                None => r.notes.push(format!(
+                    "{}: {a} available, applied in the next window{}",
+                    c.service,
+                    if o.updates {
+                        ""
+                    } else {
+                        " (not this run: --no-updates)"
+                    }
+                )),
+            }
         }
     }
 
@@ -329,10 +360,29 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
     }
     r.finished = crate::apply::unix_now();
 
-    // 6. Notify.
+    // 6. Notify: on new findings, and again each day while they last (a
+    // cron run every 30 minutes must not send 48 copies of one problem).
     if !r.problems.is_empty() || !r.attention.is_empty() {
         let n = &site.inv.notify;
-        if !n.email.is_empty() || n.webhook.is_some() {
+        let key =
+            crate::render::sha256_hex(format!("{:?}{:?}", r.problems, r.attention).as_bytes());
+        let state = state_dir().map(|d| d.join(format!("{}.notified.json", r.site)));
+        let last: Option<serde_json::Value> = state
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        let same = last.as_ref().is_some_and(|l| {
+            l["key"] == key.as_str()
+                && r.finished.saturating_sub(l["at"].as_u64().unwrap_or(0)) < REMIND_SECS
+        });
+        if same {
+            r.notify_skipped =
+                Some(format!(
+                "same findings as the notification sent at {} (Unix time); sent again after {} h",
+                last.as_ref().map(|l| l["at"].to_string()).unwrap_or_default(),
+                REMIND_SECS / 3600
+            ));
+        } else if !n.email.is_empty() || n.webhook.is_some() {
             let pw = crate::notify::smtp_password(&site, o.identity.as_deref())
                 .map_err(|e| format!("{e:#}"));
             let pw_ref = match &pw {
@@ -345,9 +395,37 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
                 json: serde_json::to_value(&r).unwrap_or_default(),
             };
             r.notified = crate::notify::send_with(n, pw_ref, &msg);
+            if r.notified.iter().any(|d| d.ok) {
+                if let Some(p) = &state {
+                    let body = serde_json::json!({ "key": key, "at": r.finished }).to_string();
+                    let _ = p
+                        .parent()
+                        .map(std::fs::create_dir_all)
+                        .transpose()
+                        .and_then(|_| std::fs::write(p, body));
+                }
+            }
         }
     }
     Ok(r)
+}
+
+/// A host lock older than this is reported.
+pub const STALE_LOCK_SECS: u64 = 6 * 3600;
+
+/// The same findings are notified again after this long.
+pub const REMIND_SECS: u64 = 24 * 3600;
+
+/// Where `maintain` remembers what it last notified: `$REGIE_STATE_DIR`,
+/// else `$XDG_STATE_HOME/regie`, else `~/.local/state/regie`.
+pub fn state_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("REGIE_STATE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_STATE_HOME") {
+        return Some(PathBuf::from(d).join("regie"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/regie"))
 }
 
 fn subject(r: &SiteReport) -> String {
@@ -390,6 +468,12 @@ pub fn summary(r: &SiteReport) -> String {
     if !r.attention.is_empty() {
         t.push_str("\nNeeds a decision:\n");
         for p in &r.attention {
+            t.push_str(&format!("  - {p}\n"));
+        }
+    }
+    if !r.notes.is_empty() {
+        t.push_str("\nNotes:\n");
+        for p in &r.notes {
             t.push_str(&format!("  - {p}\n"));
         }
     }
@@ -449,6 +533,9 @@ pub fn summary(r: &SiteReport) -> String {
                 if d.ok { "ok" } else { "FAILED" }
             ));
         }
+    }
+    if let Some(why) = &r.notify_skipped {
+        t.push_str(&format!("\nnot notified: {why}"));
     }
     for d in &r.notified {
         t.push_str(&format!(

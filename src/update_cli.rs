@@ -54,6 +54,9 @@ pub enum UpdateCmd {
         /// Keep the data in place.
         #[arg(long)]
         keep_data: bool,
+        /// Seconds to wait for the previous version's health checks.
+        #[arg(long, default_value_t = 300)]
+        health_timeout: u64,
         /// age identity file unlocking the site's secrets.
         #[arg(long, value_name = "FILE")]
         identity: Option<PathBuf>,
@@ -82,9 +85,12 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
             service,
             restore_data,
             keep_data,
+            health_timeout,
             identity,
         } => {
             let site = crate::cli::load(&job.inventory)?;
+            let mut run = job.options();
+            run.health_timeout = std::time::Duration::from_secs(*health_timeout);
             let choice = match (restore_data, keep_data) {
                 (true, _) => Some(true),
                 (_, true) => Some(false),
@@ -93,7 +99,7 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
             let rep = crate::update_run::rollback_interrupted(
                 &site,
                 service,
-                &job.options(),
+                &run,
                 identity.as_deref(),
                 choice,
             )?;
@@ -101,11 +107,16 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
                 crate::cli::print_json(&serde_json::to_value(&rep)?)?;
             } else if rep.outcome == "nothing-to-do" {
                 println!("{service}: no unfinished update on {}", rep.host);
+            } else if rep.outcome == "completed" {
+                println!(
+                    "{service}: the update to {} had completed; its leftover record was removed",
+                    rep.to.as_deref().unwrap_or("?")
+                );
             } else {
                 print_apply(&rep);
             }
             Ok(match rep.outcome.as_str() {
-                "rolled-back" | "nothing-to-do" => 0,
+                "rolled-back" | "nothing-to-do" | "completed" => 0,
                 _ => EXIT_FAILED,
             })
         }
@@ -113,9 +124,14 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
             let site = crate::cli::load(&job.inventory)?;
             let checks = crate::update_run::check(&site, &job.options(), service.as_deref())?;
             let failed = checks.iter().any(|c| c.error.is_some());
-            let pending = checks
-                .iter()
-                .any(|c| c.allowed().is_some() || c.new_digest.is_some());
+            let pending = checks.iter().any(|c| {
+                c.allowed().is_some()
+                    || c.new_digest.is_some()
+                    || c.candidates
+                        .as_ref()
+                        .is_some_and(|k| k.next_major.is_some())
+                    || c.notes.iter().any(|n| n.starts_with("PostgreSQL"))
+            });
             if output == Output::Json {
                 crate::cli::print_json(&serde_json::to_value(&checks)?)?;
             } else {

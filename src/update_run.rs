@@ -302,7 +302,7 @@ pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyR
         Some(t) => t.clone(),
         None => {
             if d.upgrade.policy == UpgradePolicy::Rolling {
-                bail!("{service} follows a rolling tag: `regie deploy` after a pull, or give --to");
+                bail!("{service} follows a rolling tag: regie does not apply new digests of the same tag yet; see docs/updates.md (rolling tags)");
             }
             match update::candidates(
                 d.upgrade.policy,
@@ -388,11 +388,14 @@ pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyR
         let tmp = site.file.with_extension("yml.regie-tmp");
         let w = std::fs::write(&tmp, &new_src).and_then(|_| std::fs::rename(&tmp, &site.file));
         match w {
-            Ok(()) => rep.step(
-                "inventory",
-                true,
-                format!("services.{service}.version: {target}"),
-            ),
+            Ok(()) => {
+                rep.step(
+                    "inventory",
+                    true,
+                    format!("services.{service}.version: {target}"),
+                );
+                let _ = conn.run(&update::record_script(&base, service, true), b"");
+            }
             Err(e) => rep.step(
                 "inventory",
                 false,
@@ -521,6 +524,14 @@ pub fn rollback_interrupted(
             .context("the update record has no running images")?;
         rep.to = rec["to"].as_str().map(str::to_string);
         rep.capture = rec["capture"].as_str().map(str::to_string);
+        if rec["to"].as_str() == Some(placed.version.as_str()) {
+            // The update went through and the inventory was written: only
+            // the record was left (regie stopped just before removing it).
+            let _ = conn.run(&update::record_script(&base, service, true), b"");
+            rep.step("record", true, "the update had completed; record removed");
+            rep.outcome = "completed".into();
+            return Ok(());
+        }
         if rec["from"].as_str() != Some(placed.version.as_str()) {
             bail!(
                 "the record is of an update from {} but the inventory says {}: set services.{service}.version back to {} first",
@@ -680,10 +691,14 @@ fn apply_locked(
         .iter()
         .map(|v| format!("{proj}_{v}"))
         .collect();
-    let fp_before = conn
-        .run(&update::fingerprint_script(&restic_image, &vols), b"")
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
+    // A fingerprint that cannot be read counts as changed (restore).
+    let fingerprint = || -> Option<String> {
+        conn.run(&update::fingerprint_script(&restic_image, &vols), b"")
+            .ok()
+            .filter(|o| o.ok())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let fp_before = fingerprint();
     // 4. New files, recreate, health.
     let mut ro = ao.run.clone();
     // The stack and the host's backup files (drill files name the images).
@@ -701,13 +716,15 @@ fn apply_locked(
             // 5. Post-upgrade steps.
             let mut f = None;
             for ex in &d.upgrade.after {
-                let o = conn.run(&update::exec_script(&proj, ex), b"")?;
                 let what = ex.command.join(" ");
-                if !o.ok() {
-                    let why = format!(
-                        "`{what}` failed: {}",
-                        String::from_utf8_lossy(&o.stdout).trim()
-                    );
+                let res = conn.run(&update::exec_script(&proj, ex), b"");
+                let failed = match &res {
+                    Ok(o) if o.ok() => None,
+                    Ok(o) => Some(String::from_utf8_lossy(&o.stdout).trim().to_string()),
+                    Err(e) => Some(format!("{e:#}")),
+                };
+                if let Some(out) = failed {
+                    let why = format!("`{what}` failed: {out}");
                     rep.step("after", false, why.clone());
                     f = Some(why);
                     break;
@@ -723,7 +740,7 @@ fn apply_locked(
         }
     };
     let Some(why) = failure else {
-        let _ = conn.run(&update::record_script(base, service, true), b"");
+        // The record goes once the inventory names the new version.
         rep.outcome = "updated".into();
         return Ok(());
     };
@@ -734,11 +751,8 @@ fn apply_locked(
     );
     rep.error = Some(why.clone());
     // 6. Roll back.
-    let fp_after = conn
-        .run(&update::fingerprint_script(&restic_image, &vols), b"")
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    let touched = fp_after != fp_before;
+    let fp_after = fingerprint();
+    let touched = fp_before.is_none() || fp_after.is_none() || fp_after != fp_before;
     let restore = touched || d.upgrade.migrates_database;
     match rollback(
         conn,

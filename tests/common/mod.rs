@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 pub mod registry;
+pub mod sinks;
 pub mod testbed;
 
 pub const EXAMPLES: [&str; 3] = ["cabinet-durand", "mairie-techniville", "asso-lan"];
