@@ -251,7 +251,7 @@ pub enum Cmd {
         #[command(subcommand)]
         cmd: LockCmd,
     },
-    /// The deploy journal kept on each host.
+    /// The journal kept on each host (deploys and updates).
     History {
         #[arg(short, long, value_name = "SITE.yml")]
         inventory: PathBuf,
@@ -1156,6 +1156,24 @@ fn run(cli: &Cli) -> Result<i32> {
             } else {
                 for e in &all {
                     let x = &e["entry"];
+                    if x["kind"] == "update" {
+                        println!(
+                            "{}\t{}\t{}\tupdate {} {} -> {}: {}{}",
+                            x["at"],
+                            e["host"].as_str().unwrap_or(""),
+                            x["by"].as_str().unwrap_or(""),
+                            x["service"].as_str().unwrap_or(""),
+                            x["from"].as_str().unwrap_or("?"),
+                            x["to"].as_str().unwrap_or("?"),
+                            x["outcome"].as_str().unwrap_or(""),
+                            if x["data_restored"] == true {
+                                " (data restored)"
+                            } else {
+                                ""
+                            }
+                        );
+                        continue;
+                    }
                     println!(
                         "{}\t{}\t{}\tchanged: {}\tfailed: {}",
                         x["at"],

@@ -219,6 +219,9 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
+/// Line and column, 1-based.
+pub type Pos = (usize, usize);
+
 impl PositionIndex {
     pub fn build(src: &str) -> PositionIndex {
         let mut b = Builder {
@@ -247,7 +250,7 @@ impl PositionIndex {
 
     /// Exact positions (line, column; 1-based) of the value and of the key
     /// at `path`, without falling back to an ancestor.
-    pub fn exact(&self, path: &str) -> (Option<(usize, usize)>, Option<(usize, usize)>) {
+    pub fn exact(&self, path: &str) -> (Option<Pos>, Option<Pos>) {
         (self.values.get(path).copied(), self.keys.get(path).copied())
     }
 

@@ -269,6 +269,14 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
             };
             match crate::update_run::apply(&site, &service, &ao) {
                 Ok(rep) => {
+                    for st in rep
+                        .steps
+                        .iter()
+                        .filter(|x| !x.ok && (x.step == "inventory" || x.step == "unlock"))
+                    {
+                        r.problems
+                            .push(format!("{service}: {}: {}", st.step, st.detail));
+                    }
                     if !rep.ok() {
                         r.problems.push(format!(
                             "{service}: update {} → {to} {}: {}",

@@ -294,9 +294,7 @@ pub fn set_service_version(src: &str, service: &str, version: &str) -> Result<St
                 .find(q)
                 .map(|i| i + 2)
                 .ok_or("unterminated quote")?,
-            _ => rest
-                .find(|ch: char| ch == ' ' || ch == '#' || ch == ',' || ch == '}')
-                .unwrap_or(rest.len()),
+            _ => rest.find([' ', '#', ',', '}']).unwrap_or(rest.len()),
         };
         line.replace_range(start..start + len, &quoted);
     } else {

@@ -10,8 +10,9 @@ use crate::cli::{JobArgs, Output, EXIT_FAILED, EXIT_PENDING};
 #[derive(Debug, Subcommand)]
 pub enum UpdateCmd {
     /// Running images and the newer versions their registries offer,
-    /// judged by each stack's upgrade policy. Pulls nothing. Exit 3 when an
-    /// update is available, 0 when all is current, 1 on errors.
+    /// judged by each stack's upgrade policy. Pulls nothing. Exit 3 when
+    /// anything newer exists (allowed update, new digest, next major or
+    /// PostgreSQL major), 0 when all is current, 1 on errors.
     Check {
         #[command(flatten)]
         job: JobArgs,

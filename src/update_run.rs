@@ -744,11 +744,13 @@ fn apply_locked(
         rep.outcome = "updated".into();
         return Ok(());
     };
-    rep.step(
-        "recreate",
-        false,
-        why.lines().next().unwrap_or("").to_string(),
-    );
+    if !rep.steps.iter().any(|x| x.step == "recreate") {
+        rep.step(
+            "recreate",
+            false,
+            why.lines().next().unwrap_or("").to_string(),
+        );
+    }
     rep.error = Some(why.clone());
     // 6. Roll back.
     let fp_after = fingerprint();

@@ -225,6 +225,15 @@ fn update_check_apply_and_automatic_rollback() {
         .map(|j| j["outcome"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(outcomes, ["updated", "rolled-back", "rolled-back"]);
+    s.cmd(&["history"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "update upd 1.0.0 -> 1.1.0: updated",
+        ))
+        .stdout(predicate::str::contains(
+            "update upd 1.1.0 -> 1.3.0: rolled-back (data restored)",
+        ));
     // The lock was released.
     assert!(!s.tb.host("srv1").base.join(".regie/lock").exists());
 
