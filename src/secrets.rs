@@ -249,6 +249,12 @@ impl Store {
         s
     }
 
+    /// Set a value the operator provides (not one regie generates).
+    pub fn set(&mut self, name: &str, value: String) {
+        self.values.insert(name.to_string(), Secret(value));
+        self.added.push(name.to_string());
+    }
+
     pub fn added(&self) -> &[String] {
         &self.added
     }

@@ -284,3 +284,44 @@ fn plain_smtp_to_a_remote_server_is_a_warning() {
         .success()
         .stderr(predicate::str::contains("warning:").not());
 }
+
+#[test]
+fn the_smtp_password_is_set_from_standard_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (smtp_port, mails) = smtp_server();
+    let (inv, id) = site(
+        tmp.path(),
+        &format!(
+            "notify:\n  email: [ops@demo.fr]\n  \
+             smtp: {{ host: 127.0.0.1, port: {smtp_port}, from: regie@demo.fr, security: none, user: regie }}\n"
+        ),
+        None,
+    );
+    let set = |name: &str, stdin: &str| {
+        let mut c = regie();
+        c.args(["secrets", "set", name, "-i"])
+            .arg(&inv)
+            .arg("--identity")
+            .arg(&id)
+            .write_stdin(stdin.to_string());
+        c.assert()
+    };
+    // Generated secrets are held by the services: never set by hand.
+    set("files.db_password", "x\n")
+        .code(1)
+        .stderr(predicate::str::contains("cannot be set by hand"));
+    set("notify.smtp_password", "\n")
+        .code(1)
+        .stderr(predicate::str::contains("empty value"));
+    set("notify.smtp_password", &format!("{PASSWORD}\n"))
+        .success()
+        .stdout("")
+        .stderr(predicate::str::contains(PASSWORD).not());
+    let o = notify_test(&inv, &id, false);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let mail = mails.recv_timeout(WAIT).expect("no mail received");
+    assert_eq!(
+        mail.auth.as_deref(),
+        Some(format!("\0regie\0{PASSWORD}").as_str())
+    );
+}
