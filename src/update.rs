@@ -275,11 +275,30 @@ pub fn now_in(tz: &str) -> Result<(String, u32, String), String> {
 /// replaced in place when present (comments and layout kept), else a
 /// `version:` line is added under the service.
 pub fn set_service_version(src: &str, service: &str, version: &str) -> Result<String, String> {
+    set_scalar(src, &["services", service, "version"], version)
+}
+
+/// `src` with `services.<service>.images.<component>` set to `image`.
+pub fn set_service_image(
+    src: &str,
+    service: &str,
+    component: &str,
+    image: &str,
+) -> Result<String, String> {
+    set_scalar(src, &["services", service, "images", component], image)
+}
+
+/// `src` with the scalar at `path` (keys from the top) set to `value`,
+/// quoted. An existing value is replaced in place; missing keys are added
+/// as block mappings under the deepest key present, which must exist from
+/// `path[..2]` on and be written in block style.
+fn set_scalar(src: &str, path: &[&str], value: &str) -> Result<String, String> {
     let index = crate::diag::PositionIndex::build(src);
     let mut lines: Vec<String> = src.lines().map(str::to_string).collect();
-    let (value, _) = index.exact(&format!("services.{service}.version"));
-    let quoted = format!("\"{version}\"");
-    if let Some((l, c)) = value {
+    let quoted = format!("\"{value}\"");
+    let dotted = |n: usize| path[..n].join(".");
+    let (found, _) = index.exact(&dotted(path.len()));
+    if let Some((l, c)) = found {
         let line = lines
             .get_mut(l - 1)
             .ok_or("inventory changed while reading")?;
@@ -298,27 +317,66 @@ pub fn set_service_version(src: &str, service: &str, version: &str) -> Result<St
         };
         line.replace_range(start..start + len, &quoted);
     } else {
-        let (_, key) = index.exact(&format!("services.{service}"));
-        let (l, c) = key.ok_or(format!("no service `{service}` in the inventory"))?;
-        if lines[l - 1].contains('{') {
+        // The deepest key that exists.
+        let (depth, (l, c)) = (2..path.len())
+            .rev()
+            .find_map(|n| index.exact(&dotted(n)).1.map(|p| (n, p)))
+            .ok_or(format!("no `{}` in the inventory", dotted(2)))?;
+        let after_colon = lines[l - 1]
+            .split_once(':')
+            .map(|x| x.1.trim().to_string())
+            .unwrap_or_default();
+        if !after_colon.is_empty() && !after_colon.starts_with('#') {
             return Err(format!(
-                "services.{service} is written inline (`{{ ... }}`): add `version: \"{version}\"` to it by hand"
+                "{} is written inline: set `{}: {quoted}` in it by hand",
+                dotted(depth),
+                path[depth..].join(".")
             ));
         }
-        // Indentation of the service's first key, else two more than its name.
-        let indent = lines[l..]
+        // Indentation of the key's first child, else two more than the key.
+        let mut indent = lines[l..]
             .iter()
             .find(|x| !x.trim().is_empty() && !x.trim_start().starts_with('#'))
             .map(|x| x.len() - x.trim_start().len())
             .filter(|i| *i > c - 1)
             .unwrap_or(c + 1);
-        lines.insert(l, format!("{}version: {quoted}", " ".repeat(indent)));
+        let step = indent - (c - 1);
+        let mut at = l;
+        for (i, k) in path[depth..].iter().enumerate() {
+            let last = depth + i == path.len() - 1;
+            let text = if last {
+                format!("{}{k}: {quoted}", " ".repeat(indent))
+            } else {
+                format!("{}{k}:", " ".repeat(indent))
+            };
+            lines.insert(at, text);
+            at += 1;
+            indent += step;
+        }
     }
     let mut out = lines.join("\n");
     if src.ends_with('\n') {
         out.push('\n');
     }
     Ok(out)
+}
+
+/// A PostgreSQL image reference moved to another major: the tag's leading
+/// number is replaced (`postgres:17-alpine` → `postgres:18-alpine`).
+pub fn postgres_ref(image: &str, major: u64) -> Option<String> {
+    let (name, tag) = image.rsplit_once(':').filter(|(_, t)| !t.contains('/'))?;
+    let digits = tag.find(|c: char| !c.is_ascii_digit()).unwrap_or(tag.len());
+    if digits == 0 {
+        return None;
+    }
+    Some(format!("{name}:{major}{}", &tag[digits..]))
+}
+
+/// The major of a PostgreSQL image reference's tag.
+pub fn postgres_major(image: &str) -> Option<u64> {
+    let (_, tag) = image.rsplit_once(':').filter(|(_, t)| !t.contains('/'))?;
+    let digits = tag.find(|c: char| !c.is_ascii_digit()).unwrap_or(tag.len());
+    tag[..digits].parse().ok()
 }
 
 // ---------------------------------------------------------------------------
@@ -420,6 +478,60 @@ pub fn fingerprint_script(image: &str, volumes: &[String]) -> String {
         ));
     }
     s
+}
+
+/// Remove a compose project's containers (`rm -f -s`), keeping volumes.
+pub fn compose_rm_script(
+    base_dir: &str,
+    stack: &str,
+    project: &str,
+    compose: crate::deploy::Compose,
+) -> String {
+    format!(
+        "cd {}/{} && {} -p {} rm -f -s 2>&1",
+        quote(base_dir),
+        quote(stack),
+        compose.command(),
+        quote(project)
+    )
+}
+
+/// Copy a named volume into a new one (`to` must not exist), in a
+/// throw-away container of `image` (the restic image).
+pub fn copy_volume_script(image: &str, from: &str, to: &str) -> String {
+    format!(
+        "set -e
+         if docker volume inspect {to} >/dev/null 2>&1; then echo 'volume {t} exists already' >&2; exit 1; fi
+         docker volume create {to} >/dev/null
+         docker run --rm --network none --entrypoint /bin/sh -v {from}:/from:ro -v {to}:/to {img} -c 'cp -a /from/. /to/'
+",
+        from = quote(from),
+        to = quote(to),
+        t = to.replace('\'', ""),
+        img = quote(image)
+    )
+}
+
+pub fn volume_rm_script(volume: &str) -> String {
+    format!("docker volume rm {} >/dev/null\n", quote(volume))
+}
+
+/// Put a kept copy back as the live volume: the project's containers are
+/// removed (they hold the volume), the live volume replaced by a copy.
+pub fn put_volume_back_script(image: &str, project: &str, kept: &str, live: &str) -> String {
+    format!(
+        "set -e
+         ids=$(docker ps -aq --filter label=com.docker.compose.project={p})
+         [ -z \"$ids\" ] || docker rm -f $ids >/dev/null
+         docker volume rm -f {live} >/dev/null
+         docker volume create {live} >/dev/null
+         docker run --rm --network none --entrypoint /bin/sh -v {kept}:/from:ro -v {live}:/to {img} -c 'cp -a /from/. /to/'
+",
+        p = quote(project),
+        kept = quote(kept),
+        live = quote(live),
+        img = quote(image)
+    )
 }
 
 /// Write (or with `body` empty, remove) the host's record of an update in
@@ -604,6 +716,41 @@ mod tests {
             set_service_version(src3, "files", "34.0.3").unwrap(),
             "services:\n  files:\n    version: \"34.0.3\"\n    host: srv1\n"
         );
+    }
+
+    #[test]
+    fn rewrites_nested_images() {
+        let src = "services:\n  chat:\n    host: srv1\n  files:\n    host: srv1\n";
+        let out = set_service_image(src, "chat", "postgres", "postgres:18-alpine").unwrap();
+        assert_eq!(
+            out,
+            "services:\n  chat:\n    images:\n      postgres: \"postgres:18-alpine\"\n    host: srv1\n  files:\n    host: srv1\n"
+        );
+        let again = set_service_image(&out, "chat", "postgres", "postgres:19-alpine").unwrap();
+        assert!(
+            again.contains("      postgres: \"postgres:19-alpine\"\n"),
+            "{again}"
+        );
+        let src = "services:\n  chat:\n    images:\n      app: x:1\n    host: srv1\n";
+        let out = set_service_image(src, "chat", "postgres", "postgres:18").unwrap();
+        assert!(
+            out.contains("    images:\n      postgres: \"postgres:18\"\n      app: x:1\n"),
+            "{out}"
+        );
+        let src = "services:\n  chat:\n    images: { app: x:1 }\n";
+        assert!(set_service_image(src, "chat", "postgres", "p:1")
+            .unwrap_err()
+            .contains("inline"));
+        assert_eq!(
+            postgres_ref("postgres:17-alpine", 18).as_deref(),
+            Some("postgres:18-alpine")
+        );
+        assert_eq!(
+            postgres_ref("127.0.0.1:5000/postgres:15", 17).as_deref(),
+            Some("127.0.0.1:5000/postgres:17")
+        );
+        assert_eq!(postgres_ref("postgres:latest", 18), None);
+        assert_eq!(postgres_major("127.0.0.1:5000/postgres:15"), Some(15));
     }
 
     #[test]

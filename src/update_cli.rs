@@ -41,6 +41,27 @@ pub enum UpdateCmd {
         #[arg(long, value_name = "FILE")]
         identity: Option<PathBuf>,
     },
+    /// Move a service's PostgreSQL to a newer major by dump and restore:
+    /// backup first (its dump is loaded into the new cluster), the old data
+    /// volume kept aside, automatic return to it on failure. Refused
+    /// outside the maintenance window unless --now.
+    Postgres {
+        #[command(flatten)]
+        job: JobArgs,
+        #[arg(long)]
+        service: String,
+        /// The new major, e.g. 18.
+        #[arg(long, value_name = "MAJOR")]
+        to: u64,
+        #[arg(long)]
+        now: bool,
+        /// Seconds to wait for health checks.
+        #[arg(long, default_value_t = 300)]
+        health_timeout: u64,
+        /// age identity file unlocking the site's secrets.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+    },
     /// Settle an update that did not finish (connection cut, regie
     /// stopped): previous images by id and files, and the pre-update backup
     /// when the stack migrates its database (or --restore-data).
@@ -120,6 +141,32 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
                 "rolled-back" | "nothing-to-do" | "completed" => 0,
                 _ => EXIT_FAILED,
             })
+        }
+        UpdateCmd::Postgres {
+            job,
+            service,
+            to,
+            now,
+            health_timeout,
+            identity,
+        } => {
+            let site = crate::cli::load(&job.inventory)?;
+            let mut run = job.options();
+            run.health_timeout = std::time::Duration::from_secs(*health_timeout);
+            let ao = crate::update_run::ApplyOptions {
+                run,
+                to: None,
+                now: *now,
+                identity: identity.as_deref(),
+                command: format!("update postgres --service {service} --to {to}"),
+            };
+            let rep = crate::update_run::postgres(&site, service, *to, &ao)?;
+            if output == Output::Json {
+                crate::cli::print_json(&serde_json::to_value(&rep)?)?;
+            } else {
+                print_apply(&rep);
+            }
+            Ok(if rep.ok() { 0 } else { EXIT_FAILED })
         }
         UpdateCmd::Check { job, service } => {
             let site = crate::cli::load(&job.inventory)?;

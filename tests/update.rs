@@ -379,3 +379,158 @@ fn update_refused_outside_window_and_aborted_when_backup_fails() {
         .exists());
     s.tb.restart("nas");
 }
+
+/// PostgreSQL 15 → 17 by dump and restore: a broken "16" image is rolled
+/// back to the kept cluster; 17 carries every row over.
+#[test]
+fn postgres_major_upgrade_by_dump_and_restore() {
+    let reg = Registry::start();
+    let pg15 = reg.push("regie-postgres:1", "postgres:15");
+    // "16": an image that exits at once, as a database that cannot start.
+    let cid = docker(&["create", "regie-busybox:1"]);
+    let cid = String::from_utf8_lossy(&cid.stdout).trim().to_string();
+    assert!(docker(&[
+        "commit",
+        "--change",
+        "CMD [\"/bin/sh\", \"-c\", \"echo not a database; exit 1\"]",
+        &cid,
+        "regie-pg-broken:1"
+    ])
+    .status
+    .success());
+    docker(&["rm", "-f", &cid]);
+    reg.push("regie-pg-broken:1", "postgres:16");
+    reg.push("regie-postgres-next:1", "postgres:17");
+    let mut tb = TestBed::new(1);
+    tb.start_nas(None);
+    let services = format!(
+        "  pgapp:\n    host: srv1\n    settings: {{ registry: \"{}\" }}\n",
+        reg.addr
+    );
+    let inv = tb.inventory_with_backup(&services, &tb.nas_yaml(), BACKUP);
+    let cmd = |args: &[&str]| {
+        let mut c = regie();
+        c.args(args).arg("-i").arg(&inv);
+        c
+    };
+    for h in ["srv1", "nas"] {
+        cmd(&["hosts", "trust", h]).assert().success();
+    }
+    cmd(&["deploy", "--yes"]).assert().success();
+    cmd(&["backup", "init"]).assert().success();
+    let sql = |q: &str| {
+        let id = tb.container_of("pgapp", "db");
+        let o = docker(&["exec", &id, "psql", "-U", "notes", "-d", "notes", "-tAc", q]);
+        assert!(o.status.success(), "{q}: {o:?}");
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    sql("create table notes (id serial primary key, body text not null)");
+    sql("insert into notes (body) select md5(g::text) from generate_series(1, 5000) g");
+    let digest = "select count(*) || ':' || md5(string_agg(body, ',' order by id)) from notes";
+    let before = sql(digest);
+    assert!(sql("show server_version_num").starts_with("15"));
+
+    // check tells, and never does it alone.
+    let o = cmd(&["update", "check", "--output", "json"])
+        .output()
+        .unwrap();
+    // (exit 1: the app image is a local one, which no registry knows)
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let db = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["component"] == "db")
+        .unwrap();
+    assert!(db["error"].is_null(), "{db}");
+    assert!(
+        db["notes"].to_string().contains("PostgreSQL 17 exists"),
+        "{db}"
+    );
+
+    let up = |to: &str| {
+        let o = cmd(&[
+            "update",
+            "postgres",
+            "--service",
+            "pgapp",
+            "--to",
+            to,
+            "--now",
+            "--health-timeout",
+            "60",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        (
+            o.status.code(),
+            v,
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // Not a newer major: refused.
+    let (code, _, err) = up("15");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("newer major"), "{err}");
+
+    // "16" cannot start: back to the kept 15 cluster, every row there.
+    let (code, rep, err) = up("16");
+    assert_eq!(code, Some(1), "{rep}\n{err}");
+    assert_eq!(rep["outcome"], "rolled-back", "{rep}");
+    assert!(sql("show server_version_num").starts_with("15"));
+    assert_eq!(sql(digest), before);
+    let running = |c: &str| {
+        let id = tb.container_of("pgapp", c);
+        let o = docker(&["inspect", "-f", "{{.Config.Image}}", &id]);
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(running("db"), pg15);
+    assert!(!std::fs::read_to_string(&inv)
+        .unwrap()
+        .contains("postgres:16"));
+    cmd(&["plan"]).assert().code(0);
+
+    // 17: dump of the pre-update capture loaded into a fresh cluster.
+    let (code, rep, err) = up("17");
+    assert_eq!(code, Some(0), "{rep}\n{err}");
+    assert_eq!(rep["outcome"], "updated", "{rep}");
+    assert!(
+        sql("show server_version_num").starts_with("17"),
+        "{}",
+        sql("select version()")
+    );
+    assert_eq!(sql(digest), before);
+    assert_eq!(
+        running("db"),
+        reg.image("x").replace("regie-upd:x", "postgres:17")
+    );
+    let y = std::fs::read_to_string(&inv).unwrap();
+    assert!(
+        y.contains(&format!("      db: \"{}/postgres:17\"", reg.addr)),
+        "{y}"
+    );
+    // The inventory and the host agree; the old cluster is kept aside.
+    cmd(&["plan"]).assert().code(0);
+    let vols = docker(&[
+        "volume",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("name={}-pgapp_db-pg15-", tb.site),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&vols.stdout).lines().count(),
+        2,
+        "one kept volume per attempt"
+    );
+    assert!(!tb
+        .host("srv1")
+        .base
+        .join(".regie/update/pgapp.json")
+        .exists());
+    assert!(!tb.host("srv1").base.join(".regie/lock").exists());
+}

@@ -19,6 +19,7 @@ pub const VERSIONS: [&str; 4] = ["1.0.0", "1.1.0", "1.2.0", "1.3.0"];
 
 pub struct Registry {
     pub addr: String,
+    extra: std::cell::RefCell<Vec<String>>,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -63,6 +64,7 @@ impl Registry {
         }
         let r = Registry {
             addr,
+            extra: Default::default(),
             child,
             _dir: dir,
         };
@@ -89,6 +91,18 @@ impl Registry {
             assert!(o.status.success(), "push {remote}: {o:?}");
             assert!(docker(&["rmi", &remote]).status.success());
         }
+    }
+
+    /// Push a local image under `name:tag` in this registry (the engine's
+    /// tag is dropped again); returns the registry reference.
+    pub fn push(&self, local: &str, name_tag: &str) -> String {
+        let remote = format!("{}/{name_tag}", self.addr);
+        assert!(docker(&["tag", local, &remote]).status.success());
+        let o = docker(&["push", "-q", &remote]);
+        assert!(o.status.success(), "push {remote}: {o:?}");
+        assert!(docker(&["rmi", &remote]).status.success());
+        self.extra.borrow_mut().push(remote.clone());
+        remote
     }
 
     /// The digest the registry serves for a version (a plain HTTP HEAD).
@@ -162,6 +176,9 @@ impl Drop for Registry {
         let _ = self.child.wait();
         for v in VERSIONS {
             docker(&["rmi", &self.image(v)]);
+        }
+        for i in self.extra.borrow().iter() {
+            docker(&["rmi", i]);
         }
     }
 }

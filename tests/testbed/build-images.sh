@@ -8,6 +8,8 @@
 #                     standing in for the restic/restic image.
 #   regie-postgres:1  the same with an entrypoint that behaves like the
 #                     postgres image's (POSTGRES_USER/PASSWORD/DB, PGDATA).
+#   regie-postgres-next:1  Debian trixie's PostgreSQL 17 with the same
+#                     entrypoint: a second major for the upgrade tests.
 #   regie-busybox:1   FROM-scratch image holding a static busybox, for the
 #                     small web stacks deployed in tests.
 # Idempotent: an image that exists is kept. Needs root, debootstrap and a
@@ -36,6 +38,20 @@ if ! docker image inspect regie-testhost:3 >/dev/null 2>&1; then
   rm -rf "$work"/rootfs/var/cache/apt/archives/*.deb "$work"/rootfs/var/lib/apt/lists/*
   tar -C "$work/rootfs" -c . | docker import \
     --change 'CMD ["/usr/local/sbin/regie-testhost"]' - regie-testhost:3 >/dev/null
+fi
+
+# A second PostgreSQL major for the major-upgrade tests: Debian trixie's
+# PostgreSQL 17 with the same entrypoint (bookworm's is 15).
+if ! docker image inspect regie-postgres-next:1 >/dev/null 2>&1; then
+  command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
+  echo "building regie-postgres-next:1 (debootstrap trixie from $mirror)" >&2
+  debootstrap --variant=minbase --include=postgresql-17 \
+    trixie "$work/pgnext" "$mirror" >"$work/debootstrap-pgnext.log" 2>&1 \
+    || { tail -20 "$work/debootstrap-pgnext.log" >&2; exit 1; }
+  install -m 0755 "$here/postgres-entrypoint.sh" "$work/pgnext/usr/local/sbin/regie-postgres"
+  rm -rf "$work"/pgnext/var/cache/apt/archives/*.deb "$work"/pgnext/var/lib/apt/lists/*
+  tar -C "$work/pgnext" -c . | docker import \
+    --change 'ENTRYPOINT ["/usr/local/sbin/regie-postgres"]' - regie-postgres-next:1 >/dev/null
 fi
 
 # Derived images: one container committed with another entrypoint (no
