@@ -341,16 +341,13 @@ fn set_scalar(src: &str, path: &[&str], value: &str) -> Result<String, String> {
             .filter(|i| *i > c - 1)
             .unwrap_or(c + 1);
         let step = indent - (c - 1);
-        let mut at = l;
-        for (i, k) in path[depth..].iter().enumerate() {
-            let last = depth + i == path.len() - 1;
-            let text = if last {
+        for (at, k) in (l..).zip(&path[depth..]) {
+            let text = if at - l == path.len() - depth - 1 {
                 format!("{}{k}: {quoted}", " ".repeat(indent))
             } else {
                 format!("{}{k}:", " ".repeat(indent))
             };
             lines.insert(at, text);
-            at += 1;
             indent += step;
         }
     }

@@ -365,3 +365,44 @@ fn validate_reports_warnings_but_succeeds() {
     assert!(err.contains("LAN-only"), "{err}");
     assert!(err.contains("no backup policy"), "{err}");
 }
+
+/// PostgreSQL 18 images keep their data one level up: the templates mount
+/// the volume where each major expects it.
+#[test]
+fn postgres_18_volume_mount_follows_the_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    for f in ["cabinet-durand.secrets.age", "example-identity.txt"] {
+        std::fs::copy(format!("inventories/{f}"), tmp.path().join(f)).unwrap();
+    }
+    let y = std::fs::read_to_string("inventories/cabinet-durand.yml").unwrap();
+    let render = |y: &str, out: &str| {
+        let inv = tmp.path().join("cabinet-durand.yml");
+        std::fs::write(&inv, y).unwrap();
+        let out = tmp.path().join(out);
+        regie()
+            .args(["render", "-i"])
+            .arg(&inv)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        std::fs::read_to_string(out.join("srv1/files/docker-compose.yml")).unwrap()
+    };
+    let c17 = render(&y, "r17");
+    assert!(
+        c17.contains("      - db:/var/lib/postgresql/data\n"),
+        "{c17}"
+    );
+    let y18 = y.replacen(
+        "  files:\n",
+        "  files:\n    images: { postgres: \"postgres:18-alpine\" }\n",
+        1,
+    );
+    assert_ne!(y18, y);
+    let c18 = render(&y18, "r18");
+    assert!(
+        c18.contains("image: \"postgres:18-alpine\"") || c18.contains("image: postgres:18-alpine"),
+        "{c18}"
+    );
+    assert!(c18.contains("      - db:/var/lib/postgresql\n"), "{c18}");
+}
