@@ -176,7 +176,9 @@ pub fn check(site: &Resolved, o: &RunOptions, only: Option<&str>) -> Result<Vec<
                     if let Some(tag) = &r.tag {
                         for m in update::postgres_majors(tag, &tags) {
                             c.notes.push(format!(
-                                "PostgreSQL {m} exists: majors are never automatic (dump and restore, see docs/updates.md)"
+                                "PostgreSQL {m} exists: majors are never automatic (`regie update postgres --service {} --to {}`)",
+                                p.name,
+                                crate::update::postgres_major(&format!("x:{m}")).unwrap_or(0)
                             ));
                         }
                     }
