@@ -151,22 +151,18 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
             identity,
         } => {
             let site = crate::cli::load(&job.inventory)?;
-            let mut run = job.options();
-            run.health_timeout = std::time::Duration::from_secs(*health_timeout);
-            let ao = crate::update_run::ApplyOptions {
-                run,
-                to: None,
-                now: *now,
-                identity: identity.as_deref(),
-                command: format!("update postgres --service {service} --to {to}"),
-            };
-            let rep = crate::update_run::postgres(&site, service, *to, &ao)?;
-            if output == Output::Json {
-                crate::cli::print_json(&serde_json::to_value(&rep)?)?;
-            } else {
-                print_apply(&rep);
-            }
-            Ok(if rep.ok() { 0 } else { EXIT_FAILED })
+            let ao = apply_options(
+                job,
+                *health_timeout,
+                None,
+                *now,
+                identity.as_deref(),
+                format!("update postgres --service {service} --to {to}"),
+            );
+            print_report(
+                output,
+                &crate::update_run::postgres(&site, service, *to, &ao)?,
+            )
         }
         UpdateCmd::Check { job, service } => {
             let site = crate::cli::load(&job.inventory)?;
@@ -202,24 +198,46 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
             identity,
         } => {
             let site = crate::cli::load(&job.inventory)?;
-            let mut run = job.options();
-            run.health_timeout = std::time::Duration::from_secs(*health_timeout);
-            let ao = crate::update_run::ApplyOptions {
-                run,
-                to: to.clone(),
-                now: *now,
-                identity: identity.as_deref(),
-                command: format!("update apply --service {service}"),
-            };
-            let rep = crate::update_run::apply(&site, service, &ao)?;
-            if output == Output::Json {
-                crate::cli::print_json(&serde_json::to_value(&rep)?)?;
-            } else {
-                print_apply(&rep);
-            }
-            Ok(if rep.ok() { 0 } else { EXIT_FAILED })
+            let ao = apply_options(
+                job,
+                *health_timeout,
+                to.clone(),
+                *now,
+                identity.as_deref(),
+                format!("update apply --service {service}"),
+            );
+            print_report(output, &crate::update_run::apply(&site, service, &ao)?)
         }
     }
+}
+
+fn apply_options<'a>(
+    job: &JobArgs,
+    health_timeout: u64,
+    to: Option<String>,
+    now: bool,
+    identity: Option<&'a std::path::Path>,
+    command: String,
+) -> crate::update_run::ApplyOptions<'a> {
+    let mut run = job.options();
+    run.health_timeout = std::time::Duration::from_secs(health_timeout);
+    crate::update_run::ApplyOptions {
+        run,
+        to,
+        now,
+        identity,
+        command,
+    }
+}
+
+/// Print an update's report; its exit code.
+fn print_report(output: Output, rep: &crate::update_run::ApplyReport) -> Result<i32> {
+    if output == Output::Json {
+        crate::cli::print_json(&serde_json::to_value(rep)?)?;
+    } else {
+        print_apply(rep);
+    }
+    Ok(if rep.ok() { 0 } else { EXIT_FAILED })
 }
 
 fn print_checks(checks: &[crate::update_run::ComponentCheck]) {

@@ -573,6 +573,50 @@ pub fn rollback_interrupted(
     Ok(rep)
 }
 
+/// Refuse while an earlier update's record is on the host; then the
+/// pre-update capture of the service, under the lock the caller holds.
+/// Returns a snapshot id of that capture.
+fn unfinished_then_backup(
+    conn: &Conn,
+    base: &str,
+    service: &str,
+    rep: &mut ApplyReport,
+) -> Result<String> {
+    let prev = conn.run(&update::read_record_script(base, service), b"")?;
+    if !String::from_utf8_lossy(&prev.stdout).trim().is_empty() {
+        bail!("an earlier update of {service} did not finish (record in {base}/.regie/update/{service}.json): run `regie update rollback --service {service}` first");
+    }
+    let pb = indicatif::ProgressBar::hidden();
+    let job = crate::backup_run::run_job(
+        conn,
+        base,
+        &["run", "--kind", "pre-update", service],
+        true,
+        &pb,
+    )
+    .context("backup before the update")?;
+    let res = job
+        .results
+        .iter()
+        .find(|r| r.service.as_deref() == Some(service));
+    match res {
+        Some(r) if r.ok && job.status == 0 => {
+            rep.capture = r.capture.clone();
+            rep.step("backup", true, r.capture.clone().unwrap_or_default());
+            Ok(r.snapshots.first().cloned().unwrap_or_default())
+        }
+        other => {
+            let why = other
+                .map(|r| r.error.clone())
+                .filter(|e| !e.is_empty())
+                .or_else(|| job.messages.last().cloned())
+                .unwrap_or_else(|| format!("exit {}", job.status));
+            rep.step("backup", false, why.clone());
+            bail!("the backup before the update failed, nothing was changed: {why}");
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn apply_locked(
     site: &Resolved,
@@ -590,44 +634,7 @@ fn apply_locked(
     let service = &old.name;
     let proj = project(site, service);
     rep.outcome = "aborted".into();
-    // 0. An interrupted update must be settled first.
-    let prev = conn.run(&update::read_record_script(base, service), b"")?;
-    let prev = String::from_utf8_lossy(&prev.stdout).trim().to_string();
-    if !prev.is_empty() {
-        bail!("an earlier update of {service} did not finish (record in {base}/.regie/update/{service}.json): run `regie update rollback --service {service}` first");
-    }
-    // 1. Backup first.
-    let pb = indicatif::ProgressBar::hidden();
-    let job = crate::backup_run::run_job(
-        conn,
-        base,
-        &["run", "--kind", "pre-update", service],
-        true,
-        &pb,
-    )
-    .context("backup before the update")?;
-    let res = job
-        .results
-        .iter()
-        .find(|r| r.kind == "pre-update" || r.service.as_deref() == Some(service));
-    match res {
-        Some(r) if r.ok && job.status == 0 => {
-            rep.capture = r.capture.clone();
-            rep.step("backup", true, r.capture.clone().unwrap_or_default());
-        }
-        other => {
-            let why = other
-                .map(|r| r.error.clone())
-                .filter(|e| !e.is_empty())
-                .or_else(|| job.messages.last().cloned())
-                .unwrap_or_else(|| format!("exit {}", job.status));
-            rep.step("backup", false, why.clone());
-            bail!("the backup before the update failed, nothing was changed: {why}");
-        }
-    }
-    let snapshot = res
-        .and_then(|r| r.snapshots.first().cloned())
-        .unwrap_or_default();
+    let snapshot = unfinished_then_backup(conn, base, service, rep)?;
     // 2. Record what runs now.
     let out = conn.run(&update::running_images_script(&proj), b"")?;
     let running = update::parse_running(&String::from_utf8_lossy(&out.stdout));
@@ -1090,40 +1097,8 @@ fn postgres_locked(
     let compose = st
         .compose
         .ok_or_else(|| anyhow!("no compose CLI on {}", rep.host))?;
-    let prev = conn.run(&update::read_record_script(base, service), b"")?;
-    if !String::from_utf8_lossy(&prev.stdout).trim().is_empty() {
-        bail!("an earlier update of {service} did not finish (record in {base}/.regie/update/{service}.json): settle it first");
-    }
-    // 1. Backup first: its dump is what the new cluster is loaded from.
-    let pb = indicatif::ProgressBar::hidden();
-    let job = crate::backup_run::run_job(
-        conn,
-        base,
-        &["run", "--kind", "pre-update", service],
-        true,
-        &pb,
-    )
-    .context("backup before the update")?;
-    let res = job
-        .results
-        .iter()
-        .find(|r| r.service.as_deref() == Some(service));
-    let snapshot = match res {
-        Some(r) if r.ok && job.status == 0 => {
-            rep.capture = r.capture.clone();
-            rep.step("backup", true, r.capture.clone().unwrap_or_default());
-            r.snapshots.first().cloned().unwrap_or_default()
-        }
-        other => {
-            let why = other
-                .map(|r| r.error.clone())
-                .filter(|e| !e.is_empty())
-                .or_else(|| job.messages.last().cloned())
-                .unwrap_or_else(|| format!("exit {}", job.status));
-            rep.step("backup", false, why.clone());
-            bail!("the backup before the update failed, nothing was changed: {why}");
-        }
-    };
+    // Backup first: its dump is what the new cluster is loaded from.
+    let snapshot = unfinished_then_backup(conn, base, service, rep)?;
     let record = serde_json::json!({
         "service": service, "kind": "postgres", "from": rep.from, "to": new_ref,
         "started": crate::apply::unix_now(), "capture": rep.capture, "snapshot": snapshot,
