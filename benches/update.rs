@@ -141,4 +141,54 @@ fn main() {
         t.elapsed().as_secs_f64(),
         o.status.success()
     );
+
+    drop(tb);
+
+    // PostgreSQL 15 -> 17 by dump and restore, REGIE_BENCH_PG_ROWS rows
+    // (default 1,000,000, about 90 MB of table).
+    let rows: u64 = std::env::var("REGIE_BENCH_PG_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    reg.push("regie-postgres:1", "postgres:15");
+    reg.push("regie-postgres-next:1", "postgres:17");
+    let mut tb = TestBed::new(1);
+    tb.start_nas(None);
+    let inv = tb.inventory_with_backup(
+        &format!(
+            "  pgapp:\n    host: srv1\n    settings: {{ registry: \"{}\" }}\n",
+            reg.addr
+        ),
+        &tb.nas_yaml(),
+        "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 10, daily: 7, weekly: 0, monthly: 0 } }\n",
+    );
+    for h in ["srv1", "nas"] {
+        assert_eq!(regie(&inv, &["hosts", "trust", h]).1, 0);
+    }
+    assert_eq!(regie(&inv, &["deploy", "--yes"]).1, 0);
+    assert_eq!(regie(&inv, &["backup", "init"]).1, 0);
+    let db = tb.container_of("pgapp", "db");
+    let o = docker(&[
+        "exec", &db, "psql", "-U", "notes", "-d", "notes", "-c",
+        &format!("create table notes (id serial primary key, body text not null); insert into notes (body) select md5(g::text) || md5((g+1)::text) from generate_series(1, {rows}) g"),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let (t, code, out) = regie(
+        &inv,
+        &[
+            "update",
+            "postgres",
+            "--service",
+            "pgapp",
+            "--to",
+            "17",
+            "--now",
+            "--output",
+            "json",
+        ],
+    );
+    println!(
+        "update postgres 15 -> 17, {rows} rows: {t:.1}s (exit {code}); {}",
+        steps(&out)
+    );
 }

@@ -260,6 +260,14 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
             .filter_map(|c| c.allowed().map(|a| (c.service.clone(), a.to_string())))
             .collect();
         for (service, to) in todo {
+            // An earlier update may have used the window up.
+            if !o.now {
+                if let Some(why) = crate::update_run::window_refusal(&site) {
+                    r.notes
+                        .push(format!("{service}: {to} not applied this run: {why}"));
+                    continue;
+                }
+            }
             let ao = crate::update_run::ApplyOptions {
                 run: o.run.clone(),
                 to: Some(to.clone()),
