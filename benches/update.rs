@@ -15,7 +15,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -49,19 +49,12 @@ fn steps(json: &str) -> String {
     format!("outcome {}; after lock: {}", v["outcome"], out.join(", "))
 }
 
-fn main() {
-    let mb: usize = std::env::var("REGIE_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
-    let reg = Registry::start();
+/// One host and a NAS with `services` deployed, the repository initialised.
+fn site(services: &str) -> (TestBed, PathBuf) {
     let mut tb = TestBed::new(1);
     tb.start_nas(None);
     let inv = tb.inventory_with_backup(
-        &format!(
-            "  upd:\n    host: srv1\n    version: \"1.0.0\"\n    settings: {{ registry: \"{}\" }}\n",
-            reg.addr
-        ),
+        services,
         &tb.nas_yaml(),
         "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 10, daily: 7, weekly: 0, monthly: 0 } }\n",
     );
@@ -70,6 +63,19 @@ fn main() {
     }
     assert_eq!(regie(&inv, &["deploy", "--yes"]).1, 0);
     assert_eq!(regie(&inv, &["backup", "init"]).1, 0);
+    (tb, inv)
+}
+
+fn main() {
+    let mb: usize = std::env::var("REGIE_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    let reg = Registry::start();
+    let (tb, inv) = site(&format!(
+        "  upd:\n    host: srv1\n    version: \"1.0.0\"\n    settings: {{ registry: \"{}\" }}\n",
+        reg.addr
+    ));
     // Data: 1 MiB pseudo-random files (incompressible, so restic stores them all).
     let id = tb.container_of("upd", "app");
     let t = Instant::now();
@@ -152,21 +158,10 @@ fn main() {
         .unwrap_or(1_000_000);
     reg.push("regie-postgres:1", "postgres:15");
     reg.push("regie-postgres-next:1", "postgres:17");
-    let mut tb = TestBed::new(1);
-    tb.start_nas(None);
-    let inv = tb.inventory_with_backup(
-        &format!(
-            "  pgapp:\n    host: srv1\n    settings: {{ registry: \"{}\" }}\n",
-            reg.addr
-        ),
-        &tb.nas_yaml(),
-        "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 10, daily: 7, weekly: 0, monthly: 0 } }\n",
-    );
-    for h in ["srv1", "nas"] {
-        assert_eq!(regie(&inv, &["hosts", "trust", h]).1, 0);
-    }
-    assert_eq!(regie(&inv, &["deploy", "--yes"]).1, 0);
-    assert_eq!(regie(&inv, &["backup", "init"]).1, 0);
+    let (tb, inv) = site(&format!(
+        "  pgapp:\n    host: srv1\n    settings: {{ registry: \"{}\" }}\n",
+        reg.addr
+    ));
     let db = tb.container_of("pgapp", "db");
     let o = docker(&[
         "exec", &db, "psql", "-U", "notes", "-d", "notes", "-c",

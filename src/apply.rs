@@ -369,11 +369,38 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-fn probe(conn: &Conn, base: &str, site: &str, lock: Option<&str>) -> Result<RemoteState> {
+pub(crate) fn probe(
+    conn: &Conn,
+    base: &str,
+    site: &str,
+    lock: Option<&str>,
+) -> Result<RemoteState> {
     let out = conn.run(&deploy::probe_script(base, site, lock), b"")?;
     let text = String::from_utf8_lossy(&out.stdout);
     deploy::parse_probe(&text)
         .map_err(|e| anyhow!("{}: {e}; {}", conn.target.name, out.stderr.trim()))
+}
+
+/// Read a host's state and take its lock (`info` says who holds it);
+/// an error when another run holds it. The caller releases it.
+pub(crate) fn take_lock(conn: &Conn, base: &str, site: &str, info: &str) -> Result<RemoteState> {
+    let host = &conn.target.name;
+    let raw = conn.run(&deploy::probe_script(base, site, Some(info)), b"")?;
+    let text = String::from_utf8_lossy(&raw.stdout).into_owned();
+    let st = match deploy::parse_probe(&text) {
+        Ok(st) => st,
+        Err(e) => {
+            // The lock may have been taken before the answer went bad.
+            if text.contains("==regie:lock\nacquired") {
+                let _ = conn.run(&deploy::unlock_script(base), b"");
+            }
+            bail!("{host}: {e}; {}", raw.stderr.trim());
+        }
+    };
+    if let Some(holder) = &st.lock_held_by {
+        bail!("{host} is locked by another run: {holder} (see `regie lock status`; `regie lock release` if it is stale)");
+    }
+    Ok(st)
 }
 
 /// Deploy every host (`regie deploy`).
@@ -403,24 +430,7 @@ fn deploy_host(
     let conn = connect(site, &r.host, o)?;
     pb.set_message("reading state, taking the lock");
     let base = r.manifest.base_dir.clone();
-    let raw = conn.run(
-        &deploy::probe_script(&base, &site.inv.site.name, Some(info)),
-        b"",
-    )?;
-    let text = String::from_utf8_lossy(&raw.stdout).into_owned();
-    let st = match deploy::parse_probe(&text) {
-        Ok(st) => st,
-        Err(e) => {
-            // The lock may have been taken before the answer went bad.
-            if text.contains("==regie:lock\nacquired") {
-                let _ = conn.run(&deploy::unlock_script(&base), b"");
-            }
-            bail!("{}: {e}; {}", r.host, raw.stderr.trim());
-        }
-    };
-    if let Some(holder) = &st.lock_held_by {
-        bail!("{} is locked by another run: {holder} (see `regie lock status`; `regie lock release` if it is stale)", r.host);
-    }
+    let st = take_lock(&conn, &base, &site.inv.site.name, info)?;
     // From here on the lock is ours: release it whatever happens.
     let res = deploy_locked(&conn, r, o, &st, pb);
     let unlock = conn.run(&deploy::unlock_script(&base), b"");
@@ -659,17 +669,7 @@ pub(crate) fn wait_healthy(
             let states: Vec<String> = cs
                 .iter()
                 .filter(|c| !c.is_up())
-                .map(|c| {
-                    format!(
-                        "{} {}{}",
-                        c.name,
-                        c.status,
-                        c.health
-                            .as_deref()
-                            .map(|h| format!("/{h}"))
-                            .unwrap_or_default()
-                    )
-                })
+                .map(deploy::Container::describe)
                 .collect();
             let what = if failed.is_empty() {
                 format!("not healthy after {}s", timeout.as_secs())

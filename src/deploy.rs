@@ -35,6 +35,18 @@ impl Container {
         self.health.as_deref() == Some("unhealthy")
             || matches!(self.status.as_str(), "exited" | "dead")
     }
+    /// `name status[/health]`, for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {}{}",
+            self.name,
+            self.status,
+            self.health
+                .as_deref()
+                .map(|h| format!("/{h}"))
+                .unwrap_or_default()
+        )
+    }
 }
 
 /// Parse `docker inspect` JSON.

@@ -77,14 +77,8 @@ fn host_states(site: &Resolved, o: &RunOptions) -> Vec<HostState> {
         o.parallel,
         |h, _| {
             let base = &site.inv.hosts[h].base_dir;
-            let res = connect(site, h, o).and_then(|c| {
-                let out = c.run(
-                    &crate::deploy::probe_script(base, &site.inv.site.name, None),
-                    b"",
-                )?;
-                crate::deploy::parse_probe(&String::from_utf8_lossy(&out.stdout))
-                    .map_err(|e| anyhow::anyhow!(e))
-            });
+            let res = connect(site, h, o)
+                .and_then(|c| crate::apply::probe(&c, base, &site.inv.site.name, None));
             match res {
                 Ok(st) => HostState {
                     host: h.clone(),
@@ -94,17 +88,7 @@ fn host_states(site: &Resolved, o: &RunOptions) -> Vec<HostState> {
                         .containers
                         .iter()
                         .filter(|c| !c.is_up())
-                        .map(|c| {
-                            format!(
-                                "{} {}{}",
-                                c.name,
-                                c.status,
-                                c.health
-                                    .as_deref()
-                                    .map(|x| format!("/{x}"))
-                                    .unwrap_or_default()
-                            )
-                        })
+                        .map(crate::deploy::Container::describe)
                         .collect(),
                     locked_by: st.lock_held_by.clone(),
                     error: None,

@@ -421,24 +421,12 @@ fn lock_host(
 ) -> Result<(Conn, String, deploy::RemoteState)> {
     let conn = connect(site, host, o)?;
     let base = site.inv.hosts[host].base_dir.clone();
-    let info = crate::apply::lock_info(command);
-    let raw = conn.run(
-        &deploy::probe_script(&base, &site.inv.site.name, Some(&info)),
-        b"",
+    let st = crate::apply::take_lock(
+        &conn,
+        &base,
+        &site.inv.site.name,
+        &crate::apply::lock_info(command),
     )?;
-    let text = String::from_utf8_lossy(&raw.stdout).into_owned();
-    let st = match deploy::parse_probe(&text) {
-        Ok(st) => st,
-        Err(e) => {
-            if text.contains("==regie:lock\nacquired") {
-                let _ = conn.run(&deploy::unlock_script(&base), b"");
-            }
-            bail!("{host}: {e}; {}", raw.stderr.trim());
-        }
-    };
-    if let Some(holder) = &st.lock_held_by {
-        bail!("{host} is locked by another run: {holder} (see `regie lock status`)");
-    }
     Ok((conn, base, st))
 }
 
@@ -573,6 +561,21 @@ pub fn rollback_interrupted(
     Ok(rep)
 }
 
+/// Write the host's record of the update in progress.
+fn write_record(conn: &Conn, base: &str, service: &str, record: &serde_json::Value) -> Result<()> {
+    let w = conn.run(
+        &update::record_script(base, service, false),
+        record.to_string().as_bytes(),
+    )?;
+    if !w.ok() {
+        bail!(
+            "writing the update record failed, nothing was changed: {}",
+            w.stderr.trim()
+        );
+    }
+    Ok(())
+}
+
 /// Refuse while an earlier update's record is on the host; then the
 /// pre-update capture of the service, under the lock the caller holds.
 /// Returns a snapshot id of that capture.
@@ -656,16 +659,7 @@ fn apply_locked(
         "running": running,
         "files": old_r.manifest.files.iter().filter(|f| f.path.starts_with(&format!("{service}/"))).map(|f| serde_json::json!({"path": f.path, "sha256": f.sha256})).collect::<Vec<_>>(),
     });
-    let w = conn.run(
-        &update::record_script(base, service, false),
-        record.to_string().as_bytes(),
-    )?;
-    if !w.ok() {
-        bail!(
-            "writing the update record failed, nothing was changed: {}",
-            w.stderr.trim()
-        );
-    }
+    write_record(conn, base, service, &record)?;
     rep.step(
         "record",
         true,
@@ -819,20 +813,10 @@ fn rollback(
             .collect::<Vec<_>>()
             .join("; "),
     );
-    // The state changed since the probe: read it again.
-    let raw = conn.run(&deploy::probe_script(base, &old_r.manifest.site, None), b"")?;
-    let mut st =
-        deploy::parse_probe(&String::from_utf8_lossy(&raw.stdout)).map_err(|e| anyhow!(e))?;
-    // Whatever the host's manifest says of this stack (a failed deploy
-    // keeps the previous entries while the new files are on disk), every
-    // one of its files is written again and the stack brought up.
-    if let Some(m) = st.manifest.as_mut() {
-        let prefix = format!("{service}/");
-        m.files.retain(|f| !f.path.starts_with(&prefix));
-        m.stacks.retain(|x| x.name != service);
-    }
+    // Every file of the stack written again (a failed deploy keeps the
+    // previous manifest entries while the new files are on disk).
+    let unhealthy = redeploy(conn, base, &old_r.manifest.site, old_r, ro, service)?;
     let pb = indicatif::ProgressBar::hidden();
-    let (_, _, unhealthy) = crate::apply::deploy_locked(conn, old_r, ro, &st, &pb)?;
     rep.step(
         "rollback-files",
         unhealthy.is_empty() || snapshot.is_some(),
@@ -1059,9 +1043,7 @@ fn redeploy(
     o: &RunOptions,
     service: &str,
 ) -> Result<Vec<String>> {
-    let raw = conn.run(&deploy::probe_script(base, site_name, None), b"")?;
-    let mut st =
-        deploy::parse_probe(&String::from_utf8_lossy(&raw.stdout)).map_err(|e| anyhow!(e))?;
+    let mut st = crate::apply::probe(conn, base, site_name, None)?;
     if let Some(m) = st.manifest.as_mut() {
         let prefix = format!("{service}/");
         m.files.retain(|f| !f.path.starts_with(&prefix));
@@ -1104,16 +1086,7 @@ fn postgres_locked(
         "started": crate::apply::unix_now(), "capture": rep.capture, "snapshot": snapshot,
         "kept_volume": kept,
     });
-    let w = conn.run(
-        &update::record_script(base, service, false),
-        record.to_string().as_bytes(),
-    )?;
-    if !w.ok() {
-        bail!(
-            "writing the update record failed, nothing was changed: {}",
-            w.stderr.trim()
-        );
-    }
+    write_record(conn, base, service, &record)?;
     rep.step(
         "record",
         true,

@@ -26,16 +26,7 @@ fn maintain_updates_in_the_window_drills_reports_and_notifies() {
         reg.addr
     );
     // A window three days away: closed now; --now opens it.
-    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let today = std::process::Command::new("date")
-        .args(["-u", "+%u"])
-        .output()
-        .unwrap();
-    let today: usize = String::from_utf8_lossy(&today.stdout)
-        .trim()
-        .parse()
-        .unwrap();
-    let far = days[(today - 1 + 3) % 7];
+    let far = common::weekday_in(3);
     let extra = format!(
         "{BACKUP}maintenance: {{ window: \"{far} 03:00-04:00\", drill_days: 30 }}\n\
          notify:\n  email: [astreinte@test.example]\n  smtp: {{ host: 127.0.0.1, port: {smtp_port}, from: regie@test.example, security: none }}\n  webhook: \"http://127.0.0.1:{http_port}/hooks/secret-token\"\n"

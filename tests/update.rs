@@ -26,25 +26,32 @@ impl Site {
     /// appended to the inventory.
     fn new(maintenance: &str) -> Site {
         let reg = Registry::start();
-        let mut tb = TestBed::new(1);
-        tb.start_nas(None);
         let services = format!(
             "  upd:\n    host: srv1\n    version: \"1.0.0\"\n    settings: {{ registry: \"{}\" }}\n",
             reg.addr
         );
+        let s = Site::start(reg, &services, maintenance);
+        s.app(&[
+            "sh",
+            "-c",
+            "echo kept > /data/keep.txt; echo original > /data/notes.txt",
+        ]);
+        s
+    }
+
+    /// One host and a NAS with `services` deployed on srv1, every key
+    /// trusted, the backup repository initialised.
+    fn start(reg: Registry, services: &str, maintenance: &str) -> Site {
+        let mut tb = TestBed::new(1);
+        tb.start_nas(None);
         let inv =
-            tb.inventory_with_backup(&services, &tb.nas_yaml(), &format!("{BACKUP}{maintenance}"));
+            tb.inventory_with_backup(services, &tb.nas_yaml(), &format!("{BACKUP}{maintenance}"));
         let s = Site { reg, tb, inv };
         for h in ["srv1", "nas"] {
             s.cmd(&["hosts", "trust", h]).assert().success();
         }
         s.cmd(&["deploy", "--yes"]).assert().success();
         s.cmd(&["backup", "init"]).assert().success();
-        s.app(&[
-            "sh",
-            "-c",
-            "echo kept > /data/keep.txt; echo original > /data/notes.txt",
-        ]);
         s
     }
 
@@ -318,16 +325,7 @@ fn update_check_apply_and_automatic_rollback() {
 #[test]
 fn update_refused_outside_window_and_aborted_when_backup_fails() {
     // A window three days from now: never now, whatever the time zone.
-    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let today = std::process::Command::new("date")
-        .args(["-u", "+%u"])
-        .output()
-        .unwrap();
-    let today: usize = String::from_utf8_lossy(&today.stdout)
-        .trim()
-        .parse()
-        .unwrap();
-    let far = days[(today - 1 + 3) % 7];
+    let far = common::weekday_in(3);
     let s = Site::new(&format!(
         "maintenance: {{ window: \"{far} 03:00-04:00\" }}\n"
     ));
@@ -401,23 +399,13 @@ fn postgres_major_upgrade_by_dump_and_restore() {
     docker(&["rm", "-f", &cid]);
     reg.push("regie-pg-broken:1", "postgres:16");
     reg.push("regie-postgres-next:1", "postgres:17");
-    let mut tb = TestBed::new(1);
-    tb.start_nas(None);
     let services = format!(
         "  pgapp:\n    host: srv1\n    settings: {{ registry: \"{}\" }}\n",
         reg.addr
     );
-    let inv = tb.inventory_with_backup(&services, &tb.nas_yaml(), BACKUP);
-    let cmd = |args: &[&str]| {
-        let mut c = regie();
-        c.args(args).arg("-i").arg(&inv);
-        c
-    };
-    for h in ["srv1", "nas"] {
-        cmd(&["hosts", "trust", h]).assert().success();
-    }
-    cmd(&["deploy", "--yes"]).assert().success();
-    cmd(&["backup", "init"]).assert().success();
+    let s = Site::start(reg, &services, "");
+    let (reg, tb, inv) = (&s.reg, &s.tb, &s.inv);
+    let cmd = |args: &[&str]| s.cmd(args);
     let sql = |q: &str| {
         let id = tb.container_of("pgapp", "db");
         let o = docker(&["exec", &id, "psql", "-U", "notes", "-d", "notes", "-tAc", q]);
@@ -489,7 +477,7 @@ fn postgres_major_upgrade_by_dump_and_restore() {
         String::from_utf8_lossy(&o.stdout).trim().to_string()
     };
     assert_eq!(running("db"), pg15);
-    assert!(!std::fs::read_to_string(&inv)
+    assert!(!std::fs::read_to_string(inv)
         .unwrap()
         .contains("postgres:16"));
     cmd(&["plan"]).assert().code(0);
@@ -508,7 +496,7 @@ fn postgres_major_upgrade_by_dump_and_restore() {
         running("db"),
         reg.image("x").replace("regie-upd:x", "postgres:17")
     );
-    let y = std::fs::read_to_string(&inv).unwrap();
+    let y = std::fs::read_to_string(inv).unwrap();
     assert!(
         y.contains(&format!("      db: \"{}/postgres:17\"", reg.addr)),
         "{y}"

@@ -95,3 +95,18 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The weekday (`mon`..`sun`) `n` days after today (UTC). For 2 <= n <= 5,
+/// a maintenance window on that day is closed now in any time zone.
+pub fn weekday_in(n: usize) -> &'static str {
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let today = std::process::Command::new("date")
+        .args(["-u", "+%u"])
+        .output()
+        .expect("date");
+    let today: usize = String::from_utf8_lossy(&today.stdout)
+        .trim()
+        .parse()
+        .expect("date +%u");
+    days[(today - 1 + n) % 7]
+}
