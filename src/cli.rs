@@ -330,8 +330,50 @@ pub enum Cmd {
         #[command(subcommand)]
         cmd: crate::notify::NotifyCmd,
     },
+    /// The state of a site now: per host (reachable, uptime, memory, disk
+    /// and inodes, OS updates, lock) and per service (containers, health,
+    /// uptime, restarts in 24 h, version against the newest allowed), the
+    /// NAS, TLS certificates of public hostnames, last backups.
+    Status {
+        #[command(flatten)]
+        args: crate::status_run::StatusArgs,
+    },
+    /// The status judged against thresholds, as a monitoring plugin (Nagios,
+    /// Icinga, Zabbix, Centreon): one summary line, perfdata, exit 0 OK,
+    /// 1 WARNING, 2 CRITICAL, 3 UNKNOWN. `check dns` checks the mail DNS
+    /// records.
+    #[command(args_conflicts_with_subcommands = true)]
+    Check {
+        #[command(subcommand)]
+        cmd: Option<CheckCmd>,
+        #[command(flatten)]
+        args: crate::status_run::CheckArgs,
+    },
+    /// Static HTML reports: one page per client site (French or English,
+    /// from the site's locale) and a fleet overview, with history.
+    Report {
+        #[command(flatten)]
+        args: crate::report_run::ReportArgs,
+    },
+    /// Write the site's run book (dossier d'exploitation) to hand over:
+    /// hosts, services, where data lives, backup and restore, contacts, DNS,
+    /// and how to run everything without regie.
+    Docs {
+        #[command(flatten)]
+        args: crate::runbook::DocsArgs,
+    },
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckCmd {
+    /// Mail DNS records (MX, A, SPF, DKIM, DMARC, PTR) of each mail domain,
+    /// compared with what the site needs; prints the records to create.
+    Dns {
+        #[command(flatten)]
+        args: crate::dnscheck::DnsArgs,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -1071,6 +1113,14 @@ fn run(cli: &Cli) -> Result<i32> {
         Cmd::Backup { cmd } => backup_cmd(cli, cmd),
         Cmd::Update { cmd } => crate::update_cli::run(cli.output, cmd),
         Cmd::Notify { cmd } => crate::notify::run_cmd(cli.output, cmd),
+        Cmd::Status { args } => crate::status_run::status_cli(args, cli.output),
+        Cmd::Check {
+            cmd: Some(CheckCmd::Dns { args }),
+            ..
+        } => crate::dnscheck::cli(args, cli.output),
+        Cmd::Check { cmd: None, args } => crate::status_run::check_cli(args, cli.output),
+        Cmd::Report { args } => crate::report_run::cli(args, cli.output),
+        Cmd::Docs { args } => crate::runbook::cli(args, cli.output),
         Cmd::Maintain {
             inventories,
             report,
