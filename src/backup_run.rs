@@ -393,6 +393,37 @@ pub struct Status {
     pub host_errors: Vec<(String, String)>,
 }
 
+/// Size of a host's restic repository (raw data), or restic's last error
+/// line.
+pub fn repo_size(conn: &crate::ssh::Conn, base: &str) -> Result<(Option<u64>, Option<String>)> {
+    let stats = conn.run(
+        &backup::invoke(
+            base,
+            &["restic", "stats", "--mode", "raw-data", "--json", "--no-lock"],
+        ),
+        b"",
+    )?;
+    Ok(if stats.ok() {
+        let v: serde_json::Value = String::from_utf8_lossy(&stats.stdout)
+            .lines()
+            .find_map(|l| serde_json::from_str(l).ok())
+            .unwrap_or_default();
+        (v["total_size"].as_u64(), None)
+    } else {
+        (
+            None,
+            Some(
+                stats
+                    .stderr
+                    .lines()
+                    .last()
+                    .unwrap_or("restic failed")
+                    .to_string(),
+            ),
+        )
+    })
+}
+
 pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
     let targets = select(site, None, None)?;
     let repo = Repo::of(site).expect("targets imply a policy");
@@ -416,39 +447,7 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
                 b"",
             )?;
             let (results, _) = backup::parse_results(&String::from_utf8_lossy(&log.stdout));
-            let stats = conn.run(
-                &backup::invoke(
-                    base,
-                    &[
-                        "restic",
-                        "stats",
-                        "--mode",
-                        "raw-data",
-                        "--json",
-                        "--no-lock",
-                    ],
-                ),
-                b"",
-            )?;
-            let (size, err) = if stats.ok() {
-                let v: serde_json::Value = String::from_utf8_lossy(&stats.stdout)
-                    .lines()
-                    .find_map(|l| serde_json::from_str(l).ok())
-                    .unwrap_or_default();
-                (v["total_size"].as_u64(), None)
-            } else {
-                (
-                    None,
-                    Some(
-                        stats
-                            .stderr
-                            .lines()
-                            .last()
-                            .unwrap_or("restic failed")
-                            .to_string(),
-                    ),
-                )
-            };
+            let (size, err) = repo_size(&conn, base)?;
             Ok((results, size, err))
         })();
         match res {

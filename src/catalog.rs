@@ -39,6 +39,10 @@ pub struct Descriptor {
     pub upgrade: Upgrade,
     #[serde(default)]
     pub dns: Vec<DnsRecord>,
+    /// DKIM selector the stack signs mail with (`{dkim_selector}` in `dns`
+    /// record names): `<selector>._domainkey.<domain>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dkim_selector: Option<String>,
     #[serde(default)]
     pub settings: BTreeMap<String, SettingSpec>,
     pub files: Vec<FileSpec>,
@@ -181,7 +185,8 @@ pub struct Upgrade {
 pub struct DnsRecord {
     #[serde(rename = "type")]
     pub kind: String,
-    /// `{hostname}`, `{domain}` and `{address}` are replaced.
+    /// `{hostname}`, `{domain}`, `{address}` and `{dkim_selector}` are
+    /// replaced.
     pub name: String,
     pub value: String,
     #[serde(default)]
@@ -408,6 +413,10 @@ impl Catalog {
                         x.component
                     );
                 }
+            }
+            if d.dkim_selector.is_none() && d.dns.iter().any(|r| r.name.contains("{dkim_selector}"))
+            {
+                bail!("{o}: a dns record uses {{dkim_selector}} but `dkim_selector` is not set");
             }
             for v in &d.backup.volumes {
                 if !d.volumes.contains_key(v) {

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::status::{BackupStatus, CertStatus, ContainerStatus, Disk, HostStatus, ServiceStatus, SiteStatus};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Level {
@@ -23,4 +25,494 @@ pub struct Finding {
     pub subject: String,
     /// One readable sentence.
     pub message: String,
+}
+
+impl Level {
+    /// The monitoring plugin exit code.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Level::Ok => 0,
+            Level::Warning => 1,
+            Level::Critical => 2,
+            Level::Unknown => 3,
+        }
+    }
+    pub fn word(self) -> &'static str {
+        match self {
+            Level::Ok => "OK",
+            Level::Warning => "WARNING",
+            Level::Critical => "CRITICAL",
+            Level::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// Limits, from the inventory's `monitoring.thresholds`, each overridable
+/// on the command line. Percentages are of the file system or memory used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    pub disk_warning: f64,
+    pub disk_critical: f64,
+    pub inodes_warning: f64,
+    pub inodes_critical: f64,
+    pub memory_warning: f64,
+    pub cert_warning_days: f64,
+    pub cert_critical_days: f64,
+    /// Hours after which the last successful backup is too old (CRITICAL).
+    /// Default: the daily schedule plus two hours of slack (26 h).
+    pub backup_max_age_hours: Option<f64>,
+    /// Container stops in 24 hours from which a service is flagged.
+    pub restarts_warning: u64,
+    /// A deploy lock older than this is stale (WARNING).
+    pub lock_stale_hours: f64,
+    /// Pending security updates are a warning (else only counted).
+    pub security_updates_warning: bool,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            disk_warning: 85.0,
+            disk_critical: 95.0,
+            inodes_warning: 85.0,
+            inodes_critical: 95.0,
+            memory_warning: 95.0,
+            cert_warning_days: 14.0,
+            cert_critical_days: 3.0,
+            backup_max_age_hours: None,
+            restarts_warning: 3,
+            lock_stale_hours: 6.0,
+            security_updates_warning: true,
+        }
+    }
+}
+
+impl Thresholds {
+    /// Inconsistent values, as (field, message).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let pct = [
+            ("disk_warning", self.disk_warning),
+            ("disk_critical", self.disk_critical),
+            ("inodes_warning", self.inodes_warning),
+            ("inodes_critical", self.inodes_critical),
+            ("memory_warning", self.memory_warning),
+        ];
+        for (name, v) in pct {
+            if !(0.0..=100.0).contains(&v) {
+                out.push((name.into(), format!("{v} is not a percentage (0 to 100)")));
+            }
+        }
+        for (w, c, wv, cv) in [
+            ("disk_warning", "disk_critical", self.disk_warning, self.disk_critical),
+            ("inodes_warning", "inodes_critical", self.inodes_warning, self.inodes_critical),
+        ] {
+            if wv > cv {
+                out.push((w.into(), format!("{w} ({wv}) is above {c} ({cv})")));
+            }
+        }
+        if self.cert_warning_days < self.cert_critical_days {
+            out.push((
+                "cert_warning_days".into(),
+                format!(
+                    "cert_warning_days ({}) is below cert_critical_days ({}): warnings come first",
+                    self.cert_warning_days, self.cert_critical_days
+                ),
+            ));
+        }
+        if self.backup_max_age_hours.is_some_and(|h| h <= 0.0) {
+            out.push(("backup_max_age_hours".into(), "must be a positive number of hours".into()));
+        }
+        out
+    }
+
+    pub fn backup_max_age(&self, policy_default: Option<f64>) -> f64 {
+        self.backup_max_age_hours
+            .or(policy_default)
+            .unwrap_or(crate::backup::MAX_AGE_SECS as f64 / 3600.0)
+    }
+}
+
+fn finding(level: Level, kind: &str, subject: impl Into<String>, message: impl Into<String>) -> Finding {
+    Finding {
+        level,
+        kind: kind.into(),
+        subject: subject.into(),
+        message: message.into(),
+    }
+}
+
+fn over(v: f64, warn: f64, crit: f64) -> Level {
+    if v > crit {
+        Level::Critical
+    } else if v > warn {
+        Level::Warning
+    } else {
+        Level::Ok
+    }
+}
+
+fn judge_disk(out: &mut Vec<Finding>, owner: &str, d: &Disk, t: &Thresholds) {
+    let subject = format!("{owner}:{}", d.mount);
+    let l = over(d.used_pct, t.disk_warning, t.disk_critical);
+    if l != Level::Ok {
+        out.push(finding(
+            l,
+            "disk",
+            &subject,
+            format!(
+                "{subject}: {:.0}% used, {} free (limits {:.0}%/{:.0}%)",
+                d.used_pct,
+                human_kib(d.avail_kib),
+                t.disk_warning,
+                t.disk_critical
+            ),
+        ));
+    }
+    if let Some(p) = d.inodes_pct {
+        let l = over(p, t.inodes_warning, t.inodes_critical);
+        if l != Level::Ok {
+            out.push(finding(
+                l,
+                "disk",
+                &subject,
+                format!("{subject}: {p:.0}% of inodes used (limits {:.0}%/{:.0}%)", t.inodes_warning, t.inodes_critical),
+            ));
+        }
+    }
+}
+
+/// `12.3 GiB`, from KiB.
+pub fn human_kib(kib: u64) -> String {
+    let units = ["KiB", "MiB", "GiB", "TiB"];
+    let mut v = kib as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < units.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{v:.1} {}", units[i])
+}
+
+fn judge_host(out: &mut Vec<Finding>, h: &HostStatus, t: &Thresholds) {
+    if !h.reachable {
+        out.push(finding(
+            Level::Critical,
+            "host",
+            &h.host,
+            format!("{}: unreachable: {}", h.host, h.error.as_deref().unwrap_or("no answer")),
+        ));
+        return;
+    }
+    for d in &h.disks {
+        judge_disk(out, &h.host, d, t);
+    }
+    if let Some(p) = h.mem_used_pct() {
+        if p > t.memory_warning {
+            out.push(finding(
+                Level::Warning,
+                "memory",
+                &h.host,
+                format!("{}: {p:.0}% of memory in use (limit {:.0}%)", h.host, t.memory_warning),
+            ));
+        }
+    }
+    if let Some(l) = &h.lock {
+        let hours = l.age_secs.unwrap_or(0) as f64 / 3600.0;
+        if hours >= t.lock_stale_hours {
+            out.push(finding(
+                Level::Warning,
+                "lock",
+                &h.host,
+                format!(
+                    "{}: locked for {hours:.0} h by {} (stale? `regie lock release`)",
+                    h.host, l.holder
+                ),
+            ));
+        }
+    }
+    if let Some(e) = &h.os_error {
+        out.push(finding(Level::Unknown, "os", &h.host, format!("{}: OS updates not checked: {e}", h.host)));
+    }
+    let sec = h.os_security_updates.unwrap_or(0);
+    if sec > 0 && t.security_updates_warning {
+        out.push(finding(
+            Level::Warning,
+            "os",
+            &h.host,
+            format!("{}: {sec} security update(s) pending (`regie update os`)", h.host),
+        ));
+    }
+    if h.reboot_required == Some(true) {
+        out.push(finding(Level::Warning, "os", &h.host, format!("{}: reboot required", h.host)));
+    }
+}
+
+fn judge_service(out: &mut Vec<Finding>, s: &ServiceStatus, t: &Thresholds, host_down: bool) {
+    if host_down {
+        return; // the host's finding says it all
+    }
+    let name = &s.service;
+    if s.containers.is_empty() {
+        out.push(finding(Level::Critical, "service", name, format!("{name}: no container on {} (not deployed, or removed)", s.host)));
+        return;
+    }
+    for m in &s.missing {
+        out.push(finding(Level::Critical, "service", name, format!("{name}: component {m} has no container")));
+    }
+    for c in &s.containers {
+        let health = c.health.as_deref();
+        let (level, what) = match (c.state.as_str(), health) {
+            ("running", None | Some("healthy")) => (Level::Ok, String::new()),
+            ("running", Some("starting")) => (Level::Warning, "starting (health check pending)".to_string()),
+            ("running", Some("unhealthy")) => (
+                Level::Critical,
+                format!(
+                    "unhealthy{}",
+                    c.health_log.as_deref().map(|l| format!(": {l}")).unwrap_or_default()
+                ),
+            ),
+            (state, _) => (Level::Critical, state.to_string()),
+        };
+        if level != Level::Ok {
+            out.push(finding(level, "service", name, format!("{name}: {} {what}", c.name)));
+        }
+        if let Some(n) = c.restarts_24h {
+            if n >= t.restarts_warning {
+                out.push(finding(
+                    Level::Warning,
+                    "service",
+                    name,
+                    format!("{name}: {} stopped {n} times in 24 h", c.name),
+                ));
+            }
+        }
+    }
+}
+
+fn judge_cert(out: &mut Vec<Finding>, c: &CertStatus, t: &Thresholds, require_trust: bool) {
+    let h = &c.hostname;
+    let Some(days) = c.days_left else {
+        out.push(finding(
+            Level::Critical,
+            "certificate",
+            h,
+            format!("{h}: certificate not read: {}", c.error.as_deref().unwrap_or("no answer")),
+        ));
+        return;
+    };
+    if days < 0.0 {
+        out.push(finding(Level::Critical, "certificate", h, format!("{h}: certificate expired {:.0} day(s) ago", -days)));
+        return;
+    }
+    let l = if days < t.cert_critical_days {
+        Level::Critical
+    } else if days < t.cert_warning_days {
+        Level::Warning
+    } else {
+        Level::Ok
+    };
+    if l != Level::Ok {
+        out.push(finding(l, "certificate", h, format!("{h}: certificate expires in {days:.1} day(s)")));
+    }
+    if require_trust && c.trusted == Some(false) {
+        out.push(finding(
+            Level::Critical,
+            "certificate",
+            h,
+            format!("{h}: certificate not trusted by browsers: {}", c.error.as_deref().unwrap_or("unknown issuer")),
+        ));
+    }
+}
+
+fn judge_backup(out: &mut Vec<Finding>, b: &BackupStatus, max_hours: f64) {
+    let s = &b.service;
+    match b.age_hours {
+        None => out.push(finding(
+            Level::Critical,
+            "backup",
+            s,
+            format!(
+                "{s}: no successful backup on record{}",
+                b.last_error.as_deref().map(|e| format!(" (last error: {e})")).unwrap_or_default()
+            ),
+        )),
+        Some(age) if age > max_hours => out.push(finding(
+            Level::Critical,
+            "backup",
+            s,
+            format!(
+                "{s}: last successful backup {age:.0} h ago (limit {max_hours:.0} h){}",
+                b.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+            ),
+        )),
+        Some(_) => {
+            if let Some(e) = &b.last_error {
+                out.push(finding(Level::Warning, "backup", s, format!("{s}: the last backup run failed: {e}")));
+            }
+        }
+    }
+    if b.last_drill_ok == Some(false) {
+        out.push(finding(Level::Warning, "backup", s, format!("{s}: the last restore drill failed")));
+    }
+}
+
+/// Every finding of a site, worst first. `require_trust`: public
+/// certificates must verify against the browsers' roots.
+pub fn judge(st: &SiteStatus, t: &Thresholds, require_trust: bool) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in &st.errors {
+        out.push(finding(Level::Unknown, "status", &st.site, e.clone()));
+    }
+    for h in &st.hosts {
+        judge_host(&mut out, h, t);
+    }
+    if let Some(n) = &st.nas {
+        if n.reachable {
+            if let Some(d) = &n.disk {
+                judge_disk(&mut out, &n.host, d, t);
+            }
+        } else {
+            out.push(finding(
+                Level::Critical,
+                "nas",
+                &n.host,
+                format!("NAS {} unreachable: {}", n.host, n.error.as_deref().unwrap_or("no answer")),
+            ));
+        }
+    }
+    for s in &st.services {
+        let down = st.hosts.iter().any(|h| h.host == s.host && !h.reachable);
+        judge_service(&mut out, s, t, down);
+    }
+    for c in &st.certificates {
+        judge_cert(&mut out, c, t, require_trust);
+    }
+    let max = t.backup_max_age(st.backup_max_age_hours);
+    for b in &st.backups {
+        let down = st.hosts.iter().any(|h| h.host == b.host && !h.reachable);
+        if !down {
+            judge_backup(&mut out, b, max);
+        }
+    }
+    out.sort_by(|a, b| b.level.cmp(&a.level));
+    out
+}
+
+pub fn worst(findings: &[Finding]) -> Level {
+    findings.iter().map(|f| f.level).max().unwrap_or(Level::Ok)
+}
+
+/// Perfdata label: quoted when it has spaces or quotes.
+fn label(s: &str) -> String {
+    let s = s.replace('\'', "");
+    if s.contains([' ', '=']) {
+        format!("'{s}'")
+    } else {
+        s
+    }
+}
+
+fn num(v: f64) -> String {
+    let s = format!("{v:.1}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+/// Nagios perfdata: disk and inode use, memory, containers up, restarts,
+/// backup ages, certificate days.
+pub fn perfdata(st: &SiteStatus, t: &Thresholds) -> String {
+    let mut p = Vec::new();
+    let disk = |p: &mut Vec<String>, owner: &str, d: &Disk| {
+        p.push(format!(
+            "{}={}%;{};{};0;100",
+            label(&format!("{owner}:{}", d.mount)),
+            num(d.used_pct),
+            num(t.disk_warning),
+            num(t.disk_critical)
+        ));
+        if let Some(i) = d.inodes_pct {
+            p.push(format!(
+                "{}={}%;{};{};0;100",
+                label(&format!("{owner}:{} inodes", d.mount)),
+                num(i),
+                num(t.inodes_warning),
+                num(t.inodes_critical)
+            ));
+        }
+    };
+    for h in &st.hosts {
+        for d in &h.disks {
+            disk(&mut p, &h.host, d);
+        }
+        if let Some(m) = h.mem_used_pct() {
+            p.push(format!("{}={}%;{};;0;100", label(&format!("{} memory", h.host)), num(m), num(t.memory_warning)));
+        }
+    }
+    if let Some(d) = st.nas.as_ref().and_then(|n| n.disk.as_ref().map(|d| (n, d))) {
+        disk(&mut p, &d.0.host, d.1);
+    }
+    let all: Vec<&ContainerStatus> = st.services.iter().flat_map(|s| &s.containers).collect();
+    let up = all.iter().filter(|c| c.is_up()).count();
+    p.push(format!("containers_up={up};;;0;{}", all.len()));
+    let restarts: u64 = all.iter().filter_map(|c| c.restarts_24h).sum();
+    p.push(format!("restarts_24h={restarts};;;0"));
+    let max = t.backup_max_age(st.backup_max_age_hours);
+    for b in &st.backups {
+        if let Some(a) = b.age_hours {
+            p.push(format!(
+                "{}={}s;;{};0",
+                label(&format!("backup_age {}", b.service)),
+                (a * 3600.0).round() as u64,
+                (max * 3600.0).round() as u64
+            ));
+        }
+    }
+    for c in &st.certificates {
+        if let Some(d) = c.days_left {
+            p.push(format!(
+                "{}={};{};{}",
+                label(&format!("cert_days {}", c.hostname)),
+                num(d),
+                num(t.cert_warning_days),
+                num(t.cert_critical_days)
+            ));
+        }
+    }
+    p.join(" ")
+}
+
+/// The plugin's output: `REGIE LEVEL - site: summary | perfdata`, then one
+/// line per finding (Nagios long output).
+pub fn plugin_output(st: &SiteStatus, findings: &[Finding], t: &Thresholds) -> String {
+    let w = worst(findings);
+    let count = |l: Level| findings.iter().filter(|f| f.level == l).count();
+    let summary = if findings.is_empty() {
+        let n: usize = st.services.iter().map(|s| s.containers.len()).sum();
+        format!(
+            "{} host(s), {} service(s), {n} container(s) up, backups fresh",
+            st.hosts.len(),
+            st.services.len()
+        )
+    } else {
+        let mut parts = Vec::new();
+        for l in [Level::Critical, Level::Unknown, Level::Warning] {
+            let n = count(l);
+            if n > 0 {
+                parts.push(format!("{n} {}", l.word().to_lowercase()));
+            }
+        }
+        format!("{}: {}", parts.join(", "), findings[0].message)
+    };
+    let mut out = format!(
+        "REGIE {} - {}: {} | {}\n",
+        w.word(),
+        st.site,
+        summary.replace('|', "/"),
+        perfdata(st, t)
+    );
+    for f in findings {
+        out.push_str(&format!("[{}] {}\n", f.level.word(), f.message.replace('|', "/")));
+    }
+    out
 }

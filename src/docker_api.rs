@@ -22,6 +22,7 @@ use anyhow::{anyhow, Context, Result};
 use futures_util::StreamExt;
 
 use crate::deploy::Container;
+use crate::status::ContainerStatus;
 use crate::ssh::Conn;
 
 const SOCKET: &str = "/var/run/docker.sock";
@@ -194,60 +195,118 @@ impl DockerApi {
         })
     }
 
+    /// Every container carrying a label (`key=value`), inspected.
+    async fn inspect_all(
+        &self,
+        label: &str,
+    ) -> Result<Vec<bollard::models::ContainerInspectResponse>, bollard::errors::Error> {
+        let filters: HashMap<&str, Vec<&str>> = HashMap::from([("label", vec![label])]);
+        let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let list = self.docker.list_containers(Some(opts)).await?;
+        let mut out = Vec::new();
+        for c in list {
+            let Some(id) = c.id else { continue };
+            out.push(
+                self.docker
+                    .inspect_container(&id, None::<bollard::query_parameters::InspectContainerOptions>)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
     /// Containers carrying a label (`key=value`), with state and health.
     pub fn containers(&self, label: &str) -> Result<Vec<Container>> {
+        let all = self
+            .rt
+            .block_on(self.inspect_all(label))
+            .map_err(|e| anyhow!("docker API: {e}"))?;
+        Ok(all.into_iter().map(|i| to_container(&i)).collect())
+    }
+
+    /// Containers carrying a label, for `regie status`: with their compose
+    /// project, uptime (against the host's clock
+    /// `now`), restart counts and the last health check output.
+    pub fn status(&self, label: &str, now: u64) -> Result<Vec<(String, ContainerStatus)>> {
+        let all = self
+            .rt
+            .block_on(self.inspect_all(label))
+            .map_err(|e| anyhow!("docker API: {e}"))?;
+        Ok(all
+            .into_iter()
+            .map(|i| {
+                let c = to_container(&i);
+                let state = i.state.clone().unwrap_or_default();
+                let started = state
+                    .started_at
+                    .as_deref()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                    .map(|t| t.as_second().max(0) as u64);
+                let running = c.status == "running";
+                let health_log = state
+                    .health
+                    .and_then(|h| h.log)
+                    .and_then(|l| l.last().cloned())
+                    .and_then(|l| l.output)
+                    .and_then(|o| o.lines().find(|l| !l.trim().is_empty()).map(str::to_string))
+                    .filter(|_| c.health.as_deref() == Some("unhealthy"));
+                (
+                    c.project,
+                    ContainerStatus {
+                        name: c.name,
+                        component: c.service,
+                        image: c.image,
+                        state: c.status,
+                        health: c.health,
+                        uptime_secs: started.filter(|_| running).map(|s| now.saturating_sub(s)),
+                        restart_count: c.restart_count,
+                        restarts_24h: None,
+                        health_log,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// How many times each container carrying `label` stopped (`die`
+    /// events) between `since` and `until` (unix times). The daemon keeps a
+    /// bounded event buffer, so this is a lower bound on a very busy host.
+    pub fn stops(&self, label: &str, since: u64, until: u64) -> Result<HashMap<String, u64>> {
         self.rt
             .block_on(async {
-                let filters: HashMap<&str, Vec<&str>> = HashMap::from([("label", vec![label])]);
-                let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
-                    .all(true)
+                let filters: HashMap<&str, Vec<&str>> = HashMap::from([
+                    ("type", vec!["container"]),
+                    ("event", vec!["die"]),
+                    ("label", vec![label]),
+                ]);
+                let opts = bollard::query_parameters::EventsOptionsBuilder::new()
+                    .since(&since.to_string())
+                    .until(&until.to_string())
                     .filters(&filters)
                     .build();
-                let list = self.docker.list_containers(Some(opts)).await?;
-                let mut out = Vec::new();
-                for c in list {
-                    let Some(id) = c.id else { continue };
-                    let i = self
-                        .docker
-                        .inspect_container(
-                            &id,
-                            None::<bollard::query_parameters::InspectContainerOptions>,
-                        )
-                        .await?;
-                    let labels = i
-                        .config
-                        .as_ref()
-                        .and_then(|c| c.labels.clone())
-                        .unwrap_or_default();
-                    let state = i.state.clone().unwrap_or_default();
-                    out.push(Container {
-                        name: i
-                            .name
-                            .clone()
-                            .unwrap_or_default()
-                            .trim_start_matches('/')
-                            .to_string(),
-                        project: labels
-                            .get("com.docker.compose.project")
-                            .cloned()
-                            .unwrap_or_default(),
-                        service: labels
-                            .get("com.docker.compose.service")
-                            .cloned()
-                            .unwrap_or_default(),
-                        status: state.status.map(|s| s.to_string()).unwrap_or_default(),
-                        health: state
-                            .health
-                            .and_then(|h| h.status)
-                            .map(|s| s.to_string())
-                            .filter(|s| s != "none" && !s.is_empty()),
-                        restart_count: i.restart_count.unwrap_or(0).max(0) as u64,
-                        image: i.config.and_then(|c| c.image).unwrap_or_default(),
-                    });
-                }
-                Ok::<_, bollard::errors::Error>(out)
+                let mut s = self.docker.events(Some(opts));
+                let mut out: HashMap<String, u64> = HashMap::new();
+                let read = async {
+                    while let Some(ev) = s.next().await {
+                        let ev = ev.map_err(|e| anyhow!("docker API events: {e}"))?;
+                        if let Some(name) = ev
+                            .actor
+                            .and_then(|a| a.attributes)
+                            .and_then(|a| a.get("name").cloned())
+                        {
+                            *out.entry(name).or_default() += 1;
+                        }
+                    }
+                    Ok::<_, anyhow::Error>(())
+                };
+                tokio::time::timeout(Duration::from_secs(30), read)
+                    .await
+                    .map_err(|_| anyhow!("docker API events: no end of stream after 30 s"))??;
+                Ok(out)
             })
-            .map_err(|e| anyhow!("docker API: {e}"))
     }
 
     /// Last `tail` log lines of a container.
@@ -275,5 +334,38 @@ impl Drop for DockerApi {
             let _ = p.join();
         }
         self.sess.set_blocking(true);
+    }
+}
+
+fn to_container(i: &bollard::models::ContainerInspectResponse) -> Container {
+    let labels = i
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.clone())
+        .unwrap_or_default();
+    let state = i.state.clone().unwrap_or_default();
+    Container {
+        name: i
+            .name
+            .clone()
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string(),
+        project: labels
+            .get("com.docker.compose.project")
+            .cloned()
+            .unwrap_or_default(),
+        service: labels
+            .get("com.docker.compose.service")
+            .cloned()
+            .unwrap_or_default(),
+        status: state.status.map(|s| s.to_string()).unwrap_or_default(),
+        health: state
+            .health
+            .and_then(|h| h.status)
+            .map(|s| s.to_string())
+            .filter(|s| s != "none" && !s.is_empty()),
+        restart_count: i.restart_count.unwrap_or(0).max(0) as u64,
+        image: i.config.as_ref().and_then(|c| c.image.clone()).unwrap_or_default(),
     }
 }

@@ -34,6 +34,9 @@ pub struct Inventory {
     pub registries: BTreeMap<String, RegistrySpec>,
     #[serde(default)]
     pub secrets: SecretsSpec,
+    /// `regie status` / `check`: thresholds and where to read certificates.
+    #[serde(default)]
+    pub monitoring: Monitoring,
     /// Directory whose `stacks/` and `templates/` override or add to the
     /// built-in catalog (relative to the inventory file).
     #[serde(default)]
@@ -501,6 +504,18 @@ fn is_timezone(s: &str) -> bool {
 }
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// Read every public hostname's certificate at this `HOST:PORT` (with
+    /// the hostname as SNI) instead of the hostname's own address on 443:
+    /// for a monitor inside the LAN, or a site behind NAT.
+    #[serde(default)]
+    pub tls_connect: Option<String>,
+    #[serde(default)]
+    pub thresholds: crate::check::Thresholds,
+}
 
 /// Parsed maintenance window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -1403,6 +1418,14 @@ fn validate(
         ));
     }
 
+    for (path, msg) in inv.monitoring.thresholds.problems() {
+        diags.push(err(format!("monitoring.thresholds.{path}"), msg));
+    }
+    if let Some(t) = &inv.monitoring.tls_connect {
+        if !t.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0)) {
+            diags.push(err("monitoring.tls_connect", format!("invalid address `{}`", t.escape_debug())).expected("HOST:PORT, such as 192.168.1.10:443"));
+        }
+    }
     if let Some(m) = &inv.maintenance {
         if let Err(e) = parse_window(&m.window) {
             diags.push(

@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod ssh;
 pub mod status;
 pub mod status_run;
+pub mod tls;
 pub mod update;
 pub mod update_cli;
 pub mod update_run;

@@ -264,7 +264,8 @@ fn register_secret_fns(t: &mut tera::Tera, store: &Arc<Mutex<Store>>, prefix: &s
     });
 }
 
-fn project(site: &str, stack: &str) -> String {
+/// The compose project name of a stack on its host.
+pub fn project(site: &str, stack: &str) -> String {
     format!("{site}-{stack}")
 }
 

@@ -31,7 +31,7 @@ fn mirrors(site: &Resolved) -> BTreeMap<String, String> {
 }
 
 fn project(site: &Resolved, stack: &str) -> String {
-    format!("{}-{stack}", site.inv.site.name)
+    crate::render::project(&site.inv.site.name, stack)
 }
 
 /// Tags of repositories, read once each.

@@ -1,0 +1,265 @@
+//! `regie docs`: the run book of the example sites, with the real binary.
+//! Snapshots are the review copy of the text; the assertions check the
+//! facts a provider relies on, and that no secret leaks.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const DATE: &str = "2026-12-01";
+
+fn regie() -> Command {
+    Command::cargo_bin("regie").unwrap()
+}
+
+/// The run book of an inventory, written into `out`: (Markdown, HTML).
+fn docs(inventory: &Path, out: &Path, site: &str) -> (String, String) {
+    regie()
+        .args(["docs", "--date", DATE, "-i"])
+        .arg(inventory)
+        .arg("-o")
+        .arg(out)
+        .assert()
+        .success();
+    let read =
+        |ext: &str| std::fs::read_to_string(out.join(format!("{site}-runbook.{ext}"))).unwrap();
+    (read("md"), read("html"))
+}
+
+fn example(name: &str) -> PathBuf {
+    PathBuf::from(format!("inventories/{name}.yml"))
+}
+
+/// The town hall example with `locale: en`, as a copy in `dir`.
+fn english_copy(dir: &Path) -> PathBuf {
+    let src = std::fs::read_to_string(example("mairie-techniville")).unwrap();
+    assert!(src.contains("locale: fr"));
+    let path = dir.join("mairie-techniville.yml");
+    std::fs::write(&path, src.replace("locale: fr", "locale: en")).unwrap();
+    path
+}
+
+/// Every value in the site's secrets file (unlocked by the examples' key).
+fn secret_values(inventory: &Path) -> Vec<String> {
+    let out = |args: &[&str]| {
+        let o = regie()
+            .args(args)
+            .arg("-i")
+            .arg(inventory)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(o).unwrap()
+    };
+    let names = out(&["secrets", "list"]);
+    names
+        .lines()
+        .map(|n| out(&["secrets", "show", n]))
+        .collect()
+}
+
+#[test]
+fn snapshots_of_the_examples() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (ex, site) in [
+        ("cabinet-durand", "cabinet-durand"),
+        ("mairie-techniville", "mairie-techniville"),
+        ("asso-lan", "asso-les-jardins"),
+    ] {
+        let (md, html) = docs(&example(ex), &tmp.path().join(ex), site);
+        insta::assert_snapshot!(format!("{}_md", ex.replace('-', "_")), md);
+        if ex == "cabinet-durand" {
+            insta::assert_snapshot!("cabinet_durand_html", html);
+        }
+    }
+    let en = english_copy(tmp.path());
+    let (md, _) = docs(&en, &tmp.path().join("en"), "mairie-techniville");
+    insta::assert_snapshot!("mairie_techniville_en_md", md);
+}
+
+#[test]
+fn french_run_book_has_the_facts_a_provider_needs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (md, html) = docs(&example("cabinet-durand"), tmp.path(), "cabinet-durand");
+    for text in [&md, &html] {
+        assert!(
+            text.contains("Dossier d'exploitation") || text.contains("Dossier d&#39;exploitation")
+        );
+        assert!(text.contains("sftp:backup@192.168.1.20:/volume1/regie/cabinet-durand/srv1"));
+        assert!(text.contains("restic restore latest --tag"));
+        assert!(text.contains("regie restore -i cabinet-durand.yml --service files"));
+        assert!(text.contains("/opt/regie/files/docker-compose.yml"));
+        assert!(text.contains("cabinet-durand-files_html"));
+        assert!(text.contains("regie-backup-cabinet-durand.timer"));
+        assert!(text.contains("https://cloud.cabinet-durand.fr"));
+        assert!(text.contains("astreinte@infogerance.example"));
+        assert!(text.contains("Sauvegardes"));
+        assert!(text.contains("Réversibilité") || text.contains("réversibilité"));
+    }
+    // The mail domain's records, in the table and as a zone file.
+    assert!(md.contains("| MX | `cabinet-durand.fr` | `10 mail.cabinet-durand.fr.` |"));
+    assert!(md.contains("mail.cabinet-durand.fr."));
+    assert!(md.contains("IN A     203.0.113.10"));
+    // The proxy's data volume has a fixed name.
+    assert!(md.contains("`cabinet-durand_proxy_data`"));
+    // The database goes back into a fresh PostgreSQL.
+    assert!(md.contains(
+        "exec -T postgres pg_restore --username=nextcloud --dbname=nextcloud --clean --if-exists --no-owner"
+    ));
+}
+
+#[test]
+fn english_run_book_is_in_english() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = english_copy(tmp.path());
+    let (md, html) = docs(&inv, &tmp.path().join("out"), "mairie-techniville");
+    assert!(md.starts_with("# Run book — Mairie de Techniville\n"));
+    assert!(html.contains("<html lang=\"en\">"));
+    for word in [
+        "## 4. Backups",
+        "## 5. Restoring",
+        "reversibility",
+        "Maintenance window",
+    ] {
+        assert!(md.contains(word), "missing {word}");
+    }
+    for word in ["Sauvegardes", "Restauration", "Hôte", "dossier"] {
+        assert!(
+            !md.contains(word),
+            "French word {word} in the English run book"
+        );
+    }
+    // Both mail domains get their records.
+    assert!(md.contains("| MX | `ccas-techniville.fr` |"));
+    assert!(md.contains("_dmarc.ccas-techniville.fr"));
+}
+
+#[test]
+fn no_secret_value_appears() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (ex, site) in [
+        ("cabinet-durand", "cabinet-durand"),
+        ("mairie-techniville", "mairie-techniville"),
+    ] {
+        let inv = example(ex);
+        let secrets = secret_values(&inv);
+        assert!(secrets.len() > 5, "{ex}: only {} secrets", secrets.len());
+        let (md, html) = docs(&inv, &tmp.path().join(ex), site);
+        for value in &secrets {
+            // Multi-line values (the NAS key) are checked line by line.
+            for part in value.lines().map(str::trim).filter(|p| p.len() >= 12) {
+                assert!(!md.contains(part), "{ex}: a secret is in the Markdown");
+                assert!(!html.contains(part), "{ex}: a secret is in the HTML");
+            }
+        }
+    }
+}
+
+#[test]
+fn html_is_self_contained_and_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, html) = docs(
+        &example("mairie-techniville"),
+        tmp.path(),
+        "mairie-techniville",
+    );
+    assert!(
+        html.starts_with("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">")
+    );
+    assert!(html.contains("<title>Dossier d&#39;exploitation — Mairie de Techniville</title>"));
+    assert!(html.contains("@media print"));
+    assert!(html.contains("break-before:page"));
+    for external in ["<link", "<script", "src=", "@import", "url("] {
+        assert!(!html.contains(external), "external asset: {external}");
+    }
+    // The catalog's DKIM instruction has angle brackets: escaped.
+    assert!(html.contains("docker exec &lt;mailserver&gt; setup config dkim"));
+    assert!(!html.contains("<mailserver>"));
+    assert!(html.ends_with("</main>\n</body>\n</html>\n"));
+}
+
+#[test]
+fn json_output_names_the_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("new/dir");
+    let o = regie()
+        .args([
+            "docs",
+            "--output",
+            "json",
+            "--date",
+            DATE,
+            "-i",
+            "inventories/asso-lan.yml",
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&o).unwrap();
+    assert_eq!(v["site"], "asso-les-jardins");
+    let md = PathBuf::from(v["markdown"].as_str().unwrap());
+    let html = PathBuf::from(v["html"].as_str().unwrap());
+    assert_eq!(md, out.join("asso-les-jardins-runbook.md"));
+    assert_eq!(html, out.join("asso-les-jardins-runbook.html"));
+    assert!(md.is_file() && html.is_file());
+    // Nothing else is left in the directory (no temporary file).
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2);
+}
+
+#[test]
+fn same_input_same_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = docs(
+        &example("asso-lan"),
+        &tmp.path().join("a"),
+        "asso-les-jardins",
+    );
+    let b = docs(
+        &example("asso-lan"),
+        &tmp.path().join("b"),
+        "asso-les-jardins",
+    );
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_bad_inventory_path_is_named_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    regie()
+        .args(["docs", "-i", "inventories/no-such-site.yml", "-o"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("no-such-site.yml")
+                .and(predicate::str::contains("cannot read inventory")),
+        );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_bad_date_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    regie()
+        .args([
+            "docs",
+            "--date",
+            "01/12/2026",
+            "-i",
+            "inventories/asso-lan.yml",
+            "-o",
+        ])
+        .arg(tmp.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("YYYY-MM-DD"));
+    assert!(!tmp.path().join("out").exists());
+}
