@@ -399,7 +399,14 @@ pub fn repo_size(conn: &crate::ssh::Conn, base: &str) -> Result<(Option<u64>, Op
     let stats = conn.run(
         &backup::invoke(
             base,
-            &["restic", "stats", "--mode", "raw-data", "--json", "--no-lock"],
+            &[
+                "restic",
+                "stats",
+                "--mode",
+                "raw-data",
+                "--json",
+                "--no-lock",
+            ],
         ),
         b"",
     )?;

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::status::{BackupStatus, CertStatus, ContainerStatus, Disk, HostStatus, ServiceStatus, SiteStatus};
+use crate::status::{
+    BackupStatus, CertStatus, ContainerStatus, Disk, HostStatus, ServiceStatus, SiteStatus,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -105,8 +107,18 @@ impl Thresholds {
             }
         }
         for (w, c, wv, cv) in [
-            ("disk_warning", "disk_critical", self.disk_warning, self.disk_critical),
-            ("inodes_warning", "inodes_critical", self.inodes_warning, self.inodes_critical),
+            (
+                "disk_warning",
+                "disk_critical",
+                self.disk_warning,
+                self.disk_critical,
+            ),
+            (
+                "inodes_warning",
+                "inodes_critical",
+                self.inodes_warning,
+                self.inodes_critical,
+            ),
         ] {
             if wv > cv {
                 out.push((w.into(), format!("{w} ({wv}) is above {c} ({cv})")));
@@ -122,7 +134,10 @@ impl Thresholds {
             ));
         }
         if self.backup_max_age_hours.is_some_and(|h| h <= 0.0) {
-            out.push(("backup_max_age_hours".into(), "must be a positive number of hours".into()));
+            out.push((
+                "backup_max_age_hours".into(),
+                "must be a positive number of hours".into(),
+            ));
         }
         out
     }
@@ -134,7 +149,12 @@ impl Thresholds {
     }
 }
 
-fn finding(level: Level, kind: &str, subject: impl Into<String>, message: impl Into<String>) -> Finding {
+fn finding(
+    level: Level,
+    kind: &str,
+    subject: impl Into<String>,
+    message: impl Into<String>,
+) -> Finding {
     Finding {
         level,
         kind: kind.into(),
@@ -177,7 +197,10 @@ fn judge_disk(out: &mut Vec<Finding>, owner: &str, d: &Disk, t: &Thresholds) {
                 l,
                 "disk",
                 &subject,
-                format!("{subject}: {p:.0}% of inodes used (limits {:.0}%/{:.0}%)", t.inodes_warning, t.inodes_critical),
+                format!(
+                    "{subject}: {p:.0}% of inodes used (limits {:.0}%/{:.0}%)",
+                    t.inodes_warning, t.inodes_critical
+                ),
             ));
         }
     }
@@ -201,7 +224,11 @@ fn judge_host(out: &mut Vec<Finding>, h: &HostStatus, t: &Thresholds) {
             Level::Critical,
             "host",
             &h.host,
-            format!("{}: unreachable: {}", h.host, h.error.as_deref().unwrap_or("no answer")),
+            format!(
+                "{}: unreachable: {}",
+                h.host,
+                h.error.as_deref().unwrap_or("no answer")
+            ),
         ));
         return;
     }
@@ -214,7 +241,10 @@ fn judge_host(out: &mut Vec<Finding>, h: &HostStatus, t: &Thresholds) {
                 Level::Warning,
                 "memory",
                 &h.host,
-                format!("{}: {p:.0}% of memory in use (limit {:.0}%)", h.host, t.memory_warning),
+                format!(
+                    "{}: {p:.0}% of memory in use (limit {:.0}%)",
+                    h.host, t.memory_warning
+                ),
             ));
         }
     }
@@ -233,7 +263,12 @@ fn judge_host(out: &mut Vec<Finding>, h: &HostStatus, t: &Thresholds) {
         }
     }
     if let Some(e) = &h.os_error {
-        out.push(finding(Level::Unknown, "os", &h.host, format!("{}: OS updates not checked: {e}", h.host)));
+        out.push(finding(
+            Level::Unknown,
+            "os",
+            &h.host,
+            format!("{}: OS updates not checked: {e}", h.host),
+        ));
     }
     let sec = h.os_security_updates.unwrap_or(0);
     if sec > 0 && t.security_updates_warning {
@@ -241,11 +276,19 @@ fn judge_host(out: &mut Vec<Finding>, h: &HostStatus, t: &Thresholds) {
             Level::Warning,
             "os",
             &h.host,
-            format!("{}: {sec} security update(s) pending (`regie update os`)", h.host),
+            format!(
+                "{}: {sec} security update(s) pending (`regie update os`)",
+                h.host
+            ),
         ));
     }
     if h.reboot_required == Some(true) {
-        out.push(finding(Level::Warning, "os", &h.host, format!("{}: reboot required", h.host)));
+        out.push(finding(
+            Level::Warning,
+            "os",
+            &h.host,
+            format!("{}: reboot required", h.host),
+        ));
     }
 }
 
@@ -255,28 +298,52 @@ fn judge_service(out: &mut Vec<Finding>, s: &ServiceStatus, t: &Thresholds, host
     }
     let name = &s.service;
     if s.containers.is_empty() {
-        out.push(finding(Level::Critical, "service", name, format!("{name}: no container on {} (not deployed, or removed)", s.host)));
+        out.push(finding(
+            Level::Critical,
+            "service",
+            name,
+            format!(
+                "{name}: no container on {} (not deployed, or removed)",
+                s.host
+            ),
+        ));
         return;
     }
     for m in &s.missing {
-        out.push(finding(Level::Critical, "service", name, format!("{name}: component {m} has no container")));
+        out.push(finding(
+            Level::Critical,
+            "service",
+            name,
+            format!("{name}: component {m} has no container"),
+        ));
     }
     for c in &s.containers {
         let health = c.health.as_deref();
         let (level, what) = match (c.state.as_str(), health) {
             ("running", None | Some("healthy")) => (Level::Ok, String::new()),
-            ("running", Some("starting")) => (Level::Warning, "starting (health check pending)".to_string()),
+            ("running", Some("starting")) => (
+                Level::Warning,
+                "starting (health check pending)".to_string(),
+            ),
             ("running", Some("unhealthy")) => (
                 Level::Critical,
                 format!(
                     "unhealthy{}",
-                    c.health_log.as_deref().map(|l| format!(": {l}")).unwrap_or_default()
+                    c.health_log
+                        .as_deref()
+                        .map(|l| format!(": {l}"))
+                        .unwrap_or_default()
                 ),
             ),
             (state, _) => (Level::Critical, state.to_string()),
         };
         if level != Level::Ok {
-            out.push(finding(level, "service", name, format!("{name}: {} {what}", c.name)));
+            out.push(finding(
+                level,
+                "service",
+                name,
+                format!("{name}: {} {what}", c.name),
+            ));
         }
         if let Some(n) = c.restarts_24h {
             if n >= t.restarts_warning {
@@ -298,12 +365,20 @@ fn judge_cert(out: &mut Vec<Finding>, c: &CertStatus, t: &Thresholds, require_tr
             Level::Critical,
             "certificate",
             h,
-            format!("{h}: certificate not read: {}", c.error.as_deref().unwrap_or("no answer")),
+            format!(
+                "{h}: certificate not read: {}",
+                c.error.as_deref().unwrap_or("no answer")
+            ),
         ));
         return;
     };
     if days < 0.0 {
-        out.push(finding(Level::Critical, "certificate", h, format!("{h}: certificate expired {:.0} day(s) ago", -days)));
+        out.push(finding(
+            Level::Critical,
+            "certificate",
+            h,
+            format!("{h}: certificate expired {:.0} day(s) ago", -days),
+        ));
         return;
     }
     let l = if days < t.cert_critical_days {
@@ -314,14 +389,22 @@ fn judge_cert(out: &mut Vec<Finding>, c: &CertStatus, t: &Thresholds, require_tr
         Level::Ok
     };
     if l != Level::Ok {
-        out.push(finding(l, "certificate", h, format!("{h}: certificate expires in {days:.1} day(s)")));
+        out.push(finding(
+            l,
+            "certificate",
+            h,
+            format!("{h}: certificate expires in {days:.1} day(s)"),
+        ));
     }
     if require_trust && c.trusted == Some(false) {
         out.push(finding(
             Level::Critical,
             "certificate",
             h,
-            format!("{h}: certificate not trusted by browsers: {}", c.error.as_deref().unwrap_or("unknown issuer")),
+            format!(
+                "{h}: certificate not trusted by browsers: {}",
+                c.error.as_deref().unwrap_or("unknown issuer")
+            ),
         ));
     }
 }
@@ -335,7 +418,10 @@ fn judge_backup(out: &mut Vec<Finding>, b: &BackupStatus, max_hours: f64) {
             s,
             format!(
                 "{s}: no successful backup on record{}",
-                b.last_error.as_deref().map(|e| format!(" (last error: {e})")).unwrap_or_default()
+                b.last_error
+                    .as_deref()
+                    .map(|e| format!(" (last error: {e})"))
+                    .unwrap_or_default()
             ),
         )),
         Some(age) if age > max_hours => out.push(finding(
@@ -344,17 +430,30 @@ fn judge_backup(out: &mut Vec<Finding>, b: &BackupStatus, max_hours: f64) {
             s,
             format!(
                 "{s}: last successful backup {age:.0} h ago (limit {max_hours:.0} h){}",
-                b.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+                b.last_error
+                    .as_deref()
+                    .map(|e| format!("; last error: {e}"))
+                    .unwrap_or_default()
             ),
         )),
         Some(_) => {
             if let Some(e) = &b.last_error {
-                out.push(finding(Level::Warning, "backup", s, format!("{s}: the last backup run failed: {e}")));
+                out.push(finding(
+                    Level::Warning,
+                    "backup",
+                    s,
+                    format!("{s}: the last backup run failed: {e}"),
+                ));
             }
         }
     }
     if b.last_drill_ok == Some(false) {
-        out.push(finding(Level::Warning, "backup", s, format!("{s}: the last restore drill failed")));
+        out.push(finding(
+            Level::Warning,
+            "backup",
+            s,
+            format!("{s}: the last restore drill failed"),
+        ));
     }
 }
 
@@ -378,7 +477,11 @@ pub fn judge(st: &SiteStatus, t: &Thresholds, require_trust: bool) -> Vec<Findin
                 Level::Critical,
                 "nas",
                 &n.host,
-                format!("NAS {} unreachable: {}", n.host, n.error.as_deref().unwrap_or("no answer")),
+                format!(
+                    "NAS {} unreachable: {}",
+                    n.host,
+                    n.error.as_deref().unwrap_or("no answer")
+                ),
             ));
         }
     }
@@ -446,10 +549,19 @@ pub fn perfdata(st: &SiteStatus, t: &Thresholds) -> String {
             disk(&mut p, &h.host, d);
         }
         if let Some(m) = h.mem_used_pct() {
-            p.push(format!("{}={}%;{};;0;100", label(&format!("{} memory", h.host)), num(m), num(t.memory_warning)));
+            p.push(format!(
+                "{}={}%;{};;0;100",
+                label(&format!("{} memory", h.host)),
+                num(m),
+                num(t.memory_warning)
+            ));
         }
     }
-    if let Some(d) = st.nas.as_ref().and_then(|n| n.disk.as_ref().map(|d| (n, d))) {
+    if let Some(d) = st
+        .nas
+        .as_ref()
+        .and_then(|n| n.disk.as_ref().map(|d| (n, d)))
+    {
         disk(&mut p, &d.0.host, d.1);
     }
     let all: Vec<&ContainerStatus> = st.services.iter().flat_map(|s| &s.containers).collect();
@@ -512,7 +624,11 @@ pub fn plugin_output(st: &SiteStatus, findings: &[Finding], t: &Thresholds) -> S
         perfdata(st, t)
     );
     for f in findings {
-        out.push_str(&format!("[{}] {}\n", f.level.word(), f.message.replace('|', "/")));
+        out.push_str(&format!(
+            "[{}] {}\n",
+            f.level.word(),
+            f.message.replace('|', "/")
+        ));
     }
     out
 }

@@ -645,6 +645,19 @@ pub fn print_json(v: &serde_json::Value) -> Result<()> {
     Ok(())
 }
 
+/// A monitoring plugin's answer to an error before anything was judged (an
+/// unreadable or invalid inventory, a bad option): `LABEL UNKNOWN - why` on
+/// stdout, the inventory's diagnostics on stderr, exit 3.
+pub fn plugin_unknown(label: &str, e: &anyhow::Error) -> i32 {
+    if let Some(inv) = e.downcast_ref::<InvalidInput>() {
+        for d in &inv.diagnostics {
+            print_diag(d);
+        }
+    }
+    println!("{label} UNKNOWN - {}", format!("{e:#}").replace('\n', " "));
+    crate::check::Level::Unknown.exit_code()
+}
+
 /// Run the CLI; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();

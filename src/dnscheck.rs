@@ -40,7 +40,12 @@ pub struct DnsArgs {
     pub resolver: Vec<String>,
 }
 
+/// A plugin answers UNKNOWN (exit 3) when it cannot judge at all.
 pub fn cli(args: &DnsArgs, output: Output) -> Result<i32> {
+    Ok(run(args, output).unwrap_or_else(|e| crate::cli::plugin_unknown("DNS", &e)))
+}
+
+fn run(args: &DnsArgs, output: Output) -> Result<i32> {
     let servers = args
         .resolver
         .iter()

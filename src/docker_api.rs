@@ -22,8 +22,8 @@ use anyhow::{anyhow, Context, Result};
 use futures_util::StreamExt;
 
 use crate::deploy::Container;
-use crate::status::ContainerStatus;
 use crate::ssh::Conn;
+use crate::status::ContainerStatus;
 
 const SOCKET: &str = "/var/run/docker.sock";
 const EAGAIN: i32 = -37;
@@ -165,7 +165,14 @@ impl DockerApi {
                     }
                     alive
                 });
-                if stop2.load(Ordering::SeqCst) && pairs.is_empty() {
+                // Dropped: every request has returned (calls are blocking),
+                // so what is still open is an idle keep-alive connection or
+                // an abandoned stream; close them rather than wait for the
+                // engine (it may never close a stream).
+                if stop2.load(Ordering::SeqCst) {
+                    for p in pairs.iter_mut() {
+                        let _ = p.ch.close();
+                    }
                     break;
                 }
                 let after: usize = pairs.iter().map(|p| p.to_ch.len() + p.to_sock.len()).sum();
@@ -211,7 +218,10 @@ impl DockerApi {
             let Some(id) = c.id else { continue };
             out.push(
                 self.docker
-                    .inspect_container(&id, None::<bollard::query_parameters::InspectContainerOptions>)
+                    .inspect_container(
+                        &id,
+                        None::<bollard::query_parameters::InspectContainerOptions>,
+                    )
                     .await?,
             );
         }
@@ -275,38 +285,37 @@ impl DockerApi {
     /// events) between `since` and `until` (unix times). The daemon keeps a
     /// bounded event buffer, so this is a lower bound on a very busy host.
     pub fn stops(&self, label: &str, since: u64, until: u64) -> Result<HashMap<String, u64>> {
-        self.rt
-            .block_on(async {
-                let filters: HashMap<&str, Vec<&str>> = HashMap::from([
-                    ("type", vec!["container"]),
-                    ("event", vec!["die"]),
-                    ("label", vec![label]),
-                ]);
-                let opts = bollard::query_parameters::EventsOptionsBuilder::new()
-                    .since(&since.to_string())
-                    .until(&until.to_string())
-                    .filters(&filters)
-                    .build();
-                let mut s = self.docker.events(Some(opts));
-                let mut out: HashMap<String, u64> = HashMap::new();
-                let read = async {
-                    while let Some(ev) = s.next().await {
-                        let ev = ev.map_err(|e| anyhow!("docker API events: {e}"))?;
-                        if let Some(name) = ev
-                            .actor
-                            .and_then(|a| a.attributes)
-                            .and_then(|a| a.get("name").cloned())
-                        {
-                            *out.entry(name).or_default() += 1;
-                        }
+        self.rt.block_on(async {
+            let filters: HashMap<&str, Vec<&str>> = HashMap::from([
+                ("type", vec!["container"]),
+                ("event", vec!["die"]),
+                ("label", vec![label]),
+            ]);
+            let opts = bollard::query_parameters::EventsOptionsBuilder::new()
+                .since(&since.to_string())
+                .until(&until.to_string())
+                .filters(&filters)
+                .build();
+            let mut s = self.docker.events(Some(opts));
+            let mut out: HashMap<String, u64> = HashMap::new();
+            let read = async {
+                while let Some(ev) = s.next().await {
+                    let ev = ev.map_err(|e| anyhow!("docker API events: {e}"))?;
+                    if let Some(name) = ev
+                        .actor
+                        .and_then(|a| a.attributes)
+                        .and_then(|a| a.get("name").cloned())
+                    {
+                        *out.entry(name).or_default() += 1;
                     }
-                    Ok::<_, anyhow::Error>(())
-                };
-                tokio::time::timeout(Duration::from_secs(30), read)
-                    .await
-                    .map_err(|_| anyhow!("docker API events: no end of stream after 30 s"))??;
-                Ok(out)
-            })
+                }
+                Ok::<_, anyhow::Error>(())
+            };
+            tokio::time::timeout(Duration::from_secs(30), read)
+                .await
+                .map_err(|_| anyhow!("docker API events: no end of stream after 30 s"))??;
+            Ok(out)
+        })
     }
 
     /// Last `tail` log lines of a container.
@@ -366,6 +375,10 @@ fn to_container(i: &bollard::models::ContainerInspectResponse) -> Container {
             .map(|s| s.to_string())
             .filter(|s| s != "none" && !s.is_empty()),
         restart_count: i.restart_count.unwrap_or(0).max(0) as u64,
-        image: i.config.as_ref().and_then(|c| c.image.clone()).unwrap_or_default(),
+        image: i
+            .config
+            .as_ref()
+            .and_then(|c| c.image.clone())
+            .unwrap_or_default(),
     }
 }

@@ -116,7 +116,11 @@ pub fn sample_of(st: &SiteStatus) -> Sample {
             });
         }
     }
-    if let Some(d) = st.nas.as_ref().and_then(|n| n.disk.as_ref().map(|d| (n, d))) {
+    if let Some(d) = st
+        .nas
+        .as_ref()
+        .and_then(|n| n.disk.as_ref().map(|d| (n, d)))
+    {
         s.disks.push(DiskSample {
             id: format!("{}:{}", d.0.host, d.1.path),
             used_pct: d.1.used_pct,
@@ -204,13 +208,17 @@ pub fn load(state: &Path, site: &str, from: u64, to: u64) -> Result<Vec<Sample>>
         .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .collect();
     files.sort();
-    let (first, last) = (month_file(Path::new(""), from), month_file(Path::new(""), to));
+    let (first, last) = (
+        month_file(Path::new(""), from),
+        month_file(Path::new(""), to),
+    );
     for f in files {
         let name = PathBuf::from(f.file_name().unwrap_or_default());
         if name < first || name > last {
             continue;
         }
-        let text = std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+        let text =
+            std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
         out.extend(
             text.lines()
                 .filter_map(|l| serde_json::from_str::<Sample>(l).ok())
@@ -247,7 +255,10 @@ mod tests {
         let all = load(d.path(), "s", 0, u64::MAX / 2).unwrap();
         assert_eq!(all.len(), 3);
         let some = load(d.path(), "s", nov30 + 1, dec1).unwrap();
-        assert_eq!(some.iter().map(|s| s.time).collect::<Vec<_>>(), [nov30 + MIN_INTERVAL_SECS, dec1]);
+        assert_eq!(
+            some.iter().map(|s| s.time).collect::<Vec<_>>(),
+            [nov30 + MIN_INTERVAL_SECS, dec1]
+        );
         // A cut line is skipped, not fatal.
         std::fs::write(d.path().join("history/s/2026-12.jsonl"), "{\"time\":17").unwrap();
         assert_eq!(load(d.path(), "s", 0, u64::MAX / 2).unwrap().len(), 2);

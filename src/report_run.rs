@@ -45,7 +45,11 @@ pub fn journal_entry(host: &str, v: &Value) -> Option<JournalEntry> {
         "deploy" => {
             let changed: Vec<String> = v["stacks_changed"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             let failed = v["failed"].as_array().map(|a| a.len()).unwrap_or(0);
             let files = v["files"].as_array().map(|a| a.len()).unwrap_or(0);
@@ -57,14 +61,20 @@ pub fn journal_entry(host: &str, v: &Value) -> Option<JournalEntry> {
         }
         _ => {
             let outcome = text("outcome").unwrap_or_else(|| "done".into());
-            let ok = matches!(outcome.as_str(), "updated" | "completed" | "done" | "up-to-date")
-                && v["error"].is_null();
+            let ok = matches!(
+                outcome.as_str(),
+                "updated" | "completed" | "done" | "up-to-date"
+            ) && v["error"].is_null();
             let tag = |k: &str| {
                 text(k)
                     .map(|s| crate::status::image_tag(&s).unwrap_or(&s).to_string())
                     .unwrap_or_else(|| "?".into())
             };
-            (text("service"), ok, format!("{} -> {} ({outcome})", tag("from"), tag("to")))
+            (
+                text("service"),
+                ok,
+                format!("{} -> {} ({outcome})", tag("from"), tag("to")),
+            )
         }
     };
     Some(JournalEntry {
@@ -104,13 +114,18 @@ fn logs_script(base: &str) -> String {
          echo '==regie:journal'; cat {journal} 2>/dev/null\n\
          echo '==regie:end'\n",
         runs = quote(&format!("{base}/{}/runs.jsonl", crate::backup::DIR)),
-        journal = quote(&format!("{base}/{}/journal.jsonl", crate::deploy::STATE_DIR)),
+        journal = quote(&format!(
+            "{base}/{}/journal.jsonl",
+            crate::deploy::STATE_DIR
+        )),
     )
 }
 
 fn split_logs(out: &str) -> (&str, &str) {
     let after_runs = out.split_once("==regie:runs\n").map(|x| x.1).unwrap_or("");
-    let (runs, rest) = after_runs.split_once("==regie:journal\n").unwrap_or((after_runs, ""));
+    let (runs, rest) = after_runs
+        .split_once("==regie:journal\n")
+        .unwrap_or((after_runs, ""));
     let journal = rest.split_once("==regie:end").map(|x| x.0).unwrap_or(rest);
     (runs, journal)
 }
@@ -149,7 +164,9 @@ pub fn gather(site: &Resolved, o: &RunOptions, days: u32, versions: bool) -> Res
             let out = conn.run(&logs_script(base), b"")?;
             let text = String::from_utf8_lossy(&out.stdout);
             let (runs, journal) = split_logs(&text);
-            input.backup_runs.extend(backup_runs(&h.host, runs, from, to));
+            input
+                .backup_runs
+                .extend(backup_runs(&h.host, runs, from, to));
             input.journal.extend(
                 journal
                     .lines()
@@ -179,9 +196,11 @@ pub fn cli(args: &ReportArgs, output: crate::cli::Output) -> Result<i32> {
     let mut code = 0;
     if !args.from_json.is_empty() {
         for f in &args.from_json {
-            let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-            let input: ReportInput = serde_json::from_str(&text)
-                .with_context(|| format!("{}: not report data written by `regie report`", f.display()))?;
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            let input: ReportInput = serde_json::from_str(&text).with_context(|| {
+                format!("{}: not report data written by `regie report`", f.display())
+            })?;
             inputs.push(input);
         }
     } else {
@@ -194,7 +213,9 @@ pub fn cli(args: &ReportArgs, output: crate::cli::Output) -> Result<i32> {
         };
         for inv in &args.inventories {
             // One site's failure never stops the fleet's report.
-            match crate::cli::load(inv).and_then(|site| gather(&site, &o, args.days, !args.no_registry)) {
+            match crate::cli::load(inv)
+                .and_then(|site| gather(&site, &o, args.days, !args.no_registry))
+            {
                 Ok(i) => inputs.push(i),
                 Err(e) => {
                     eprintln!("error: {}: {e:#}", inv.display());

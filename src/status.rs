@@ -186,7 +186,7 @@ pub fn host_script(base_dir: &str) -> String {
          echo '==regie:df'; df -Pk $dirs 2>/dev/null\n\
          echo '==regie:dfi'; df -Pi $dirs 2>/dev/null\n\
          echo '==regie:lock'\n\
-         if [ -d \"$base/{s}/lock\" ]; then stat -c %Y \"$base/{s}/lock\"; cat \"$base/{s}/lock/info\" 2>/dev/null; fi\n\
+         if [ -d \"$base/{s}/lock\" ]; then stat -c %Y \"$base/{s}/lock\"; cat \"$base/{s}/lock/info\" 2>/dev/null; echo; fi\n\
          echo '==regie:runs'; tail -n 5000 \"$base/{runs}\" 2>/dev/null\n\
          echo '==regie:end'\n",
         b = quote(base_dir),
@@ -214,7 +214,12 @@ fn sections(out: &str) -> BTreeMap<&str, &str> {
     while let Some(i) = rest.find("==regie:") {
         let after = &rest[i + 8..];
         let (name, body) = after.split_once('\n').unwrap_or((after, ""));
-        let end = body.find("\n==regie:").map(|j| j + 1).unwrap_or(body.len());
+        // An empty section is followed at once by the next marker.
+        let end = if body.starts_with("==regie:") {
+            0
+        } else {
+            body.find("\n==regie:").map(|j| j + 1).unwrap_or(body.len())
+        };
         m.insert(name.trim(), &body[..end]);
         rest = &body[end..];
     }
@@ -284,10 +289,13 @@ pub fn parse_host(out: &str, base_dir: &str) -> HostFacts {
     }
     let lock = {
         let mut lines = get("lock").lines();
-        lines.next().and_then(|t| t.trim().parse::<u64>().ok()).map(|mtime| Lock {
-            holder: lines.collect::<Vec<_>>().join(" ").trim().to_string(),
-            age_secs: now.map(|n: u64| n.saturating_sub(mtime)),
-        })
+        lines
+            .next()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+            .map(|mtime| Lock {
+                holder: lines.collect::<Vec<_>>().join(" ").trim().to_string(),
+                age_secs: now.map(|n: u64| n.saturating_sub(mtime)),
+            })
     };
     HostFacts {
         now,
@@ -296,7 +304,10 @@ pub fn parse_host(out: &str, base_dir: &str) -> HostFacts {
             .next()
             .and_then(|u| u.parse::<f64>().ok())
             .map(|u| u as u64),
-        load1: get("load").split_whitespace().next().and_then(|l| l.parse().ok()),
+        load1: get("load")
+            .split_whitespace()
+            .next()
+            .and_then(|l| l.parse().ok()),
         mem_total_kib: mem.get("MemTotal").copied(),
         mem_available_kib: mem.get("MemAvailable").copied(),
         disks: disks(get("df"), get("dfi"), &["/", base_dir]),
@@ -349,7 +360,7 @@ mod tests {
     #[test]
     fn two_file_systems_and_no_lock() {
         let out = "==regie:now\n10\n==regie:df\nh\n/dev/a 100 10 90 10% /\n/dev/b 200 150 50 75% /srv\n\
-==regie:dfi\nh\n/dev/a 0 0 0 - /\n/dev/b 10 5 5 50% /srv\n==regie:lock\n==regie:end\n";
+==regie:dfi\nh\n/dev/a 0 0 0 - /\n/dev/b 10 5 5 50% /srv\n==regie:lock\n==regie:runs\n{}\n==regie:end\n";
         let f = parse_host(out, "/srv/regie");
         assert_eq!(f.disks.len(), 2);
         assert_eq!(f.disks[1].path, "/srv/regie");
@@ -359,6 +370,8 @@ mod tests {
         assert_eq!(f.disks[0].inodes_pct, None);
         assert!(f.lock.is_none());
         assert!(f.mem_total_kib.is_none());
+        // The section after an empty one is still read.
+        assert_eq!(f.runs, "{}\n");
     }
 
     #[test]

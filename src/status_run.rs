@@ -217,7 +217,9 @@ fn services_of(
         .map(|p| {
             let mine: Vec<ContainerStatus> = containers
                 .iter()
-                .filter(|(project, _)| *project == crate::render::project(&site.inv.site.name, &p.name))
+                .filter(|(project, _)| {
+                    *project == crate::render::project(&site.inv.site.name, &p.name)
+                })
                 .map(|(_, c)| c.clone())
                 .collect();
             let missing = if mine.is_empty() {
@@ -256,7 +258,10 @@ fn backups_of(site: &Resolved, host: &str, runs: &str, now: u64) -> Vec<BackupSt
             service: s.service,
             host: s.host,
             last_success: s.last_success,
-            age_hours: s.age_hours,
+            // Not rounded: a limit can be shorter than a tenth of an hour.
+            age_hours: s
+                .last_success
+                .map(|t| now.saturating_sub(t) as f64 / 3600.0),
             last_error: s.last_error,
             last_drill: s.last_drill,
             last_drill_ok: s.last_drill_ok,
@@ -338,7 +343,13 @@ pub fn collect(site: &Resolved, c: &Collect) -> SiteStatus {
         |h| h.as_str(),
         c.run.parallel,
         |h, _| read_host(site, h, c),
-        |r| if r.status.reachable { "read" } else { "unreachable" },
+        |r| {
+            if r.status.reachable {
+                "read"
+            } else {
+                "unreachable"
+            }
+        },
     );
     let now = readings
         .iter()
@@ -368,8 +379,12 @@ pub fn collect(site: &Resolved, c: &Collect) -> SiteStatus {
         st.services
             .extend(services_of(site, &r.status.host, &r.containers));
         if r.status.reachable {
-            st.backups
-                .extend(backups_of(site, &r.status.host, &r.runs, r.now.unwrap_or(now)));
+            st.backups.extend(backups_of(
+                site,
+                &r.status.host,
+                &r.runs,
+                r.now.unwrap_or(now),
+            ));
         }
         st.hosts.push(r.status);
     }
@@ -409,14 +424,20 @@ pub fn text(st: &SiteStatus) -> String {
                     "{} {:.0}%{}",
                     d.mount,
                     d.used_pct,
-                    d.inodes_pct.map(|i| format!("/{i:.0}%i")).unwrap_or_default()
+                    d.inodes_pct
+                        .map(|i| format!("/{i:.0}%i"))
+                        .unwrap_or_default()
                 )
             })
             .collect();
         let os = match (h.os_security_updates, h.os_other_updates) {
             (Some(s), Some(o)) => format!(
                 "{s} sec, {o}{}",
-                if h.reboot_required == Some(true) { ", reboot" } else { "" }
+                if h.reboot_required == Some(true) {
+                    ", reboot"
+                } else {
+                    ""
+                }
             ),
             _ => "-".into(),
         };
@@ -425,8 +446,12 @@ pub fn text(st: &SiteStatus) -> String {
             h.host,
             if h.reachable { "up" } else { "DOWN" },
             h.uptime_secs.map(fmt_age).unwrap_or_else(|| "-".into()),
-            h.load1.map(|l| format!("{l:.2}")).unwrap_or_else(|| "-".into()),
-            h.mem_used_pct().map(|m| format!("{m:.0}%")).unwrap_or_else(|| "-".into()),
+            h.load1
+                .map(|l| format!("{l:.2}"))
+                .unwrap_or_else(|| "-".into()),
+            h.mem_used_pct()
+                .map(|m| format!("{m:.0}%"))
+                .unwrap_or_else(|| "-".into()),
             disks.join(", "),
             os,
             h.lock
@@ -472,7 +497,10 @@ pub fn text(st: &SiteStatus) -> String {
                 match &v.newest_allowed {
                     Some(n) => format!("{run} (update: {n})"),
                     None if !v.newer.is_empty() => {
-                        format!("{run} (newer: {})", v.newer.last().cloned().unwrap_or_default())
+                        format!(
+                            "{run} (newer: {})",
+                            v.newer.last().cloned().unwrap_or_default()
+                        )
                     }
                     None => format!("{run} (current)"),
                 }
@@ -493,7 +521,9 @@ pub fn text(st: &SiteStatus) -> String {
                 c.state,
                 c.health.as_deref().unwrap_or("-"),
                 c.uptime_secs.map(fmt_age).unwrap_or_else(|| "-".into()),
-                c.restarts_24h.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+                c.restarts_24h
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "?".into()),
                 if i == 0 { version.as_str() } else { "" },
             ));
         }
@@ -613,8 +643,10 @@ pub fn check_cli(args: &CheckArgs, output: Output) -> Result<i32> {
     let (site, t) = match prepared {
         Ok(x) => x,
         Err(e) => {
-            println!("REGIE UNKNOWN - {}: {e:#}", inv.display());
-            return Ok(Level::Unknown.exit_code());
+            return Ok(crate::cli::plugin_unknown(
+                "REGIE",
+                &e.context(inv.display().to_string()),
+            ))
         }
     };
     let st = collect(

@@ -42,7 +42,12 @@ impl ServerCertVerifier for Keep {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
     fn verify_tls13_signature(
         &self,
@@ -50,15 +55,26 @@ impl ServerCertVerifier for Keep {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
 /// The chain served at `endpoint` (`host:port`) for `hostname`.
-pub fn fetch_chain(endpoint: &str, hostname: &str, timeout: Duration) -> Result<Vec<CertificateDer<'static>>> {
+pub fn fetch_chain(
+    endpoint: &str,
+    hostname: &str,
+    timeout: Duration,
+) -> Result<Vec<CertificateDer<'static>>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let keep = Arc::new(Keep {
         chain: Mutex::new(Vec::new()),
@@ -70,18 +86,21 @@ pub fn fetch_chain(endpoint: &str, hostname: &str, timeout: Duration) -> Result<
         .dangerous()
         .with_custom_certificate_verifier(keep.clone())
         .with_no_client_auth();
-    let name = ServerName::try_from(hostname.to_string()).map_err(|_| anyhow!("invalid hostname `{hostname}`"))?;
+    let name = ServerName::try_from(hostname.to_string())
+        .map_err(|_| anyhow!("invalid hostname `{hostname}`"))?;
     let addr = endpoint
         .to_socket_addrs()
         .with_context(|| format!("resolving {endpoint}"))?
         .next()
         .ok_or_else(|| anyhow!("{endpoint}: no address"))?;
-    let mut sock = TcpStream::connect_timeout(&addr, timeout).with_context(|| format!("connecting to {endpoint}"))?;
+    let mut sock = TcpStream::connect_timeout(&addr, timeout)
+        .with_context(|| format!("connecting to {endpoint}"))?;
     sock.set_read_timeout(Some(timeout))?;
     sock.set_write_timeout(Some(timeout))?;
     let mut conn = rustls::ClientConnection::new(Arc::new(config), name).context("TLS client")?;
     while conn.is_handshaking() {
-        conn.complete_io(&mut sock).with_context(|| format!("TLS handshake with {endpoint}"))?;
+        conn.complete_io(&mut sock)
+            .with_context(|| format!("TLS handshake with {endpoint}"))?;
     }
     conn.send_close_notify();
     let _ = conn.complete_io(&mut sock);
@@ -94,7 +113,12 @@ pub fn fetch_chain(endpoint: &str, hostname: &str, timeout: Duration) -> Result<
 }
 
 /// Judge a chain read for `hostname` at unix time `now`.
-pub fn judge(hostname: &str, endpoint: &str, chain: &[CertificateDer<'static>], now: i64) -> CertStatus {
+pub fn judge(
+    hostname: &str,
+    endpoint: &str,
+    chain: &[CertificateDer<'static>],
+    now: i64,
+) -> CertStatus {
     let mut st = CertStatus {
         hostname: hostname.into(),
         endpoint: endpoint.into(),
@@ -137,11 +161,15 @@ pub fn judge(hostname: &str, endpoint: &str, chain: &[CertificateDer<'static>], 
 fn describe(e: &rustls::Error) -> String {
     use rustls::CertificateError as C;
     match e {
-        rustls::Error::InvalidCertificate(C::UnknownIssuer) => "unknown issuer (self-signed or private CA)".into(),
-        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => "expired".into(),
-        rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
-            "not valid for this name".into()
+        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
+            "unknown issuer (self-signed or private CA)".into()
         }
+        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "expired".into()
+        }
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => "not valid for this name".into(),
         other => other.to_string(),
     }
 }
@@ -180,7 +208,12 @@ mod tests {
         assert_eq!(st.trusted, Some(false));
         assert!(st.error.unwrap().contains("unknown issuer"));
         assert!(st.issuer.is_some());
-        let old = judge("cloud.example.fr", "x:443", &[cert("cloud.example.fr", now - 86400)], now);
+        let old = judge(
+            "cloud.example.fr",
+            "x:443",
+            &[cert("cloud.example.fr", now - 86400)],
+            now,
+        );
         assert_eq!(old.days_left, Some(-1.0));
     }
 }

@@ -286,7 +286,16 @@ fn a_site_without_mail_and_a_bad_resolver_value() {
         "DNS OK - site durand has no mail service: nothing to check\n"
     );
 
-    let (code, out, err) = check_dns(&inv, "dns.example", false);
-    assert_eq!(code, 1, "a usage error, not CRITICAL: {out}");
-    assert!(err.contains("invalid --resolver `dns.example`"), "{err}");
+    // A usage error is UNKNOWN, as plugins must say, never CRITICAL.
+    let (code, out, _) = check_dns(&inv, "dns.example", false);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.starts_with("DNS UNKNOWN - invalid --resolver `dns.example`"),
+        "{out}"
+    );
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(&bad, "site: { name: x }\n").unwrap();
+    let (code, out, err) = check_dns(&bad, "127.0.0.1:9", false);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.starts_with("DNS UNKNOWN - "), "{out}");
 }

@@ -92,7 +92,12 @@ fn text(o: &Output) -> String {
 }
 
 /// The site's inventory, certificates read at `tls_port`.
-fn write_inventory(tb: &TestBed, reg: &Registry, tls_port: u16, tls_mode: &str) -> std::path::PathBuf {
+fn write_inventory(
+    tb: &TestBed,
+    reg: &Registry,
+    tls_port: u16,
+    tls_mode: &str,
+) -> std::path::PathBuf {
     let services = format!(
         "  hello:\n    host: srv1\n  web2:\n    host: srv1\n  www:\n    host: srv1\n  upd:\n    host: srv1\n    version: \"1.0.0\"\n    settings: {{ registry: \"{}\" }}\n",
         reg.addr
@@ -122,7 +127,10 @@ fn status_and_check_judge_a_real_site() {
     let state = tb.dir.path().join("state");
     let run = |args: &[&str]| -> Output {
         let mut c = common::regie();
-        c.env("REGIE_STATE_DIR", &state).args(args).arg("-i").arg(&inv);
+        c.env("REGIE_STATE_DIR", &state)
+            .args(args)
+            .arg("-i")
+            .arg(&inv);
         c.output().unwrap()
     };
     for h in ["srv1", "nas"] {
@@ -138,7 +146,10 @@ fn status_and_check_judge_a_real_site() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
     assert!(out.starts_with("REGIE CRITICAL - "), "{out}");
-    assert!(out.contains("[CRITICAL] upd: no successful backup on record"), "{out}");
+    assert!(
+        out.contains("[CRITICAL] upd: no successful backup on record"),
+        "{out}"
+    );
 
     // Backed up, everything healthy, certificate valid for 90 days (the
     // site uses its internal CA, so self-signed is expected): OK.
@@ -148,11 +159,20 @@ fn status_and_check_judge_a_real_site() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     let first = out.lines().next().unwrap();
-    assert!(first.starts_with(&format!("REGIE OK - {}: 1 host(s), 4 service(s), 4 container(s) up", tb.site)), "{out}");
+    assert!(
+        first.starts_with(&format!(
+            "REGIE OK - {}: 1 host(s), 4 service(s), 4 container(s) up",
+            tb.site
+        )),
+        "{out}"
+    );
     // Perfdata after the bar: disk and inode use with the thresholds,
     // containers, backup age, certificate days.
     let perf = first.split_once(" | ").unwrap().1;
-    assert!(perf.contains("srv1:/=") && perf.contains("%;85;95;0;100"), "{perf}");
+    assert!(
+        perf.contains("srv1:/=") && perf.contains("%;85;95;0;100"),
+        "{perf}"
+    );
     assert!(perf.contains("containers_up=4;;;0;4"), "{perf}");
     assert!(perf.contains("'backup_age upd'="), "{perf}");
     assert!(perf.contains(&format!("'cert_days {hostname}'=")), "{perf}");
@@ -176,7 +196,10 @@ fn status_and_check_judge_a_real_site() {
     assert_eq!(hello["containers"][0]["state"], "running", "{hello}");
     assert_eq!(hello["containers"][0]["health"], "healthy", "{hello}");
     assert_eq!(hello["containers"][0]["restarts_24h"], 0, "{hello}");
-    assert!(hello["containers"][0]["uptime_secs"].as_u64().is_some(), "{hello}");
+    assert!(
+        hello["containers"][0]["uptime_secs"].as_u64().is_some(),
+        "{hello}"
+    );
     let upd = svc("upd");
     assert_eq!(upd["version"]["running"], "1.0.0", "{upd}");
     assert_eq!(upd["version"]["newest_allowed"], "1.3.0", "{upd}");
@@ -193,12 +216,28 @@ fn status_and_check_judge_a_real_site() {
     let days = cert["days_left"].as_f64().unwrap();
     assert!((89.0..=90.1).contains(&days), "{cert}");
     assert_eq!(cert["trusted"], false, "self-signed: {cert}");
-    assert!(v["backups"].as_array().unwrap().iter().all(|b| b["age_hours"].as_f64().unwrap() < 1.0), "{v}");
+    assert!(
+        v["backups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["age_hours"].as_f64().unwrap() < 1.0),
+        "{v}"
+    );
     // The text table.
     let o = run(&["status", "--no-registry"]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    for want in ["HOSTS", "SERVICES", "CERTIFICATES", "BACKUPS", "hello", "running", "healthy", "NAS /srv/backup"] {
+    for want in [
+        "HOSTS",
+        "SERVICES",
+        "CERTIFICATES",
+        "BACKUPS",
+        "hello",
+        "running",
+        "healthy",
+        "NAS /srv/backup",
+    ] {
         assert!(t.contains(want), "{want} in:\n{t}");
     }
 
@@ -208,7 +247,9 @@ fn status_and_check_judge_a_real_site() {
     let web2 = tb.container_of("web2", "app");
     assert!(docker(&["stop", "-t", "1", &web2]).status.success());
     let base = &tb.host("srv1").base;
-    std::fs::remove_file(base.join("hello/www/index.html")).unwrap();
+    let page = base.join("hello/www/index.html");
+    let page_text = std::fs::read(&page).unwrap();
+    std::fs::remove_file(&page).unwrap();
     let www_c = tb.container_of("www", "app");
     for _ in 0..3 {
         assert!(docker(&["restart", "-t", "1", &www_c]).status.success());
@@ -228,16 +269,35 @@ fn status_and_check_judge_a_real_site() {
     assert_eq!(inv, inv2);
     // The health check fails twice, a second apart, before `unhealthy`.
     std::thread::sleep(std::time::Duration::from_secs(4));
-    let o = run(&["check", "--disk-warning", "1", "--disk-critical", "2", "--output", "json"]);
+    let o = run(&[
+        "check",
+        "--disk-warning",
+        "1",
+        "--disk-critical",
+        "2",
+        "--output",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let findings = v["findings"].to_string();
     let site = &tb.site;
+    let name = |id: &str| {
+        let o = docker(&["inspect", "-f", "{{.Name}}", id]);
+        String::from_utf8_lossy(&o.stdout)
+            .trim()
+            .trim_start_matches('/')
+            .to_string()
+    };
+    let hello_c = tb.container_of("hello", "app");
     for want in [
-        format!("web2: {site}-web2-app-1 exited"),
-        format!("hello: {site}-hello-app-1 unhealthy"),
-        format!("www: {site}-www-app-1 stopped 3 times in 24 h"),
-        "srv1: locked for 8 h by deploy by someone@laptop".to_string(),
+        format!("web2: {} exited", name(&web2)),
+        format!(
+            "hello: {} unhealthy: wget: server returned error: HTTP/1.1 404 Not Found",
+            name(&hello_c)
+        ),
+        format!("www: {} stopped 3 times in 24 h", name(&www_c)),
+        "srv1: locked for 8 h by deploy by someone@laptop (stale?".to_string(),
         format!("{hostname}: certificate expires in 5"),
         "srv1:/: ".to_string(),
         "(limits 1%/2%)".to_string(),
@@ -249,15 +309,21 @@ fn status_and_check_judge_a_real_site() {
     let o = run(&["check", "--disk-warning", "1", "--disk-critical", "2"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("[WARNING] www.test.example: certificate expires in 5")), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("[CRITICAL] srv1:/:")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("[WARNING] www.test.example: certificate expires in 5")),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with("[CRITICAL] srv1:/:")),
+        "{out}"
+    );
     // Only warnings left once the critical faults are repaired: the lock
-    // released, the page put back by a deploy, the stopped container
-    // started.
+    // released, the page put back, the stopped container started.
     std::fs::remove_dir_all(&lock).unwrap();
+    std::fs::write(&page, page_text).unwrap();
     assert!(docker(&["start", &web2]).status.success());
-    let o = run(&["deploy", "--yes"]);
-    assert!(o.status.success(), "{}", text(&o));
+    std::thread::sleep(std::time::Duration::from_secs(4));
     let o = run(&["check"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
@@ -271,14 +337,20 @@ fn status_and_check_judge_a_real_site() {
     let o = run(&["check"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
-    assert!(out.contains("[CRITICAL] www.test.example: certificate expired 2 day(s) ago"), "{out}");
+    assert!(
+        out.contains("[CRITICAL] www.test.example: certificate expired 2 day(s) ago"),
+        "{out}"
+    );
     drop(old);
     let fresh = TlsServer::start(tb.dir.path(), hostname, 60);
     write_inventory(&tb, &reg, fresh.port, "auto");
     let o = run(&["check"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
-    assert!(out.contains("certificate not trusted by browsers: unknown issuer"), "{out}");
+    assert!(
+        out.contains("certificate not trusted by browsers: unknown issuer"),
+        "{out}"
+    );
     write_inventory(&tb, &reg, fresh.port, "internal");
 
     // A backup older than the limit.
@@ -286,7 +358,10 @@ fn status_and_check_judge_a_real_site() {
     let o = run(&["check", "--backup-max-age", "0.0001"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
-    assert!(out.contains("upd: last successful backup 0 h ago (limit 0 h)"), "{out}");
+    assert!(
+        out.contains("upd: last successful backup 0 h ago (limit 0 h)"),
+        "{out}"
+    );
 
     // The NAS down.
     tb.stop("nas");
@@ -320,10 +395,18 @@ fn status_and_check_judge_a_real_site() {
     // A broken configuration is UNKNOWN (exit 3), as plugins must say.
     let bad = tb.dir.path().join("bad.yml");
     std::fs::write(&bad, "site: [\n").unwrap();
-    let o = common::regie().args(["check", "-i"]).arg(&bad).output().unwrap();
+    let o = common::regie()
+        .args(["check", "-i"])
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).starts_with("REGIE UNKNOWN - "), "{}", text(&o));
     let o = run(&["check", "--disk-warning", "96"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    assert!(text(&o).contains("disk_warning (96) is above disk_critical (95)"), "{}", text(&o));
+    assert!(
+        text(&o).contains("disk_warning (96) is above disk_critical (95)"),
+        "{}",
+        text(&o)
+    );
 }

@@ -169,10 +169,17 @@ impl TestBed {
             assert!(st.success(), "mounting a tmpfs needs root");
         }
         let container = format!("regie-{}-{name}", self.site);
-        let publish = match port {
-            Some(p) => format!("127.0.0.1:{p}:22"),
-            None => "127.0.0.1::22".to_string(),
-        };
+        // A fixed port, even when the caller gives none: a container that
+        // is stopped and started again keeps it (an ephemeral published
+        // port would change).
+        let port = port.unwrap_or_else(|| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        });
+        let publish = format!("127.0.0.1:{port}:22");
         let auth = format!(
             "{}:/regie-test/authorized_keys:ro",
             self.dir.path().join("authorized_keys").display()
