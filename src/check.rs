@@ -126,10 +126,10 @@ impl Thresholds {
         }
         if self.cert_warning_days < self.cert_critical_days {
             out.push((
-                "cert_warning_days".into(),
+                "cert_critical_days".into(),
                 format!(
-                    "cert_warning_days ({}) is below cert_critical_days ({}): warnings come first",
-                    self.cert_warning_days, self.cert_critical_days
+                    "cert_critical_days ({}) is above cert_warning_days ({}): warnings come first",
+                    self.cert_critical_days, self.cert_warning_days
                 ),
             ));
         }
