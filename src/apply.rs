@@ -609,7 +609,7 @@ pub(crate) fn deploy_locked(
 /// session when the socket can be forwarded, else `docker inspect` JSON
 /// from a command (users who reach docker only through sudo).
 enum StateReader<'a> {
-    Api(crate::docker_api::DockerApi),
+    Api(Box<crate::docker_api::DockerApi>),
     Command(&'a Conn),
 }
 
@@ -639,7 +639,7 @@ pub(crate) fn wait_healthy(
     timeout: Duration,
 ) -> std::result::Result<(), String> {
     let reader = match crate::docker_api::DockerApi::open(conn) {
-        Ok(api) => StateReader::Api(api),
+        Ok(api) => StateReader::Api(Box::new(api)),
         Err(_) => StateReader::Command(conn),
     };
     let t0 = Instant::now();

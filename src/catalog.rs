@@ -193,6 +193,25 @@ pub struct DnsRecord {
     pub note: Option<String>,
 }
 
+/// The values of a catalog DNS template's placeholders for one service.
+pub struct DnsVars<'a> {
+    pub hostname: &'a str,
+    pub address: &'a str,
+    pub domain: &'a str,
+    pub dkim_selector: &'a str,
+}
+
+impl DnsVars<'_> {
+    /// Fill `{hostname}`, `{address}`, `{domain}` and `{dkim_selector}` of
+    /// a record's name or value.
+    pub fn fill(&self, tpl: &str) -> String {
+        tpl.replace("{hostname}", self.hostname)
+            .replace("{address}", self.address)
+            .replace("{domain}", self.domain)
+            .replace("{dkim_selector}", self.dkim_selector)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SettingType {

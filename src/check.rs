@@ -358,7 +358,7 @@ fn judge_service(out: &mut Vec<Finding>, s: &ServiceStatus, t: &Thresholds, host
     }
 }
 
-fn judge_cert(out: &mut Vec<Finding>, c: &CertStatus, t: &Thresholds, require_trust: bool) {
+fn judge_cert(out: &mut Vec<Finding>, c: &CertStatus, t: &Thresholds) {
     let h = &c.hostname;
     let Some(days) = c.days_left else {
         out.push(finding(
@@ -396,7 +396,7 @@ fn judge_cert(out: &mut Vec<Finding>, c: &CertStatus, t: &Thresholds, require_tr
             format!("{h}: certificate expires in {days:.1} day(s)"),
         ));
     }
-    if require_trust && c.trusted == Some(false) {
+    if c.public_ca && c.trusted == Some(false) {
         out.push(finding(
             Level::Critical,
             "certificate",
@@ -457,9 +457,8 @@ fn judge_backup(out: &mut Vec<Finding>, b: &BackupStatus, max_hours: f64) {
     }
 }
 
-/// Every finding of a site, worst first. `require_trust`: public
-/// certificates must verify against the browsers' roots.
-pub fn judge(st: &SiteStatus, t: &Thresholds, require_trust: bool) -> Vec<Finding> {
+/// Every finding of a site, worst first.
+pub fn judge(st: &SiteStatus, t: &Thresholds) -> Vec<Finding> {
     let mut out = Vec::new();
     for e in &st.errors {
         out.push(finding(Level::Unknown, "status", &st.site, e.clone()));
@@ -490,7 +489,7 @@ pub fn judge(st: &SiteStatus, t: &Thresholds, require_trust: bool) -> Vec<Findin
         judge_service(&mut out, s, t, down);
     }
     for c in &st.certificates {
-        judge_cert(&mut out, c, t, require_trust);
+        judge_cert(&mut out, c, t);
     }
     let max = t.backup_max_age(st.backup_max_age_hours);
     for b in &st.backups {
@@ -499,7 +498,7 @@ pub fn judge(st: &SiteStatus, t: &Thresholds, require_trust: bool) -> Vec<Findin
             judge_backup(&mut out, b, max);
         }
     }
-    out.sort_by(|a, b| b.level.cmp(&a.level));
+    out.sort_by_key(|f| std::cmp::Reverse(f.level));
     out
 }
 
@@ -631,4 +630,347 @@ pub fn plugin_output(st: &SiteStatus, findings: &[Finding], t: &Thresholds) -> S
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::*;
+
+    fn disk(mount: &str, pct: f64, inodes: Option<f64>) -> Disk {
+        Disk {
+            path: mount.into(),
+            mount: mount.into(),
+            size_kib: 1000,
+            used_kib: (pct * 10.0) as u64,
+            avail_kib: 1000 - (pct * 10.0) as u64,
+            used_pct: pct,
+            inodes: inodes.map(|_| 100),
+            inodes_used: inodes.map(|p| p as u64),
+            inodes_pct: inodes,
+        }
+    }
+
+    fn container(name: &str, state: &str, health: Option<&str>) -> ContainerStatus {
+        ContainerStatus {
+            name: name.into(),
+            component: "app".into(),
+            state: state.into(),
+            health: health.map(str::to_string),
+            restarts_24h: Some(0),
+            ..Default::default()
+        }
+    }
+
+    /// A healthy site: one host, one service, a fresh backup, a valid
+    /// public certificate, the NAS half full.
+    fn healthy() -> SiteStatus {
+        SiteStatus {
+            site: "s".into(),
+            hosts: vec![HostStatus {
+                host: "srv1".into(),
+                reachable: true,
+                mem_total_kib: Some(1000),
+                mem_available_kib: Some(500),
+                disks: vec![disk("/", 40.0, Some(10.0))],
+                os_security_updates: Some(0),
+                reboot_required: Some(false),
+                ..Default::default()
+            }],
+            nas: Some(NasStatus {
+                host: "nas".into(),
+                reachable: true,
+                disk: Some(disk("/volume1", 50.0, None)),
+                error: None,
+            }),
+            services: vec![ServiceStatus {
+                service: "files".into(),
+                host: "srv1".into(),
+                containers: vec![container("s-files-app-1", "running", Some("healthy"))],
+                ..Default::default()
+            }],
+            certificates: vec![CertStatus {
+                hostname: "cloud.x.fr".into(),
+                days_left: Some(60.0),
+                trusted: Some(true),
+                public_ca: true,
+                ..Default::default()
+            }],
+            backups: vec![BackupStatus {
+                service: "files".into(),
+                host: "srv1".into(),
+                age_hours: Some(5.0),
+                ..Default::default()
+            }],
+            backup_max_age_hours: Some(26.0),
+            ..Default::default()
+        }
+    }
+
+    fn levels(st: &SiteStatus, t: &Thresholds) -> Vec<(Level, String)> {
+        judge(st, t)
+            .into_iter()
+            .map(|f| (f.level, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_healthy_site_is_ok_with_perfdata() {
+        let t = Thresholds::default();
+        let st = healthy();
+        assert!(judge(&st, &t).is_empty());
+        let out = plugin_output(&st, &[], &t);
+        assert_eq!(
+            out,
+            "REGIE OK - s: 1 host(s), 1 service(s), 1 container(s) up, backups fresh | \
+             srv1:/=40%;85;95;0;100 'srv1:/ inodes'=10%;85;95;0;100 'srv1 memory'=50%;95;;0;100 \
+             nas:/volume1=50%;85;95;0;100 containers_up=1;;;0;1 restarts_24h=0;;;0 \
+             'backup_age files'=18000s;;93600;0 'cert_days cloud.x.fr'=60;14;3\n"
+        );
+    }
+
+    #[test]
+    fn disks_inodes_and_memory_against_thresholds() {
+        let t = Thresholds::default();
+        let mut st = healthy();
+        st.hosts[0].disks = vec![disk("/", 90.0, Some(96.0)), disk("/srv", 85.0, None)];
+        st.hosts[0].mem_available_kib = Some(10);
+        let l = levels(&st, &t);
+        assert_eq!(l[0].0, Level::Critical);
+        assert!(l[0].1.contains("96% of inodes used"), "{l:?}");
+        assert!(l
+            .iter()
+            .any(|(lv, m)| *lv == Level::Warning && m.starts_with("srv1:/: 90% used")));
+        // 85% is not above 85%.
+        assert!(!l.iter().any(|(_, m)| m.starts_with("srv1:/srv")), "{l:?}");
+        assert!(l
+            .iter()
+            .any(|(lv, m)| *lv == Level::Warning && m.contains("99% of memory")));
+        let custom = Thresholds {
+            disk_warning: 95.0,
+            disk_critical: 98.0,
+            inodes_critical: 97.0,
+            memory_warning: 100.0,
+            ..Default::default()
+        };
+        assert_eq!(worst(&judge(&st, &custom)), Level::Warning);
+    }
+
+    #[test]
+    fn containers_are_judged_by_state_health_and_stops() {
+        let t = Thresholds::default();
+        let mut st = healthy();
+        let mut flapping = container("s-files-db-1", "running", None);
+        flapping.restarts_24h = Some(3);
+        st.services[0].containers = vec![
+            ContainerStatus {
+                health_log: Some("curl: (7) refused".into()),
+                ..container("s-files-app-1", "running", Some("unhealthy"))
+            },
+            container("s-files-cron-1", "exited", None),
+            container("s-files-redis-1", "running", Some("starting")),
+            flapping,
+        ];
+        st.services[0].missing = vec!["worker".into()];
+        let l = levels(&st, &t);
+        let has = |lv: Level, m: &str| l.iter().any(|(x, y)| *x == lv && y == m);
+        assert!(
+            has(
+                Level::Critical,
+                "files: s-files-app-1 unhealthy: curl: (7) refused"
+            ),
+            "{l:?}"
+        );
+        assert!(
+            has(Level::Critical, "files: s-files-cron-1 exited"),
+            "{l:?}"
+        );
+        assert!(
+            has(Level::Critical, "files: component worker has no container"),
+            "{l:?}"
+        );
+        assert!(
+            has(
+                Level::Warning,
+                "files: s-files-redis-1 starting (health check pending)"
+            ),
+            "{l:?}"
+        );
+        assert!(
+            has(
+                Level::Warning,
+                "files: s-files-db-1 stopped 3 times in 24 h"
+            ),
+            "{l:?}"
+        );
+        st.services[0].containers.clear();
+        let l = levels(&st, &t);
+        assert_eq!(
+            l[0].1,
+            "files: no container on srv1 (not deployed, or removed)"
+        );
+    }
+
+    #[test]
+    fn certificates() {
+        let t = Thresholds::default();
+        let mut st = healthy();
+        let judge_days = |st: &mut SiteStatus, d: Option<f64>| {
+            st.certificates[0].days_left = d;
+            levels(st, &t)
+        };
+        assert_eq!(judge_days(&mut st, Some(10.0))[0].0, Level::Warning);
+        assert_eq!(judge_days(&mut st, Some(2.0))[0].0, Level::Critical);
+        let l = judge_days(&mut st, Some(-3.0));
+        assert_eq!(
+            l[0],
+            (
+                Level::Critical,
+                "cloud.x.fr: certificate expired 3 day(s) ago".into()
+            )
+        );
+        st.certificates[0].error = Some("connection refused".into());
+        let l = judge_days(&mut st, None);
+        assert_eq!(
+            l[0],
+            (
+                Level::Critical,
+                "cloud.x.fr: certificate not read: connection refused".into()
+            )
+        );
+        // Untrusted: a fault for a public certificate only.
+        st.certificates[0].days_left = Some(60.0);
+        st.certificates[0].trusted = Some(false);
+        st.certificates[0].error = Some("unknown issuer".into());
+        assert_eq!(levels(&st, &t)[0].0, Level::Critical);
+        st.certificates[0].public_ca = false;
+        assert!(levels(&st, &t).is_empty());
+    }
+
+    #[test]
+    fn backups_nas_host_lock_and_os() {
+        let t = Thresholds::default();
+        let mut st = healthy();
+        st.backups[0].age_hours = Some(30.0);
+        st.backups[0].last_error = Some("NAS full".into());
+        st.backups[0].last_drill_ok = Some(false);
+        let l = levels(&st, &t);
+        assert_eq!(
+            l[0],
+            (
+                Level::Critical,
+                "files: last successful backup 30 h ago (limit 26 h); last error: NAS full".into()
+            )
+        );
+        assert!(l.contains(&(
+            Level::Warning,
+            "files: the last restore drill failed".into()
+        )));
+        // The inventory's limit wins over the policy's.
+        let relaxed = Thresholds {
+            backup_max_age_hours: Some(50.0),
+            ..Default::default()
+        };
+        assert_eq!(
+            levels(&st, &relaxed)[0].1,
+            "files: the last backup run failed: NAS full"
+        );
+        st.backups[0].age_hours = None;
+        assert!(levels(&st, &t)[0]
+            .1
+            .starts_with("files: no successful backup on record"));
+
+        let mut st = healthy();
+        st.nas.as_mut().unwrap().reachable = false;
+        st.nas.as_mut().unwrap().error = Some("timed out".into());
+        st.hosts[0].lock = Some(Lock {
+            holder: "deploy by a@b".into(),
+            age_secs: Some(7 * 3600),
+        });
+        st.hosts[0].os_security_updates = Some(2);
+        st.hosts[0].reboot_required = Some(true);
+        let l = levels(&st, &t);
+        assert_eq!(
+            l[0],
+            (Level::Critical, "NAS nas unreachable: timed out".into())
+        );
+        for m in [
+            "srv1: locked for 7 h by deploy by a@b (stale? `regie lock release`)",
+            "srv1: 2 security update(s) pending (`regie update os`)",
+            "srv1: reboot required",
+        ] {
+            assert!(l.contains(&(Level::Warning, m.to_string())), "{m} in {l:?}");
+        }
+        // A fresh lock is a deploy running, not a problem.
+        st.hosts[0].lock.as_mut().unwrap().age_secs = Some(600);
+        assert!(!levels(&st, &t).iter().any(|(_, m)| m.contains("locked")));
+
+        // A host down: its services and backups are not judged again.
+        let mut st = healthy();
+        st.hosts[0] = HostStatus {
+            host: "srv1".into(),
+            error: Some("connection refused".into()),
+            ..Default::default()
+        };
+        st.services[0].containers.clear();
+        st.backups[0].age_hours = None;
+        let l = levels(&st, &t);
+        assert_eq!(
+            l,
+            vec![(
+                Level::Critical,
+                "srv1: unreachable: connection refused".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn summary_line_counts_levels_and_escapes_the_bar() {
+        let t = Thresholds::default();
+        let mut st = healthy();
+        st.errors
+            .push("versions not checked: registry | down".into());
+        st.hosts[0].os_security_updates = Some(1);
+        let f = judge(&st, &t);
+        assert_eq!(worst(&f), Level::Unknown);
+        assert_eq!(Level::Unknown.exit_code(), 3);
+        let out = plugin_output(&st, &f, &t);
+        let first = out.lines().next().unwrap();
+        assert!(
+            first.starts_with(
+                "REGIE UNKNOWN - s: 1 unknown, 1 warning: versions not checked: registry / down | "
+            ),
+            "{first}"
+        );
+        assert_eq!(
+            first.matches(" | ").count(),
+            1,
+            "one bar before the perfdata: {first}"
+        );
+        assert_eq!(out.lines().count(), 3);
+    }
+
+    #[test]
+    fn threshold_problems() {
+        assert!(Thresholds::default().problems().is_empty());
+        let t = Thresholds {
+            disk_warning: 101.0,
+            inodes_warning: 90.0,
+            inodes_critical: 80.0,
+            cert_critical_days: 20.0,
+            backup_max_age_hours: Some(0.0),
+            ..Default::default()
+        };
+        let p: Vec<String> = t.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            p,
+            [
+                "disk_warning",
+                "disk_warning",
+                "inodes_warning",
+                "cert_critical_days",
+                "backup_max_age_hours"
+            ]
+        );
+    }
 }

@@ -192,13 +192,13 @@ impl MailSetup {
     /// The catalog's value for a record of this type and name whose value
     /// starts with `prefix` (placeholders replaced), else `default`.
     fn value(&self, kind: &str, name: &str, domain: &str, prefix: &str, default: String) -> String {
-        let vars = [
-            ("{hostname}", self.hostname.as_str()),
-            ("{domain}", domain),
-            ("{address}", self.address.as_str()),
-            ("{dkim_selector}", self.dkim.selector.as_str()),
-        ];
-        let subst = |s: &str| vars.iter().fold(s.to_string(), |s, (k, v)| s.replace(k, v));
+        let vars = crate::catalog::DnsVars {
+            hostname: &self.hostname,
+            address: &self.address,
+            domain,
+            dkim_selector: &self.dkim.selector,
+        };
+        let subst = |s: &str| vars.fill(s);
         self.records
             .iter()
             .filter(|r| r.kind.eq_ignore_ascii_case(kind) && subst(&r.name) == name)

@@ -11,7 +11,7 @@ pub const MIN_INTERVAL_SECS: u64 = 600;
 /// One file system in a sample.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DiskSample {
-    /// `host:path` (`nas1:/volume1/regie` for the NAS).
+    /// `host:mount point` (`srv1:/`, `nas1:/volume1`), as `check` names it.
     pub id: String,
     pub used_pct: f64,
     pub used_kib: u64,
@@ -122,7 +122,7 @@ pub fn sample_of(st: &SiteStatus) -> Sample {
         .and_then(|n| n.disk.as_ref().map(|d| (n, d)))
     {
         s.disks.push(DiskSample {
-            id: format!("{}:{}", d.0.host, d.1.path),
+            id: format!("{}:{}", d.0.host, d.1.mount),
             used_pct: d.1.used_pct,
             used_kib: d.1.used_kib,
             size_kib: d.1.size_kib,

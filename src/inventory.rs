@@ -360,6 +360,25 @@ pub struct Resolved {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl Site {
+    /// The name people read: `display_name`, else the site's name.
+    pub fn display(&self) -> &str {
+        self.display_name.as_deref().unwrap_or(&self.name)
+    }
+}
+
+impl Resolved {
+    /// Whether the proxy on `host` gets public certificates (ACME) rather
+    /// than the internal CA's.
+    pub fn acme(&self, host: &str) -> bool {
+        match self.inv.proxy.tls {
+            TlsMode::Acme => true,
+            TlsMode::Internal => false,
+            TlsMode::Auto => self.inv.hosts.get(host).is_some_and(|h| h.public),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Syntax checks shared by validation.
 

@@ -119,12 +119,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
     let mut site = crate::cli::load(inventory)?;
     let mut r = SiteReport {
         site: site.inv.site.name.clone(),
-        display_name: site
-            .inv
-            .site
-            .display_name
-            .clone()
-            .unwrap_or_else(|| site.inv.site.name.clone()),
+        display_name: site.inv.site.display().to_string(),
         started: crate::apply::unix_now(),
         finished: 0,
         window_open: false,

@@ -57,7 +57,7 @@ impl Message {
     }
 
     fn test_at(site: &Site, now: jiff::Timestamp) -> Message {
-        let display = site.display_name.as_deref().unwrap_or(&site.name);
+        let display = site.display();
         let tz = jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         let when = now.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z").to_string();
         let (subject, text) = match site.locale {

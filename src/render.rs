@@ -11,7 +11,7 @@ use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
 use crate::catalog::FileSpec;
-use crate::inventory::{Resolved, TlsMode};
+use crate::inventory::Resolved;
 use crate::secrets::{Kind, Store};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -309,11 +309,10 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
         std::fs::read_to_string(crate::apply::site_known_hosts(site)).unwrap_or_default();
     for (hostname, stacks) in &site.placement {
         let host = &inv.hosts[hostname];
-        let tls = match inv.proxy.tls {
-            TlsMode::Acme => "acme",
-            TlsMode::Internal => "internal",
-            TlsMode::Auto if host.public => "acme",
-            TlsMode::Auto => "internal",
+        let tls = if site.acme(hostname) {
+            "acme"
+        } else {
+            "internal"
         };
         let web: Vec<Json> = stacks
             .iter()

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::backup::{self, Capture, Repo};
 use crate::catalog::{Descriptor, Exec, FileSpec, UpgradePolicy};
-use crate::inventory::{Locale, Placed, Resolved, Role, TlsMode};
+use crate::inventory::{Locale, Placed, Resolved, Role};
 use crate::render::VERSION;
 
 // ---------------------------------------------------------------------------
@@ -1031,14 +1031,6 @@ fn compose_cmd(site: &Resolved, base: &str, stack: &str) -> String {
 
 /// Whether the host's proxy gets certificates by ACME (else Caddy's
 /// internal CA), as render decides.
-fn uses_acme(site: &Resolved, host: &str) -> bool {
-    match site.inv.proxy.tls {
-        TlsMode::Acme => true,
-        TlsMode::Internal => false,
-        TlsMode::Auto => site.inv.hosts[host].public,
-    }
-}
-
 /// Every placed stack with its host, host by host (proxy first on each).
 fn placed(site: &Resolved) -> impl Iterator<Item = (&str, &Placed)> {
     site.placement
@@ -1141,23 +1133,6 @@ pub struct Record {
     pub note: Option<String>,
 }
 
-/// The values of a catalog DNS template's placeholders for one service.
-struct DnsVars<'a> {
-    hostname: &'a str,
-    address: &'a str,
-    domain: &'a str,
-    dkim_selector: &'a str,
-}
-
-/// Fill `{hostname}`, `{address}`, `{domain}` and `{dkim_selector}` of a
-/// catalog DNS template.
-fn fill_dns(tpl: &str, v: &DnsVars) -> String {
-    tpl.replace("{hostname}", v.hostname)
-        .replace("{address}", v.address)
-        .replace("{domain}", v.domain)
-        .replace("{dkim_selector}", v.dkim_selector)
-}
-
 /// The record pointing a name at an address: A, AAAA, or CNAME when the
 /// address is a name.
 fn address_record(address: &str) -> (&'static str, String) {
@@ -1211,14 +1186,14 @@ pub fn dns_records(site: &Resolved) -> Vec<Record> {
                 vec![site.inv.site.domain.clone()]
             };
             for domain in domains {
-                let vars = DnsVars {
+                let vars = crate::catalog::DnsVars {
                     hostname,
                     address,
                     domain: &domain,
                     dkim_selector: d.dkim_selector.as_deref().unwrap_or("{dkim_selector}"),
                 };
                 let mut kind = r.kind.clone();
-                let mut value = fill_dns(&r.value, &vars);
+                let mut value = vars.fill(&r.value);
                 if kind == "A" && r.value == "{address}" {
                     let (k, v) = address_record(address);
                     kind = k.to_string();
@@ -1226,7 +1201,7 @@ pub fn dns_records(site: &Resolved) -> Vec<Record> {
                 }
                 push(Record {
                     kind,
-                    name: fill_dns(&r.name, &vars),
+                    name: vars.fill(&r.name),
                     value,
                     service: p.name.clone(),
                     note: r.note.clone(),
@@ -1361,12 +1336,7 @@ type Part = (&'static str, fn(&mut Ctx));
 /// secret.
 pub fn runbook(site: &Resolved, date: &str) -> Document {
     let l = lang(site.inv.site.locale);
-    let display = site
-        .inv
-        .site
-        .display_name
-        .clone()
-        .unwrap_or_else(|| site.inv.site.name.clone());
+    let display = site.inv.site.display().to_string();
     let parts: [Part; 9] = [
         (l.s_hosts, hosts),
         (l.s_services, services),
@@ -1597,7 +1567,7 @@ fn service(cx: &mut Ctx, host: &str, p: &Placed) {
 
 fn tls(cx: &Ctx, host: &str) -> Vec<Inline> {
     let inv = cx.inv();
-    if uses_acme(cx.site, host) {
+    if cx.site.acme(host) {
         let email = inv.proxy.email.as_deref().unwrap_or(&inv.site.contact);
         fill(cx.l.tls_acme, &[("email", c(email))])
     } else {
@@ -2360,7 +2330,7 @@ fn contacts(cx: &mut Ctx) {
         }
         rows.push(vec![tx(l.c_smtp), cell]);
     }
-    if site.placement.keys().any(|h| uses_acme(site, h)) {
+    if site.placement.keys().any(|h| site.acme(h)) {
         let email = inv.proxy.email.as_deref().unwrap_or(&inv.site.contact);
         rows.push(vec![tx(l.c_acme), vec![t(email)]]);
     }
@@ -2573,17 +2543,14 @@ mod tests {
 
     #[test]
     fn dns_placeholders_and_address_records() {
-        let vars = DnsVars {
+        let vars = crate::catalog::DnsVars {
             hostname: "mail.x.fr",
             address: "1.2.3.4",
             domain: "x.fr",
             dkim_selector: "mail",
         };
         assert_eq!(
-            fill_dns(
-                "{dkim_selector}._domainkey.{domain} {hostname}. {address}",
-                &vars
-            ),
+            vars.fill("{dkim_selector}._domainkey.{domain} {hostname}. {address}"),
             "mail._domainkey.x.fr mail.x.fr. 1.2.3.4"
         );
         assert_eq!(address_record("1.2.3.4"), ("A", "1.2.3.4".into()));

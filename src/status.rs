@@ -123,6 +123,10 @@ pub struct CertStatus {
     pub issuer: Option<String>,
     /// The chain verifies against the public roots for this name.
     pub trusted: Option<bool>,
+    /// The host serving it gets public (ACME) certificates: an untrusted
+    /// one is a fault. False for sites on the internal CA.
+    #[serde(default)]
+    pub public_ca: bool,
     /// Why it is not trusted, or why it could not be read.
     pub error: Option<String>,
 }

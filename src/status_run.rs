@@ -29,13 +29,9 @@ pub struct Collect {
     pub tls: bool,
 }
 
+/// What both `status` and `check` can leave out, and host keys.
 #[derive(Debug, clap::Args)]
-pub struct StatusArgs {
-    #[arg(short, long, value_name = "SITE.yml")]
-    pub inventory: PathBuf,
-    /// Do not ask the registries for newer versions.
-    #[arg(long)]
-    pub no_registry: bool,
+pub struct ReadArgs {
     /// Do not check pending OS updates.
     #[arg(long)]
     pub no_os: bool,
@@ -47,6 +43,32 @@ pub struct StatusArgs {
     /// Hosts read at once.
     #[arg(long, default_value_t = 8)]
     pub parallel: usize,
+}
+
+impl ReadArgs {
+    fn collect(&self, versions: bool) -> Collect {
+        Collect {
+            run: RunOptions {
+                accept_new_host_keys: self.accept_new_host_keys,
+                parallel: self.parallel,
+                ..Default::default()
+            },
+            versions,
+            os: !self.no_os,
+            tls: !self.no_tls,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[arg(short, long, value_name = "SITE.yml")]
+    pub inventory: PathBuf,
+    /// Do not ask the registries for newer versions.
+    #[arg(long)]
+    pub no_registry: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -73,14 +95,8 @@ pub struct CheckArgs {
     /// warning: updates are `maintain`'s business).
     #[arg(long)]
     pub versions: bool,
-    /// Do not check pending OS updates.
-    #[arg(long)]
-    pub no_os: bool,
-    /// Do not read the TLS certificates.
-    #[arg(long)]
-    pub no_tls: bool,
-    #[arg(long)]
-    pub accept_new_host_keys: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// One host's reading.
@@ -270,12 +286,13 @@ fn backups_of(site: &Resolved, host: &str, runs: &str, now: u64) -> Vec<BackupSt
 }
 
 /// Where each public hostname's certificate is read: `monitoring.tls_connect`
-/// when set, else the hostname itself on 443.
-pub fn cert_targets(site: &Resolved) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+/// when set, else the hostname itself on 443; and whether it must be
+/// publicly trusted.
+pub fn cert_targets(site: &Resolved) -> Vec<(String, String, bool)> {
+    let mut out: Vec<(String, String, bool)> = Vec::new();
     for p in site.placement.values().flatten() {
         if let Some(h) = &p.hostname {
-            if out.iter().any(|(x, _)| x == h) {
+            if out.iter().any(|(x, _, _)| x == h) {
                 continue;
             }
             let endpoint = site
@@ -284,7 +301,7 @@ pub fn cert_targets(site: &Resolved) -> Vec<(String, String)> {
                 .tls_connect
                 .clone()
                 .unwrap_or_else(|| format!("{h}:443"));
-            out.push((h.clone(), endpoint));
+            out.push((h.clone(), endpoint, site.acme(&p.host)));
         }
     }
     out
@@ -295,7 +312,12 @@ fn read_certs(site: &Resolved, now: i64) -> Vec<CertStatus> {
     std::thread::scope(|s| {
         let handles: Vec<_> = targets
             .iter()
-            .map(|(h, e)| s.spawn(move || crate::tls::check(h, e, now)))
+            .map(|(h, e, public)| {
+                s.spawn(move || CertStatus {
+                    public_ca: *public,
+                    ..crate::tls::check(h, e, now)
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -357,12 +379,7 @@ pub fn collect(site: &Resolved, c: &Collect) -> SiteStatus {
         .unwrap_or_else(crate::apply::unix_now);
     let mut st = SiteStatus {
         site: site.inv.site.name.clone(),
-        display_name: site
-            .inv
-            .site
-            .display_name
-            .clone()
-            .unwrap_or_else(|| site.inv.site.name.clone()),
+        display_name: site.inv.site.display().to_string(),
         locale: serde_json::to_value(site.inv.site.locale)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -574,25 +591,9 @@ pub fn text(st: &SiteStatus) -> String {
     t
 }
 
-fn options(accept: bool, parallel: usize) -> RunOptions {
-    RunOptions {
-        accept_new_host_keys: accept,
-        parallel,
-        ..Default::default()
-    }
-}
-
 pub fn status_cli(args: &StatusArgs, output: Output) -> Result<i32> {
     let site = crate::cli::load(&args.inventory)?;
-    let st = collect(
-        &site,
-        &Collect {
-            run: options(args.accept_new_host_keys, args.parallel),
-            versions: !args.no_registry,
-            os: !args.no_os,
-            tls: !args.no_tls,
-        },
-    );
+    let st = collect(&site, &args.read.collect(!args.no_registry));
     crate::history::record_quietly(&st);
     if output == Output::Json {
         print_json(&serde_json::to_value(&st)?)?;
@@ -624,12 +625,6 @@ pub fn thresholds(site: &Resolved, args: &CheckArgs) -> Result<Thresholds> {
     Ok(t)
 }
 
-/// Certificates must be publicly trusted unless the site uses its
-/// internal CA.
-pub fn require_trust(site: &Resolved) -> bool {
-    site.inv.proxy.tls != crate::inventory::TlsMode::Internal
-}
-
 pub fn check_cli(args: &CheckArgs, output: Output) -> Result<i32> {
     let Some(inv) = &args.inventory else {
         println!("REGIE UNKNOWN - no inventory: regie check -i SITE.yml (or regie check dns -i SITE.yml)");
@@ -649,17 +644,9 @@ pub fn check_cli(args: &CheckArgs, output: Output) -> Result<i32> {
             ))
         }
     };
-    let st = collect(
-        &site,
-        &Collect {
-            run: options(args.accept_new_host_keys, 8),
-            versions: args.versions,
-            os: !args.no_os,
-            tls: !args.no_tls,
-        },
-    );
+    let st = collect(&site, &args.read.collect(args.versions));
     crate::history::record_quietly(&st);
-    let findings = check::judge(&st, &t, require_trust(&site));
+    let findings = check::judge(&st, &t);
     let level = check::worst(&findings);
     if output == Output::Json {
         print_json(&serde_json::json!({

@@ -343,7 +343,7 @@ fn status_and_check_judge_a_real_site() {
     );
     drop(old);
     let fresh = TlsServer::start(tb.dir.path(), hostname, 60);
-    write_inventory(&tb, &reg, fresh.port, "auto");
+    write_inventory(&tb, &reg, fresh.port, "acme");
     let o = run(&["check"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
@@ -386,19 +386,43 @@ fn status_and_check_judge_a_real_site() {
     // The client report from the same site: the hosts' logs (backup runs,
     // the deploy journal) and the stored reading make its history.
     let out_dir = tb.dir.path().join("reports");
-    let o = run(&["report", "--days", "7", "--no-registry", "-o", out_dir.to_str().unwrap()]);
+    let o = run(&[
+        "report",
+        "--days",
+        "7",
+        "--no-registry",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let page = std::fs::read_to_string(out_dir.join(format!("{site}.html"))).unwrap();
-    assert!(page.contains("<!DOCTYPE html>") && page.contains(site.as_str()), "{page}");
+    assert!(
+        page.contains("<!DOCTYPE html>") && page.contains(site.as_str()),
+        "{page}"
+    );
     assert!(out_dir.join("index.html").exists());
-    let data: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join(format!("{site}.json"))).unwrap()).unwrap();
+    let data: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join(format!("{site}.json"))).unwrap(),
+    )
+    .unwrap();
     let runs = data["backup_runs"].as_array().unwrap();
-    assert!(runs.iter().any(|r| r["kind"] == "manual" && r["service"] == "upd" && r["ok"] == true), "{data}");
+    assert!(
+        runs.iter()
+            .any(|r| r["kind"] == "manual" && r["service"] == "upd" && r["ok"] == true),
+        "{data}"
+    );
     let journal = data["journal"].as_array().unwrap();
-    assert!(journal.iter().any(|e| e["action"] == "deploy" && e["ok"] == true), "{data}");
+    assert!(
+        journal
+            .iter()
+            .any(|e| e["action"] == "deploy" && e["ok"] == true),
+        "{data}"
+    );
     assert_eq!(data["samples"].as_array().unwrap().len(), 1, "{data}");
-    assert!(data["repository_bytes"][0][1].as_u64().unwrap() > 0, "{data}");
+    assert!(
+        data["repository_bytes"][0][1].as_u64().unwrap() > 0,
+        "{data}"
+    );
 
     // Readings were kept for reports, at most one per 10 minutes.
     let hist = std::fs::read_dir(state.join("history").join(site))
