@@ -353,6 +353,17 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
             }
         }
     }
+    // A reading of the site for the reports' history, so that a site
+    // whose only scheduled job is this run still has one each night.
+    crate::history::record_quietly(&crate::status_run::collect(
+        &site,
+        &crate::status_run::Collect {
+            run: o.run.clone(),
+            versions: false,
+            os: false,
+            tls: true,
+        },
+    ));
     r.finished = crate::apply::unix_now();
 
     // 6. Notify: on new findings, and again each day while they last (a

@@ -78,6 +78,10 @@ fn maintain_updates_in_the_window_drills_reports_and_notifies() {
     assert!(r["problems"].as_array().unwrap().is_empty(), "{r}");
     assert!(r["attention"].as_array().unwrap().is_empty(), "{r}");
     assert!(r["notified"].as_array().unwrap().is_empty(), "{r}");
+    // The run kept a reading of the site for the reports.
+    let hist = state.join("history").join(&tb.site);
+    let kept = std::fs::read_dir(&hist).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(kept, 1, "one month file under {}", hist.display());
     // With auto_update off, the update needs a person: notified.
     let set = |from: &str, to: &str| {
         let y = std::fs::read_to_string(&inv).unwrap();
