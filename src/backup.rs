@@ -770,14 +770,16 @@ pub fn group_captures(snaps: &[Snapshot]) -> Vec<CaptureInfo> {
 
 /// Last successful capture per service from a host's runs log, and whether
 /// each is within the policy (a daily backup: at most 26 hours old).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceStatus {
     pub host: String,
     pub service: String,
     pub last_success: Option<u64>,
+    #[serde(default)]
     pub last_run: Option<u64>,
     pub last_error: Option<String>,
     pub age_hours: Option<f64>,
+    #[serde(default)]
     pub fresh: bool,
     pub last_drill: Option<u64>,
     pub last_drill_ok: Option<bool>,

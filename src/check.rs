@@ -4,9 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::status::{
-    BackupStatus, CertStatus, ContainerStatus, Disk, HostStatus, ServiceStatus, SiteStatus,
-};
+use crate::status::{CertStatus, ContainerStatus, Disk, HostStatus, ServiceStatus, SiteStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -409,7 +407,7 @@ fn judge_cert(out: &mut Vec<Finding>, c: &CertStatus, t: &Thresholds) {
     }
 }
 
-fn judge_backup(out: &mut Vec<Finding>, b: &BackupStatus, max_hours: f64) {
+fn judge_backup(out: &mut Vec<Finding>, b: &crate::backup::ServiceStatus, max_hours: f64) {
     let s = &b.service;
     match b.age_hours {
         None => out.push(finding(
@@ -696,7 +694,7 @@ mod tests {
                 public_ca: true,
                 ..Default::default()
             }],
-            backups: vec![BackupStatus {
+            backups: vec![crate::backup::ServiceStatus {
                 service: "files".into(),
                 host: "srv1".into(),
                 age_hours: Some(5.0),

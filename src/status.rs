@@ -131,18 +131,6 @@ pub struct CertStatus {
     pub error: Option<String>,
 }
 
-/// Backup state of one service (from the hosts' run log).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct BackupStatus {
-    pub service: String,
-    pub host: String,
-    pub last_success: Option<u64>,
-    pub age_hours: Option<f64>,
-    pub last_error: Option<String>,
-    pub last_drill: Option<u64>,
-    pub last_drill_ok: Option<bool>,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NasStatus {
     pub host: String,
@@ -164,7 +152,8 @@ pub struct SiteStatus {
     pub nas: Option<NasStatus>,
     pub services: Vec<ServiceStatus>,
     pub certificates: Vec<CertStatus>,
-    pub backups: Vec<BackupStatus>,
+    /// Backup state per service, from the hosts' run logs.
+    pub backups: Vec<crate::backup::ServiceStatus>,
     /// Hours after which a backup is too old (the policy's daily schedule
     /// plus slack); None without a backup policy.
     pub backup_max_age_hours: Option<f64>,

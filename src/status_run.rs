@@ -13,8 +13,8 @@ use crate::check::{self, Level, Thresholds};
 use crate::cli::{print_json, Output};
 use crate::inventory::{Resolved, Role};
 use crate::status::{
-    self, BackupStatus, CertStatus, ContainerStatus, HostStatus, NasStatus, ServiceStatus,
-    SiteStatus, VersionStatus,
+    self, CertStatus, ContainerStatus, HostStatus, NasStatus, ServiceStatus, SiteStatus,
+    VersionStatus,
 };
 
 /// What to read besides hosts and containers.
@@ -259,7 +259,12 @@ fn services_of(
         .collect()
 }
 
-fn backups_of(site: &Resolved, host: &str, runs: &str, now: u64) -> Vec<BackupStatus> {
+fn backups_of(
+    site: &Resolved,
+    host: &str,
+    runs: &str,
+    now: u64,
+) -> Vec<crate::backup::ServiceStatus> {
     let services: Vec<String> = crate::backup::captures(site, host)
         .iter()
         .map(|c| c.name.to_string())
@@ -270,17 +275,12 @@ fn backups_of(site: &Resolved, host: &str, runs: &str, now: u64) -> Vec<BackupSt
     let (results, _) = crate::backup::parse_results(runs);
     crate::backup::service_status(host, &services, &results, now)
         .into_iter()
-        .map(|s| BackupStatus {
-            service: s.service,
-            host: s.host,
-            last_success: s.last_success,
+        .map(|mut s| {
             // Not rounded: a limit can be shorter than a tenth of an hour.
-            age_hours: s
+            s.age_hours = s
                 .last_success
-                .map(|t| now.saturating_sub(t) as f64 / 3600.0),
-            last_error: s.last_error,
-            last_drill: s.last_drill,
-            last_drill_ok: s.last_drill_ok,
+                .map(|t| now.saturating_sub(t) as f64 / 3600.0);
+            s
         })
         .collect()
 }
