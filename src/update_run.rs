@@ -262,6 +262,53 @@ pub fn window_refusal(site: &Resolved) -> Option<String> {
 /// `regie update apply --service S`: the whole update of one service.
 /// Errors before anything changed are returned as `Err`; once the host is
 /// locked, the report says what happened.
+/// The files of `host` as the site renders them.
+fn render_host(site: &Resolved, host: &str, identity: Option<&Path>) -> Result<HostRender> {
+    let (renders, _) = crate::cli::render_saving_secrets(site, identity)?;
+    Ok(renders
+        .into_iter()
+        .find(|r| r.host == host)
+        .expect("host rendered"))
+}
+
+/// An update's change to the inventory: the new text, the site it gives,
+/// and one host's files before and after.
+struct InventoryChange {
+    src: String,
+    site: Resolved,
+    old: HostRender,
+    new: HostRender,
+}
+
+impl InventoryChange {
+    /// The inventory text changed by `edit`, validated like any inventory,
+    /// and `host` rendered both ways.
+    fn new<E: std::fmt::Display>(
+        site: &Resolved,
+        host: &str,
+        identity: Option<&Path>,
+        edit: impl FnOnce(&str) -> std::result::Result<String, E>,
+    ) -> Result<InventoryChange> {
+        let text = std::fs::read_to_string(&site.file)
+            .with_context(|| format!("reading {}", site.file.display()))?;
+        let src = edit(&text).map_err(|e| anyhow!("{}: {e}", site.file.display()))?;
+        let new_site = crate::inventory::load_str(&site.file, &src)?;
+        Ok(InventoryChange {
+            old: render_host(site, host, identity)?,
+            new: render_host(&new_site, host, identity)?,
+            site: new_site,
+            src,
+        })
+    }
+
+    /// Write the new text over the inventory (a temporary file renamed).
+    fn save(&self) -> std::io::Result<()> {
+        let file = &self.site.file;
+        let tmp = file.with_extension("yml.regie-tmp");
+        std::fs::write(&tmp, &self.src).and_then(|_| std::fs::rename(&tmp, file))
+    }
+}
+
 pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyReport> {
     let (host, placed) = site
         .placement
@@ -346,21 +393,10 @@ pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyR
         bail!("{service} is not backed up (backup: in the inventory): regie updates only services it can restore");
     }
     // The inventory with the new version, validated like any inventory.
-    let src = std::fs::read_to_string(&site.file)
-        .with_context(|| format!("reading {}", site.file.display()))?;
-    let new_src = update::set_service_version(&src, service, &target)
-        .map_err(|e| anyhow!("{}: {e}", site.file.display()))?;
-    let new_site = crate::inventory::load_str(&site.file, &new_src)?;
-    let (old_renders, _) = crate::cli::render_saving_secrets(site, ao.identity)?;
-    let (new_renders, _) = crate::cli::render_saving_secrets(&new_site, ao.identity)?;
-    let old_r = old_renders
-        .into_iter()
-        .find(|r| r.host == host)
-        .expect("host rendered");
-    let new_r = new_renders
-        .into_iter()
-        .find(|r| r.host == host)
-        .expect("host rendered");
+    let change = InventoryChange::new(site, &host, ao.identity, |src| {
+        update::set_service_version(src, service, &target)
+    })?;
+    let (new_site, old_r, new_r) = (&change.site, &change.old, &change.new);
     let new_placed = new_site.placement[&host]
         .iter()
         .find(|p| p.name == service)
@@ -377,8 +413,8 @@ pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyR
         &placed,
         &new_placed,
         &d,
-        &old_r,
-        &new_r,
+        old_r,
+        new_r,
         ao,
         &mut rep,
     );
@@ -387,9 +423,7 @@ pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyR
     }
     if rep.outcome == "updated" {
         // The inventory keeps the version now running.
-        let tmp = site.file.with_extension("yml.regie-tmp");
-        let w = std::fs::write(&tmp, &new_src).and_then(|_| std::fs::rename(&tmp, &site.file));
-        match w {
+        match change.save() {
             Ok(()) => {
                 rep.step(
                     "inventory",
@@ -479,11 +513,7 @@ pub fn rollback_interrupted(
         })
         .ok_or_else(|| anyhow!("no service `{service}` placed in {}", site.file.display()))?;
     let d = &site.catalog.stacks[service];
-    let (renders, _) = crate::cli::render_saving_secrets(site, identity)?;
-    let old_r = renders
-        .into_iter()
-        .find(|r| r.host == host)
-        .expect("host rendered");
+    let old_r = render_host(site, &host, identity)?;
     let (conn, base, _) = lock_host(
         site,
         &host,
@@ -944,21 +974,10 @@ pub fn postgres(
     {
         bail!("{service} is not backed up (backup: in the inventory): its database cannot be moved without a dump");
     }
-    let src = std::fs::read_to_string(&site.file)
-        .with_context(|| format!("reading {}", site.file.display()))?;
-    let new_src = update::set_service_image(&src, service, &comp, &new_ref)
-        .map_err(|e| anyhow!("{}: {e}", site.file.display()))?;
-    let new_site = crate::inventory::load_str(&site.file, &new_src)?;
-    let (old_renders, _) = crate::cli::render_saving_secrets(site, ao.identity)?;
-    let (new_renders, _) = crate::cli::render_saving_secrets(&new_site, ao.identity)?;
-    let old_r = old_renders
-        .into_iter()
-        .find(|r| r.host == host)
-        .expect("host rendered");
-    let new_r = new_renders
-        .into_iter()
-        .find(|r| r.host == host)
-        .expect("host rendered");
+    let change = InventoryChange::new(site, &host, ao.identity, |src| {
+        update::set_service_image(src, service, &comp, &new_ref)
+    })?;
+    let (old_r, new_r) = (&change.old, &change.new);
 
     let mut rep = ApplyReport {
         service: service.into(),
@@ -977,15 +996,14 @@ pub fn postgres(
     let live = format!("{proj}_{vol}");
     let kept = format!("{live}-pg{cur}-{}", crate::apply::unix_now());
     let res = postgres_locked(
-        &comp, &conn, &base, &st, site, service, &proj, &live, &kept, &new_ref, &old_r, &new_r, ao,
+        &comp, &conn, &base, &st, site, service, &proj, &live, &kept, &new_ref, old_r, new_r, ao,
         &mut rep,
     );
     if let Err(e) = res {
         rep.error = Some(format!("{e:#}"));
     }
     if rep.outcome == "updated" {
-        let tmp = site.file.with_extension("yml.regie-tmp");
-        match std::fs::write(&tmp, &new_src).and_then(|_| std::fs::rename(&tmp, &site.file)) {
+        match change.save() {
             Ok(()) => {
                 rep.step("inventory", true, format!("services.{service}.images.{comp}: {new_ref}"));
                 let _ = conn.run(&update::record_script(&base, service, true), b"");
