@@ -152,23 +152,7 @@ fn main() {
     }
     let db_mb = total_mb * 2 / 10;
     let db_id = tb.container_of("notes", "db");
-    let psql = |q: &str| {
-        let o = docker(&[
-            "exec",
-            &db_id,
-            "psql",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-U",
-            "notes",
-            "-d",
-            "notes",
-            "-tAc",
-            q,
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    };
+    let psql = |q: &str| tb.psql("notes", q);
     psql("create table notes (id serial primary key, body text not null)");
     // Rows of ~1 KiB of md5 text (half compressible).
     let rows = db_mb * 1024;

@@ -162,12 +162,10 @@ fn main() {
         "  pgapp:\n    host: srv1\n    settings: {{ registry: \"{}\" }}\n",
         reg.addr
     ));
-    let db = tb.container_of("pgapp", "db");
-    let o = docker(&[
-        "exec", &db, "psql", "-U", "notes", "-d", "notes", "-c",
+    tb.psql(
+        "pgapp",
         &format!("create table notes (id serial primary key, body text not null); insert into notes (body) select md5(g::text) || md5((g+1)::text) from generate_series(1, {rows}) g"),
-    ]);
-    assert!(o.status.success(), "{o:?}");
+    );
     let (t, code, out) = regie(
         &inv,
         &[

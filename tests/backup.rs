@@ -71,22 +71,7 @@ impl Site {
     }
 
     fn sql(&self, q: &str) -> String {
-        self.exec(
-            "db",
-            &[
-                "psql",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-U",
-                "notes",
-                "-d",
-                "notes",
-                "-tAc",
-                q,
-            ],
-        )
-        .trim()
-        .to_string()
+        self.tb.psql("notes", q)
     }
 
     /// Checksums of every file under /www, and a digest of the table.

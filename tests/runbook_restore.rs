@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::testbed::{docker, TestBed};
+use common::testbed::TestBed;
 
 const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
 
@@ -30,29 +30,6 @@ fn code_blocks(md: &str) -> Vec<String> {
         }
     }
     out
-}
-
-fn sql(tb: &TestBed, q: &str) -> String {
-    let id = tb.container_of("notes", "db");
-    let o = docker(&[
-        "exec",
-        &id,
-        "psql",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-U",
-        "notes",
-        "-d",
-        "notes",
-        "-tAc",
-        q,
-    ]);
-    assert!(
-        o.status.success(),
-        "{q}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
 fn app(tb: &TestBed, script: &str) -> String {
@@ -119,13 +96,16 @@ fn the_run_books_restic_only_restore_brings_data_back() {
         &tb,
         "echo 'minutes of the 3 March meeting' > /www/minutes.txt",
     );
-    sql(&tb, "create table notes (id int primary key, body text)");
-    sql(
-        &tb,
+    tb.psql(
+        "notes",
+        "create table notes (id int primary key, body text)",
+    );
+    tb.psql(
+        "notes",
         "insert into notes select g, 'note ' || g from generate_series(1, 500) g",
     );
-    let want_db = sql(
-        &tb,
+    let want_db = tb.psql(
+        "notes",
         "select count(*) || ':' || md5(string_agg(body, ',' order by id)) from notes",
     );
     run(&["backup", "run"]);
@@ -140,7 +120,7 @@ fn the_run_books_restic_only_restore_brings_data_back() {
 
     // The disaster: the file gone, the table emptied.
     app(&tb, "rm /www/minutes.txt");
-    sql(&tb, "delete from notes");
+    tb.psql("notes", "delete from notes");
 
     // The run book, as handed over.
     let docs = tb.dir.path().join("docs");
@@ -214,8 +194,8 @@ fn the_run_books_restic_only_restore_brings_data_back() {
         "minutes of the 3 March meeting"
     );
     assert_eq!(
-        sql(
-            &tb,
+        tb.psql(
+            "notes",
             "select count(*) || ':' || md5(string_agg(body, ',' order by id)) from notes"
         ),
         want_db

@@ -406,12 +406,7 @@ fn postgres_major_upgrade_by_dump_and_restore() {
     let s = Site::start(reg, &services, "");
     let (reg, tb, inv) = (&s.reg, &s.tb, &s.inv);
     let cmd = |args: &[&str]| s.cmd(args);
-    let sql = |q: &str| {
-        let id = tb.container_of("pgapp", "db");
-        let o = docker(&["exec", &id, "psql", "-U", "notes", "-d", "notes", "-tAc", q]);
-        assert!(o.status.success(), "{q}: {o:?}");
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    };
+    let sql = |q: &str| tb.psql("pgapp", q);
     sql("create table notes (id serial primary key, body text not null)");
     sql("insert into notes (body) select md5(g::text) from generate_series(1, 5000) g");
     let digest = "select count(*) || ':' || md5(string_agg(body, ',' order by id)) from notes";

@@ -334,6 +334,32 @@ impl TestBed {
         );
     }
 
+    /// One SQL statement in the `db` container of a stack of this site (the
+    /// test stacks' database and user are both `notes`); its output,
+    /// unaligned, without headers. Panics when psql fails.
+    pub fn psql(&self, stack: &str, q: &str) -> String {
+        let id = self.container_of(stack, "db");
+        let o = docker(&[
+            "exec",
+            &id,
+            "psql",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-U",
+            "notes",
+            "-d",
+            "notes",
+            "-tAc",
+            q,
+        ]);
+        assert!(
+            o.status.success(),
+            "{q}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    }
+
     /// Run a command in a compose-managed container of this site.
     pub fn exec_in(&self, project_service: (&str, &str), cmd: &[&str]) -> String {
         let (stack, service) = project_service;
