@@ -1,30 +1,57 @@
 //! regie: render, deploy and maintain a self-hosted collaboration stack.
+//!
+//! Transitional module map: the files have moved to their capability
+//! folders; the next commit gives them their new module paths.
+#[path = "deploy/run.rs"]
 pub mod apply;
+#[path = "backup/plan.rs"]
 pub mod backup;
+#[path = "backup/run.rs"]
 pub mod backup_run;
+#[path = "bootstrap/plan.rs"]
 pub mod bootstrap;
+#[path = "site/catalog.rs"]
 pub mod catalog;
+#[path = "status/check.rs"]
 pub mod check;
+#[path = "cli/mod.rs"]
 pub mod cli;
+#[path = "deploy/plan.rs"]
 pub mod deploy;
+#[path = "site/diag.rs"]
 pub mod diag;
 pub mod dnscheck;
+#[path = "remote/docker_api.rs"]
 pub mod docker_api;
+#[path = "status/history.rs"]
 pub mod history;
 pub mod inventory;
+#[path = "maintain/run.rs"]
 pub mod maintain;
+#[path = "remote/notify.rs"]
 pub mod notify;
+#[path = "osupdate/plan.rs"]
 pub mod osupdate;
+#[path = "remote/registry.rs"]
 pub mod registry;
+#[path = "site/render.rs"]
 pub mod render;
 pub mod report;
 pub mod report_run;
 pub mod runbook;
+#[path = "site/secrets.rs"]
 pub mod secrets;
+#[path = "remote/ssh.rs"]
 pub mod ssh;
+#[path = "site/state.rs"]
 pub mod status;
+#[path = "status/run.rs"]
 pub mod status_run;
+#[path = "remote/tls.rs"]
 pub mod tls;
+#[path = "update/plan.rs"]
 pub mod update;
+#[path = "cli/update.rs"]
 pub mod update_cli;
+#[path = "update/run.rs"]
 pub mod update_run;
