@@ -56,20 +56,20 @@ fn fake_history(state: &Path, site: &str, hosts: usize, now: u64) {
     let n = 30 * 24 * 6;
     for i in 0..n {
         let t = now - (n - i) as u64 * 600;
-        let mut s = regie::history::Sample {
+        let mut s = regie::status::history::Sample {
             time: t,
             ..Default::default()
         };
         for h in 1..=hosts {
             s.hosts_up.push(format!("srv{h}"));
-            s.disks.push(regie::history::DiskSample {
+            s.disks.push(regie::status::history::DiskSample {
                 id: format!("srv{h}:/"),
                 used_pct: 40.0 + i as f64 / n as f64 * 10.0,
                 used_kib: 400_000_000,
                 size_kib: 1_000_000_000,
             });
             for k in ["a", "b", "c"] {
-                s.services.push(regie::history::ServiceSample {
+                s.services.push(regie::status::history::ServiceSample {
                     service: format!("{k}{h}"),
                     up: i % 97 != 0,
                     restarts: (i / 500) as u64,
@@ -80,7 +80,7 @@ fn fake_history(state: &Path, site: &str, hosts: usize, now: u64) {
     }
     // Written directly (the store's own append reads the file's last line
     // each time), one file per month as the store keeps them.
-    let dir = regie::history::site_dir(state, site);
+    let dir = regie::status::history::site_dir(state, site);
     std::fs::create_dir_all(&dir).unwrap();
     let mut files: std::collections::BTreeMap<String, String> = Default::default();
     for s in &samples {
@@ -139,7 +139,7 @@ fn main() {
     println!("status --no-registry, {hosts} hosts: {s}");
 
     let site = tb.site.clone();
-    let now = regie::apply::unix_now();
+    let now = regie::util::time::unix_now();
     let hist = tb.dir.path().join("hist");
     fake_history(&hist, &site, hosts, now - 60);
     let out = tb.dir.path().join("reports");

@@ -1,57 +1,48 @@
 //! regie: render, deploy and maintain a self-hosted collaboration stack.
 //!
-//! Transitional module map: the files have moved to their capability
-//! folders; the next commit gives them their new module paths.
-#[path = "deploy/run.rs"]
-pub mod apply;
-#[path = "backup/plan.rs"]
+//! The tree is the architecture (see `docs/architecture.md`):
+//!
+//! - `util`: leaf helpers (shell quoting, atomic writes, clock, exit codes);
+//!   imports nothing from the crate.
+//! - `site`: the site model (inventory, catalog, render, secrets, host
+//!   layout, observed state); no network.
+//! - `remote`: SSH, Docker API, registries, TLS, notifications; knows the
+//!   site model and nothing of any capability.
+//! - one folder per capability (`deploy`, `backup`, `update`, `osupdate`,
+//!   `status`, `dns`, `report`, `runbook`, `maintain`, `bootstrap`): its
+//!   planner files decide what to do (pure, unit-tested without a network),
+//!   its `run` files execute over SSH.
+//! - `cli`: clap types and one file per command group; nothing imports it.
+//!
+//! The rule: `util` ← `site` ← planners ← executors ← `cli`, and `remote`
+//! (on `site`) is used by executors only. Planners never import `remote`
+//! nor an executor; there is no import cycle. `tests/architecture.rs`
+//! enforces it.
+pub mod util;
+
+pub mod site;
+
+pub mod remote;
+
 pub mod backup;
-#[path = "backup/run.rs"]
-pub mod backup_run;
-#[path = "bootstrap/plan.rs"]
 pub mod bootstrap;
-#[path = "site/catalog.rs"]
-pub mod catalog;
-#[path = "status/check.rs"]
-pub mod check;
-#[path = "cli/mod.rs"]
-pub mod cli;
-#[path = "deploy/plan.rs"]
 pub mod deploy;
-#[path = "site/diag.rs"]
-pub mod diag;
 pub mod dnscheck;
-#[path = "remote/docker_api.rs"]
-pub mod docker_api;
-#[path = "status/history.rs"]
-pub mod history;
-pub mod inventory;
-#[path = "maintain/run.rs"]
 pub mod maintain;
-#[path = "remote/notify.rs"]
-pub mod notify;
-#[path = "osupdate/plan.rs"]
 pub mod osupdate;
-#[path = "remote/registry.rs"]
-pub mod registry;
-#[path = "site/render.rs"]
-pub mod render;
 pub mod report;
 pub mod report_run;
 pub mod runbook;
-#[path = "site/secrets.rs"]
-pub mod secrets;
-#[path = "remote/ssh.rs"]
-pub mod ssh;
-#[path = "site/state.rs"]
 pub mod status;
-#[path = "status/run.rs"]
-pub mod status_run;
-#[path = "remote/tls.rs"]
-pub mod tls;
-#[path = "update/plan.rs"]
 pub mod update;
-#[path = "cli/update.rs"]
-pub mod update_cli;
-#[path = "update/run.rs"]
-pub mod update_run;
+
+pub mod cli;
+
+// Transitional paths for the files being split in parallel branches.
+pub use remote::ssh;
+pub use site::{catalog, diag, render, secrets};
+pub use status::{check, history};
+pub mod apply {
+    pub use crate::site::site_files::site_known_hosts;
+}
+pub use site::inventory;

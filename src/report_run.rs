@@ -2,38 +2,15 @@
 //! hosts' own logs (backup runs, deploy and update journal), then writes the
 //! pages with [`crate::report`].
 
-use std::path::PathBuf;
-
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use serde_json::Value;
 
-use crate::apply::{connect, RunOptions};
-use crate::history::{BackupRun, JournalEntry, ReportInput};
-use crate::inventory::Resolved;
-use crate::ssh::quote;
-use crate::status_run::Collect;
-
-#[derive(Debug, clap::Args)]
-pub struct ReportArgs {
-    /// Site inventories (repeat -i for each client site).
-    #[arg(short, long = "inventory", value_name = "SITE.yml")]
-    pub inventories: Vec<PathBuf>,
-    /// Re-render reports from the `<site>.json` data a previous run wrote
-    /// (no host is contacted).
-    #[arg(long, value_name = "SITE.json", conflicts_with = "inventories")]
-    pub from_json: Vec<PathBuf>,
-    /// Output directory (created).
-    #[arg(short, long, value_name = "DIR")]
-    pub out: PathBuf,
-    /// Days covered by the report, ending now.
-    #[arg(long, default_value_t = 30)]
-    pub days: u32,
-    /// Do not ask the registries for newer versions.
-    #[arg(long)]
-    pub no_registry: bool,
-    #[arg(long)]
-    pub accept_new_host_keys: bool,
-}
+use crate::remote::connect::{connect, RunOptions};
+use crate::site::inventory::Resolved;
+use crate::site::layout::{self, BACKUP_DIR};
+use crate::status::history::{BackupRun, JournalEntry, ReportInput};
+use crate::status::run::Collect;
+use crate::util::shell::quote;
 
 /// One line of a host's journal, as a report entry. Deploy lines carry no
 /// `kind`; update and PostgreSQL upgrade lines do.
@@ -67,7 +44,7 @@ pub fn journal_entry(host: &str, v: &Value) -> Option<JournalEntry> {
             ) && v["error"].is_null();
             let tag = |k: &str| {
                 text(k)
-                    .map(|s| crate::status::image_tag(&s).unwrap_or(&s).to_string())
+                    .map(|s| crate::site::image::image_tag(&s).unwrap_or(&s).to_string())
                     .unwrap_or_else(|| "?".into())
             };
             (
@@ -89,7 +66,7 @@ pub fn journal_entry(host: &str, v: &Value) -> Option<JournalEntry> {
 
 /// Backup runs of a host's log between `from` and `to`.
 pub fn backup_runs(host: &str, log: &str, from: u64, to: u64) -> Vec<BackupRun> {
-    let (results, _) = crate::backup::parse_results(log);
+    let (results, _) = crate::backup::plan::parse_results(log);
     results
         .into_iter()
         .filter(|r| r.time >= from && r.time <= to)
@@ -113,11 +90,8 @@ fn logs_script(base: &str) -> String {
         "echo '==regie:runs'; cat {runs} 2>/dev/null\n\
          echo '==regie:journal'; cat {journal} 2>/dev/null\n\
          echo '==regie:end'\n",
-        runs = quote(&format!("{base}/{}/runs.jsonl", crate::backup::DIR)),
-        journal = quote(&format!(
-            "{base}/{}/journal.jsonl",
-            crate::deploy::STATE_DIR
-        )),
+        runs = quote(&format!("{base}/{BACKUP_DIR}/runs.jsonl")),
+        journal = quote(&layout::journal(base)),
     )
 }
 
@@ -132,7 +106,7 @@ fn split_logs(out: &str) -> (&str, &str) {
 
 /// Gather one site's report input.
 pub fn gather(site: &Resolved, o: &RunOptions, days: u32, versions: bool) -> Result<ReportInput> {
-    let status = crate::status_run::collect(
+    let status = crate::status::run::collect(
         site,
         &Collect {
             run: o.clone(),
@@ -141,11 +115,11 @@ pub fn gather(site: &Resolved, o: &RunOptions, days: u32, versions: bool) -> Res
             tls: true,
         },
     );
-    crate::history::record_quietly(&status);
+    crate::status::history::record_quietly(&status);
     let to = status.time;
     let from = to.saturating_sub(days as u64 * 86400);
     let t = site.inv.monitoring.thresholds.clone();
-    let findings = crate::check::judge(&status, &t);
+    let findings = crate::status::check::judge(&status, &t);
     let mut input = ReportInput {
         findings,
         from,
@@ -154,8 +128,8 @@ pub fn gather(site: &Resolved, o: &RunOptions, days: u32, versions: bool) -> Res
         domain: site.inv.site.domain.clone(),
         ..Default::default()
     };
-    if let Some(state) = crate::maintain::state_dir() {
-        input.samples = crate::history::load(&state, &site.inv.site.name, from, to)?;
+    if let Some(state) = crate::site::site_files::state_dir() {
+        input.samples = crate::status::history::load(&state, &site.inv.site.name, from, to)?;
     }
     for h in status.hosts.iter().filter(|h| h.reachable) {
         let base = &site.inv.hosts[&h.host].base_dir;
@@ -174,8 +148,8 @@ pub fn gather(site: &Resolved, o: &RunOptions, days: u32, versions: bool) -> Res
                     .filter_map(|v| journal_entry(&h.host, &v))
                     .filter(|e| e.time >= from && e.time <= to),
             );
-            if !crate::backup::captures(site, &h.host).is_empty() {
-                if let (Some(size), _) = crate::backup_run::repo_size(&conn, base)? {
+            if !crate::backup::plan::captures(site, &h.host).is_empty() {
+                if let (Some(size), _) = crate::backup::run::repo_size(&conn, base)? {
                     input.repository_bytes.push((h.host.clone(), size));
                 }
             }
@@ -189,53 +163,6 @@ pub fn gather(site: &Resolved, o: &RunOptions, days: u32, versions: bool) -> Res
     input.journal.sort_by_key(|e| e.time);
     input.status = status;
     Ok(input)
-}
-
-pub fn cli(args: &ReportArgs, output: crate::cli::Output) -> Result<i32> {
-    let mut inputs = Vec::new();
-    let mut code = 0;
-    if !args.from_json.is_empty() {
-        for f in &args.from_json {
-            let text =
-                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-            let input: ReportInput = serde_json::from_str(&text).with_context(|| {
-                format!("{}: not report data written by `regie report`", f.display())
-            })?;
-            inputs.push(input);
-        }
-    } else {
-        if args.inventories.is_empty() {
-            bail!("no site: give -i SITE.yml (repeat for each site) or --from-json SITE.json");
-        }
-        let o = RunOptions {
-            accept_new_host_keys: args.accept_new_host_keys,
-            ..Default::default()
-        };
-        for inv in &args.inventories {
-            // One site's failure never stops the fleet's report.
-            match crate::cli::load(inv)
-                .and_then(|site| gather(&site, &o, args.days, !args.no_registry))
-            {
-                Ok(i) => inputs.push(i),
-                Err(e) => {
-                    eprintln!("error: {}: {e:#}", inv.display());
-                    code = crate::cli::EXIT_FAILED;
-                }
-            }
-        }
-    }
-    if inputs.is_empty() {
-        bail!("no report written");
-    }
-    let pages = crate::report::write(&args.out, &inputs)?;
-    if output == crate::cli::Output::Json {
-        crate::cli::print_json(&serde_json::json!({ "pages": pages }))?;
-    } else {
-        for p in &pages {
-            println!("{}", p.display());
-        }
-    }
-    Ok(code)
 }
 
 #[cfg(test)]

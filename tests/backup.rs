@@ -87,7 +87,7 @@ impl Site {
         );
         // Compared as a digest, so a failure prints two short lines.
         (
-            regie::render::sha256_hex(files.as_bytes())
+            regie::site::files::sha256_hex(files.as_bytes())
                 + &format!(" ({} files)", files.lines().count()),
             db,
         )

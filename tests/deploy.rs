@@ -395,7 +395,7 @@ fn read_index(tb: &TestBed) -> String {
 
 #[test]
 fn a_cut_upload_leaves_whole_files_and_the_next_deploy_converges() {
-    use regie::deploy::{parse_probe, plan_host, probe_script, upload};
+    use regie::deploy::plan::{parse_probe, plan_host, probe_script, upload};
     let tb = TestBed::new(1);
     let inv = tb.inventory(
         "  hello:\n    host: srv1\n    settings: { message: before }\n",
@@ -415,12 +415,15 @@ fn a_cut_upload_leaves_whole_files_and_the_next_deploy_converges() {
     .unwrap();
     // Drive the same steps as `regie deploy`, but the upload stream stops
     // half way, as when the connection is cut.
-    let site = regie::inventory::load(&inv).unwrap();
-    let key = regie::secrets::find_key(Some(&tb.dir.path().join("age-identity.txt")), &[]).unwrap();
-    let store = regie::secrets::Store::open(&regie::cli::secrets_path(&site), &key).unwrap();
-    let renders = regie::render::render(&site, store).0.unwrap();
+    let site = regie::site::inventory::load(&inv).unwrap();
+    let key =
+        regie::site::secrets::find_key(Some(&tb.dir.path().join("age-identity.txt")), &[]).unwrap();
+    let store =
+        regie::site::secrets::Store::open(&regie::site::site_files::secrets_path(&site), &key)
+            .unwrap();
+    let renders = regie::deploy::plan::render_site(&site, store).0.unwrap();
     let want = &renders[0];
-    let conn = regie::apply::connect(&site, "srv1", &Default::default()).unwrap();
+    let conn = regie::remote::connect::connect(&site, "srv1", &Default::default()).unwrap();
     let probe = conn
         .run(&probe_script(&want.manifest.base_dir, &tb.site, None), b"")
         .unwrap();

@@ -32,11 +32,12 @@ fn site(dir: &Path, notify: &str, password: Option<&str>) -> (PathBuf, PathBuf) 
     )
     .unwrap();
     if let Some(pw) = password {
-        let key = regie::secrets::Key::Identity {
-            identity: regie::secrets::read_identity(&id).unwrap(),
+        let key = regie::site::secrets::Key::Identity {
+            identity: regie::site::secrets::read_identity(&id).unwrap(),
             extra: vec![],
         };
-        let mut store = regie::secrets::Store::open(&dir.join("site.secrets.age"), &key).unwrap();
+        let mut store =
+            regie::site::secrets::Store::open(&dir.join("site.secrets.age"), &key).unwrap();
         store.derived("notify.smtp_password", || pw.to_string());
         store.save(&key).unwrap();
     }

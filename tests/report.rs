@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use regie::history::ReportInput;
+use regie::status::history::ReportInput;
 
 const CABINET: &str = "tests/fixtures/report/cabinet-durand.json";
 const ASSO: &str = "tests/fixtures/report/asso-lan.json";

@@ -27,7 +27,7 @@ fn every_printed_expression_is_escaped() {
     for f in files {
         let src = std::fs::read_to_string(&f).unwrap();
         count += src.matches("{{").count();
-        for e in regie::render::unescaped_expressions(&src) {
+        for e in regie::site::catalog::unescaped_expressions(&src) {
             bad.push(format!("{}: {e}", f.display()));
         }
     }
@@ -38,7 +38,7 @@ fn every_printed_expression_is_escaped() {
 #[test]
 fn the_checker_catches_unescaped_values() {
     assert_eq!(
-        regie::render::unescaped_expressions(
+        regie::site::catalog::unescaped_expressions(
             "a {{ x }} b {{ y | yaml }} {{ m::common(a=1) }} {{ z | upper }}"
         ),
         vec!["{{ x }}", "{{ z | upper }}"]
@@ -47,5 +47,5 @@ fn the_checker_catches_unescaped_values() {
 
 #[test]
 fn the_list_matches_the_renderer() {
-    assert_eq!(ESCAPERS, regie::render::ESCAPERS);
+    assert_eq!(ESCAPERS, regie::site::catalog::ESCAPERS);
 }

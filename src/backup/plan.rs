@@ -11,11 +11,12 @@ use anyhow::{anyhow, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_yaml::{Mapping, Value};
 
-use crate::catalog::{Descriptor, Exec};
-use crate::inventory::{Resolved, Role};
-use crate::render::{sha256_hex, RenderedFile, VERSION};
-use crate::secrets::{Kind, Store};
-use crate::ssh::{known_hosts_name, quote};
+use crate::site::catalog::{Descriptor, Exec};
+use crate::site::files::{sha256_hex, RenderedFile, VERSION};
+use crate::site::inventory::{Resolved, Role};
+use crate::site::secrets::{Kind, Store};
+use crate::site::state::{BackupStatus, MAX_AGE_SECS};
+use crate::util::shell::{known_hosts_name, quote};
 
 /// restic's own image; `backup.image` overrides it.
 pub const DEFAULT_IMAGE: &str = "restic/restic:0.18.1";
@@ -29,8 +30,7 @@ pub fn restic_image(site: &Resolved) -> String {
         .unwrap_or_else(|| DEFAULT_IMAGE.to_string())
 }
 /// Where the backup files live under a host's base directory.
-pub const DIR: &str = ".regie/backup";
-pub const SCRIPT: &str = ".regie/backup/regie-backup";
+pub use crate::site::layout::{BACKUP_DIR as DIR, BACKUP_SCRIPT as SCRIPT};
 const BODY: &str = include_str!("backup.sh");
 
 /// Where a site's repositories are (one per host, `<base>/<host>`).
@@ -768,31 +768,12 @@ pub fn group_captures(snaps: &[Snapshot]) -> Vec<CaptureInfo> {
     v
 }
 
-/// Last successful capture per service from a host's runs log, and whether
-/// each is within the policy (a daily backup: at most 26 hours old).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ServiceStatus {
-    pub host: String,
-    pub service: String,
-    pub last_success: Option<u64>,
-    #[serde(default)]
-    pub last_run: Option<u64>,
-    pub last_error: Option<String>,
-    pub age_hours: Option<f64>,
-    #[serde(default)]
-    pub fresh: bool,
-    pub last_drill: Option<u64>,
-    pub last_drill_ok: Option<bool>,
-}
-
-pub const MAX_AGE_SECS: u64 = 26 * 3600;
-
 pub fn service_status(
     host: &str,
     services: &[String],
     log: &[RunResult],
     now: u64,
-) -> Vec<ServiceStatus> {
+) -> Vec<BackupStatus> {
     services
         .iter()
         .map(|s| {
@@ -807,7 +788,7 @@ pub fn service_status(
             let last = caps.iter().max_by_key(|r| r.time);
             let drill = mine.filter(|r| r.kind == "drill").max_by_key(|r| r.time);
             let age = ok.map(|t| now.saturating_sub(t));
-            ServiceStatus {
+            BackupStatus {
                 host: host.to_string(),
                 service: s.clone(),
                 last_success: ok,
@@ -1016,7 +997,7 @@ mod script_tests {
                 "{}/inventories/{ex}.yml",
                 env!("CARGO_MANIFEST_DIR")
             ));
-            let site = crate::inventory::load(&path).expect("example loads");
+            let site = crate::site::inventory::load(&path).expect("example loads");
             for host in site.placement.keys() {
                 let Some(script) = host_script(&site, host, &[]) else {
                     continue;

@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use crate::apply::{connect, RunOptions};
-use crate::backup::{self, CaptureInfo, Repo, RunResult, ServiceStatus, Snapshot};
-use crate::inventory::Resolved;
-use crate::ssh::{quote, Conn};
+use crate::backup::plan::{self as backup, CaptureInfo, Repo, RunResult, Snapshot};
+use crate::remote::connect::{connect, RunOptions};
+use crate::remote::ssh::Conn;
+use crate::site::inventory::Resolved;
+use crate::site::state::BackupStatus;
+use crate::util::shell::quote;
 
 /// Hosts with something to back up, with their services.
 pub fn hosts(site: &Resolved) -> Vec<(String, Vec<String>)> {
@@ -145,7 +147,7 @@ fn on_hosts<F>(targets: &[(String, Vec<String>)], parallel: usize, f: F) -> Vec<
 where
     F: Fn(&str, &[String], &indicatif::ProgressBar) -> Result<JobOutput> + Sync,
 {
-    crate::apply::in_parallel(
+    crate::remote::parallel::in_parallel(
         targets,
         |(h, _)| h,
         parallel,
@@ -386,7 +388,7 @@ pub struct RepoStatus {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
-    pub services: Vec<ServiceStatus>,
+    pub services: Vec<BackupStatus>,
     pub repositories: Vec<RepoStatus>,
     pub nas_free_kib: Option<u64>,
     pub nas_error: Option<String>,
@@ -395,7 +397,10 @@ pub struct Status {
 
 /// Size of a host's restic repository (raw data), or restic's last error
 /// line.
-pub fn repo_size(conn: &crate::ssh::Conn, base: &str) -> Result<(Option<u64>, Option<String>)> {
+pub fn repo_size(
+    conn: &crate::remote::ssh::Conn,
+    base: &str,
+) -> Result<(Option<u64>, Option<String>)> {
     let stats = conn.run(
         &backup::invoke(
             base,
@@ -434,7 +439,7 @@ pub fn repo_size(conn: &crate::ssh::Conn, base: &str) -> Result<(Option<u64>, Op
 pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
     let targets = select(site, None, None)?;
     let repo = Repo::of(site).expect("targets imply a policy");
-    let now = crate::apply::unix_now();
+    let now = crate::util::time::unix_now();
     let mut st = Status {
         services: vec![],
         repositories: vec![],

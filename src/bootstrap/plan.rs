@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 
-use crate::ssh::quote;
+use crate::site::inventory::Resolved;
+pub use crate::site::state::Level;
+use crate::util::shell::quote;
 
 /// One shell script printing `key=value` facts about the host.
 pub fn facts_script(base_dir: &str) -> String {
@@ -24,16 +26,8 @@ pub fn facts_script(base_dir: &str) -> String {
          echo \"apt=$(command -v apt-get || true)\"\n\
          {uu}",
         b = quote(base_dir),
-        uu = crate::osupdate::unattended_probe()
+        uu = crate::osupdate::plan::unattended_probe()
     )
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Ok,
-    Warn,
-    Fail,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,7 +70,7 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
         ("debian", "11" | "12" | "13") | ("ubuntu", "22.04" | "24.04" | "26.04")
     );
     push(
-        if supported { Level::Ok } else { Level::Warn },
+        if supported { Level::Ok } else { Level::Warning },
         "operating system",
         format!(
             "{}{}",
@@ -93,7 +87,7 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
         "" => {
             let cli = !fact(out, "docker_cli").is_empty();
             push(
-                Level::Fail,
+                Level::Critical,
                 "docker",
                 if cli {
                     "installed but the daemon is not reachable (is it running? is the user in the docker group or sudo set?)".into()
@@ -110,7 +104,7 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
     match fact(out, "compose") {
         "" => {
             push(
-                Level::Fail,
+                Level::Critical,
                 "compose",
                 "no `docker compose` plugin nor `docker-compose`".into(),
             );
@@ -120,7 +114,7 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
     }
     if !install.is_empty() && !apt {
         push(
-            Level::Fail,
+            Level::Critical,
             "packages",
             "no apt-get: install Docker and compose by hand".into(),
         );
@@ -128,12 +122,12 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
     // Unattended security upgrades (only judged when the facts have them).
     if apt && out.lines().any(|l| l.starts_with("uu_installed=")) {
         let installed = fact(out, "uu_installed") == "yes";
-        let on = installed && crate::osupdate::periodic_on(fact(out, "uu_periodic"));
+        let on = installed && crate::osupdate::plan::periodic_on(fact(out, "uu_periodic"));
         if on {
             push(Level::Ok, "unattended", "unattended upgrades on".into());
         } else {
             push(
-                Level::Warn,
+                Level::Warning,
                 "unattended",
                 if installed {
                     "unattended-upgrades installed but off: --install turns on daily security upgrades".into()
@@ -146,7 +140,7 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
     }
     match fact(out, "free_kib").parse::<u64>() {
         Ok(k) if k < 5 * 1024 * 1024 => push(
-            Level::Warn,
+            Level::Warning,
             "disk",
             format!("{} MB free under the base directory (below 5 GB)", k / 1024),
         ),
@@ -155,11 +149,11 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
             "disk",
             format!("{} GB free under the base directory", k / 1024 / 1024),
         ),
-        Err(_) => push(Level::Warn, "disk", "free space unknown".into()),
+        Err(_) => push(Level::Warning, "disk", "free space unknown".into()),
     }
     match fact(out, "mem_kib").parse::<u64>() {
         Ok(k) if k / 1024 < need_ram_mb => push(
-            Level::Warn,
+            Level::Warning,
             "memory",
             format!(
                 "{} MB, the placed services want at least {need_ram_mb} MB",
@@ -167,16 +161,20 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
             ),
         ),
         Ok(k) => push(Level::Ok, "memory", format!("{} MB", k / 1024)),
-        Err(_) => push(Level::Warn, "memory", "unknown".into()),
+        Err(_) => push(Level::Warning, "memory", "unknown".into()),
     }
     match fact(out, "ntp") {
         "yes" => push(Level::Ok, "time sync", "NTP synchronised".into()),
         "no" => push(
-            Level::Warn,
+            Level::Warning,
             "time sync",
             "clock not synchronised (TLS and backups need a right clock)".into(),
         ),
-        _ => push(Level::Warn, "time sync", "unknown (no timedatectl)".into()),
+        _ => push(
+            Level::Warning,
+            "time sync",
+            "unknown (no timedatectl)".into(),
+        ),
     }
     let listening: Vec<u16> = fact(out, "listening")
         .split_whitespace()
@@ -202,7 +200,7 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
         );
     } else {
         push(
-            Level::Warn,
+            Level::Warning,
             "ports",
             format!(
                 "already listening: {} (fine if regie's own stacks hold them)",
@@ -218,7 +216,7 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
 }
 
 /// The package `--install` adds when unattended upgrades are off; it then
-/// also configures them ([`crate::osupdate::unattended_script`]).
+/// also configures them ([`crate::osupdate::plan::unattended_script`]).
 pub const UNATTENDED: &str = "unattended-upgrades";
 
 /// Install packages from the distribution (only on `--install`), and
@@ -237,9 +235,57 @@ pub fn install_script(packages: &[String]) -> String {
     }
     if packages.iter().any(|p| p == UNATTENDED) {
         // In a subshell: the script has its own `set -u` and exits.
-        s.push_str(&format!("(\n{})\n", crate::osupdate::unattended_script()));
+        s.push_str(&format!(
+            "(\n{})\n",
+            crate::osupdate::plan::unattended_script()
+        ));
     }
     s
+}
+
+/// What the host must offer for the stacks placed on it: RAM (MB) and the
+/// ports they publish.
+pub fn needs(site: &Resolved, host: &str) -> (u64, Vec<u16>) {
+    let placed = site.placement.get(host).cloned().unwrap_or_default();
+    let ram: u64 = placed
+        .iter()
+        .map(|p| site.catalog.stacks[&p.name].min_ram_mb)
+        .sum();
+    let mut ports: Vec<u16> = placed
+        .iter()
+        .flat_map(|p| site.catalog.stacks[&p.name].ports.iter().map(|x| x.port))
+        .collect();
+    ports.sort();
+    ports.dedup();
+    (ram, ports)
+}
+
+impl Report {
+    /// A check failed: the host cannot run its stacks as it is.
+    pub fn failed(&self) -> bool {
+        self.checks.iter().any(|c| c.level == Level::Critical)
+    }
+}
+
+/// The report for a terminal: one line per check, then what `--install`
+/// would do.
+pub fn text(r: &Report) -> String {
+    let mut t = String::new();
+    for c in &r.checks {
+        let l = match c.level {
+            Level::Ok => "ok  ",
+            Level::Warning | Level::Unknown => "WARN",
+            Level::Critical => "FAIL",
+        };
+        t.push_str(&format!("{l} {:<16} {}\n", c.what, c.detail));
+    }
+    if !r.install.is_empty() {
+        t.push_str(&format!(
+            "--install would run: apt-get install {}\n",
+            r.install.join(" ")
+        ));
+    }
+    t
 }
 
 #[cfg(test)]
@@ -252,9 +298,9 @@ mod tests {
         let r = judge("srv1", out, 8192, &[80, 443, 25]);
         assert_eq!(r.install, vec!["docker.io", "docker-compose"]);
         let by = |w: &str| r.checks.iter().find(|c| c.what == w).unwrap().clone();
-        assert_eq!(by("docker").level, Level::Fail);
-        assert_eq!(by("disk").level, Level::Warn);
-        assert_eq!(by("memory").level, Level::Warn);
+        assert_eq!(by("docker").level, Level::Critical);
+        assert_eq!(by("disk").level, Level::Warning);
+        assert_eq!(by("memory").level, Level::Warning);
         assert!(by("ports").detail.contains("80"), "port 80 (0x50) is taken");
         assert!(!by("ports").detail.contains("443"));
     }
@@ -289,14 +335,14 @@ mod tests {
             1,
             &[],
         );
-        assert_eq!(by(&r).unwrap().level, Level::Warn);
+        assert_eq!(by(&r).unwrap().level, Level::Warning);
         assert!(by(&r).unwrap().detail.contains("installed but off"));
         assert_eq!(r.install, vec![UNATTENDED]);
         let r = judge("srv1", &format!("{ready}uu_installed=no\n"), 1, &[]);
-        assert_eq!(by(&r).unwrap().level, Level::Warn);
+        assert_eq!(by(&r).unwrap().level, Level::Warning);
         assert_eq!(r.install, vec![UNATTENDED]);
         assert!(
-            r.checks.iter().all(|c| c.level != Level::Fail),
+            r.checks.iter().all(|c| c.level != Level::Critical),
             "a warning only: the host can run the stacks"
         );
         // No apt: nothing judged, nothing to install.

@@ -2,29 +2,46 @@
 //! codes and messages.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand};
 use serde_json::json;
 
-use crate::catalog::Catalog;
-use crate::diag::{Diagnostic, InvalidInput, Severity};
-use crate::inventory::{self, Resolved};
-use crate::render;
-use crate::secrets;
+pub mod args;
+pub mod notify;
+pub mod os;
+pub mod output;
+pub mod report;
+pub mod status;
+pub mod update;
 
-/// Exit codes.
-pub const EXIT_FAILED: i32 = 1;
-pub const EXIT_INVALID: i32 = 2;
-/// `regie plan`: changes are pending.
-pub const EXIT_PENDING: i32 = 3;
+use crate::deploy::run::render_saving_secrets;
+use crate::site::catalog::Catalog;
+use crate::site::diag;
+use crate::site::diag::InvalidInput;
+use crate::site::inventory::Resolved;
+use crate::site::render;
+use crate::site::secrets;
+use crate::site::site_files::key_for;
+use crate::util::exit::{EXIT_FAILED, EXIT_INVALID, EXIT_PENDING};
+use args::{JobArgs, TargetArgs};
+use output::{confirm, human_bytes};
+
+// Transitional: old paths used by files being split in parallel branches.
+pub use crate::site::load;
+pub use crate::site::site_files::secrets_path;
+pub use output::{plugin_unknown, print_json, Output};
 
 /// Load, render in memory (saving new secrets), and select hosts.
 fn prepare(
     t: &TargetArgs,
     health_timeout: u64,
-) -> Result<(Resolved, Vec<render::HostRender>, crate::apply::RunOptions)> {
+) -> Result<(
+    Resolved,
+    Vec<crate::site::files::HostRender>,
+    crate::remote::connect::RunOptions,
+)> {
     let site = load(&t.inventory)?;
     for h in &t.host {
         if !site.placement.contains_key(h) {
@@ -48,7 +65,7 @@ fn prepare(
     if !t.host.is_empty() {
         renders.retain(|r| t.host.contains(&r.host));
     }
-    let plan = crate::deploy::PlanOptions {
+    let plan = crate::deploy::plan::PlanOptions {
         only: if t.service.is_empty() {
             None
         } else {
@@ -56,7 +73,7 @@ fn prepare(
         },
         prune: t.prune,
     };
-    let o = crate::apply::RunOptions {
+    let o = crate::remote::connect::RunOptions {
         accept_new_host_keys: t.accept_new_host_keys,
         health_timeout: std::time::Duration::from_secs(health_timeout),
         parallel: t.parallel,
@@ -66,24 +83,8 @@ fn prepare(
     Ok((site, renders, o))
 }
 
-/// Render every host in memory and keep any new secret. The secrets are
-/// saved before anything uses the render: no file may carry a secret that
-/// is not kept. Returns the renders and the names of new secrets.
-pub fn render_saving_secrets(
-    site: &Resolved,
-    identity: Option<&Path>,
-) -> Result<(Vec<render::HostRender>, Vec<String>)> {
-    let key = key_for(site, identity)?;
-    let store = secrets::Store::open(&secrets_path(site), &key)?;
-    let (res, mut store) = render::render(site, store);
-    let hosts = res?;
-    let added = store.added().to_vec();
-    store.save_if_changed(&key)?;
-    Ok((hosts, added))
-}
-
-fn print_plan(reports: &[crate::apply::HostReport]) {
-    use crate::deploy::{Change, StackAction};
+fn print_plan(reports: &[crate::deploy::run::HostReport]) {
+    use crate::deploy::plan::{Change, StackAction};
     for r in reports {
         if let Some(e) = &r.error {
             println!("{}: ERROR {e}", r.host);
@@ -128,7 +129,7 @@ fn print_plan(reports: &[crate::apply::HostReport]) {
     }
 }
 
-fn print_summary(reports: &[crate::apply::HostReport]) {
+fn print_summary(reports: &[crate::deploy::run::HostReport]) {
     println!(
         "{:<12} {:<8} {:>7}  STACKS CHANGED",
         "HOST", "RESULT", "SECONDS"
@@ -156,12 +157,6 @@ fn print_summary(reports: &[crate::apply::HostReport]) {
             eprintln!("error: {}: {u}", r.host);
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Output {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Parser)]
@@ -293,7 +288,7 @@ pub enum Cmd {
     /// automatic rollback (`apply`), pending OS packages (`os`).
     Update {
         #[command(subcommand)]
-        cmd: crate::update_cli::UpdateCmd,
+        cmd: update::UpdateCmd,
     },
     /// The scheduled maintenance run, for one or many sites (cron): hosts
     /// and containers, backup status, update check, policy-allowed updates
@@ -328,7 +323,7 @@ pub enum Cmd {
     /// Notifications (email, webhook) of a site.
     Notify {
         #[command(subcommand)]
-        cmd: crate::notify::NotifyCmd,
+        cmd: notify::NotifyCmd,
     },
     /// The state of a site now: per host (reachable, uptime, memory, disk
     /// and inodes, OS updates, lock) and per service (containers, health,
@@ -336,7 +331,7 @@ pub enum Cmd {
     /// NAS, TLS certificates of public hostnames, last backups.
     Status {
         #[command(flatten)]
-        args: crate::status_run::StatusArgs,
+        args: status::StatusArgs,
     },
     /// The status judged against thresholds, as a monitoring plugin (Nagios,
     /// Icinga, Zabbix, Centreon): one summary line, perfdata, exit 0 OK,
@@ -347,13 +342,13 @@ pub enum Cmd {
         #[command(subcommand)]
         cmd: Option<CheckCmd>,
         #[command(flatten)]
-        args: crate::status_run::CheckArgs,
+        args: status::CheckArgs,
     },
     /// Static HTML reports: one page per client site (French or English,
     /// from the site's locale) and a fleet overview, with history.
     Report {
         #[command(flatten)]
-        args: crate::report_run::ReportArgs,
+        args: report::ReportArgs,
     },
     /// Write the site's run book (dossier d'exploitation) to hand over:
     /// hosts, services, where data lives, backup and restore, contacts, DNS,
@@ -374,17 +369,6 @@ pub enum CheckCmd {
         #[command(flatten)]
         args: crate::dnscheck::DnsArgs,
     },
-}
-
-#[derive(Debug, clap::Args)]
-pub struct JobArgs {
-    #[arg(short, long, value_name = "SITE.yml")]
-    pub inventory: PathBuf,
-    #[arg(long)]
-    pub accept_new_host_keys: bool,
-    /// Hosts handled at once.
-    #[arg(long, default_value_t = 8)]
-    pub parallel: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -435,32 +419,7 @@ pub enum BackupCmd {
     },
 }
 
-impl JobArgs {
-    pub fn options(&self) -> crate::apply::RunOptions {
-        crate::apply::RunOptions {
-            accept_new_host_keys: self.accept_new_host_keys,
-            parallel: self.parallel,
-            ..Default::default()
-        }
-    }
-}
-
-fn human_bytes(n: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < units.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", units[i])
-    }
-}
-
-fn print_jobs(jobs: &[crate::backup_run::HostJob]) {
+fn print_jobs(jobs: &[crate::backup::run::HostJob]) {
     for j in jobs {
         if let Some(e) = &j.error {
             println!("{}\tFAILED\t{e}", j.host);
@@ -506,44 +465,6 @@ fn print_jobs(jobs: &[crate::backup_run::HostJob]) {
         }
         eprintln!("{}: {:.1} s", j.host, j.seconds);
     }
-}
-
-pub fn confirm(question: &str, yes: bool, what: &str) -> Result<bool> {
-    if yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("{what}: pass --yes to run it unattended");
-    }
-    eprint!("{question} [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "o" | "oui"))
-}
-
-#[derive(Debug, clap::Args)]
-pub struct TargetArgs {
-    #[arg(short, long, value_name = "SITE.yml")]
-    pub inventory: PathBuf,
-    /// Only this host (repeatable).
-    #[arg(long)]
-    pub host: Vec<String>,
-    /// Only this service's stack (repeatable).
-    #[arg(long)]
-    pub service: Vec<String>,
-    /// Remove stacks that left the inventory (volumes are kept).
-    #[arg(long)]
-    pub prune: bool,
-    /// Record unknown host keys instead of refusing them (a changed key is
-    /// always refused).
-    #[arg(long)]
-    pub accept_new_host_keys: bool,
-    /// age identity file unlocking the site's secrets.
-    #[arg(long, value_name = "FILE")]
-    pub identity: Option<PathBuf>,
-    /// Hosts handled at once.
-    #[arg(long, default_value_t = 8)]
-    pub parallel: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -620,44 +541,6 @@ pub enum SecretsCmd {
     },
 }
 
-fn color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
-}
-
-fn print_diag(d: &Diagnostic) {
-    let text = d.to_string();
-    if color() {
-        let (code, word) = match d.severity {
-            Severity::Error => ("31", "error"),
-            Severity::Warning => ("33", "warning"),
-        };
-        let rest = text.split_once(": ").map(|x| x.1).unwrap_or(&text);
-        eprintln!("\x1b[1;{code}m{word}\x1b[0m: {rest}");
-    } else {
-        eprintln!("{text}");
-    }
-}
-
-pub fn print_json(v: &serde_json::Value) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, v)?;
-    writeln!(out)?;
-    Ok(())
-}
-
-/// A monitoring plugin's answer to an error before anything was judged (an
-/// unreadable or invalid inventory, a bad option): `LABEL UNKNOWN - why` on
-/// stdout, the inventory's diagnostics on stderr, exit 3.
-pub fn plugin_unknown(label: &str, e: &anyhow::Error) -> i32 {
-    if let Some(inv) = e.downcast_ref::<InvalidInput>() {
-        for d in &inv.diagnostics {
-            print_diag(d);
-        }
-    }
-    println!("{label} UNKNOWN - {}", format!("{e:#}").replace('\n', " "));
-    crate::check::Level::Unknown.exit_code()
-}
-
 /// Run the CLI; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -666,7 +549,7 @@ pub fn main() -> i32 {
         Err(e) => {
             if let Some(inv) = e.downcast_ref::<InvalidInput>() {
                 for d in &inv.diagnostics {
-                    print_diag(d);
+                    diag::eprint(d);
                 }
                 if cli.output == Output::Json {
                     let _ = print_json(&json!({ "valid": false, "diagnostics": inv.diagnostics }));
@@ -674,7 +557,7 @@ pub fn main() -> i32 {
                 eprintln!("{e}");
                 EXIT_INVALID
             } else {
-                if color() {
+                if diag::color() {
                     eprintln!("\x1b[1;31merror\x1b[0m: {e:#}");
                 } else {
                     eprintln!("error: {e:#}");
@@ -683,49 +566,6 @@ pub fn main() -> i32 {
             }
         }
     }
-}
-
-pub fn load(inventory: &Path) -> Result<Resolved> {
-    let site = inventory::load(inventory)?;
-    for w in &site.warnings {
-        print_diag(w);
-    }
-    Ok(site)
-}
-
-fn rel_to(inventory: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        inventory.parent().unwrap_or(Path::new(".")).join(p)
-    }
-}
-
-pub fn secrets_path(site: &Resolved) -> PathBuf {
-    match &site.inv.secrets.file {
-        Some(f) => rel_to(&site.file, f),
-        None => {
-            let stem = site
-                .file
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("site");
-            site.file.with_file_name(format!("{stem}.secrets.age"))
-        }
-    }
-}
-
-pub fn key_for(site: &Resolved, identity: Option<&Path>) -> Result<secrets::Key> {
-    let configured = site
-        .inv
-        .secrets
-        .identity
-        .as_ref()
-        .map(|p| rel_to(&site.file, p));
-    secrets::find_key(
-        identity.or(configured.as_deref()),
-        &site.inv.secrets.recipients,
-    )
 }
 
 fn run(cli: &Cli) -> Result<i32> {
@@ -753,9 +593,9 @@ fn run(cli: &Cli) -> Result<i32> {
         } => {
             let site = load(inventory)?;
             let (hosts, added) = render_saving_secrets(&site, identity.as_deref())?;
-            let out = out
-                .clone()
-                .unwrap_or_else(|| render::default_out(inventory, &site.inv.site.name));
+            let out = out.clone().unwrap_or_else(|| {
+                crate::site::site_files::default_out(inventory, &site.inv.site.name)
+            });
             render::write(&out, &hosts)?;
             let nfiles: usize = hosts.iter().map(|h| h.files.len()).sum();
             if cli.output == Output::Json {
@@ -818,9 +658,12 @@ fn run(cli: &Cli) -> Result<i32> {
                         bail!(
                             "no stack `{stack}` in the catalog (stacks: {}){}",
                             cat.stacks.keys().cloned().collect::<Vec<_>>().join(", "),
-                            crate::diag::did_you_mean(stack, cat.stacks.keys().map(String::as_str))
-                                .map(|h| format!("; {h}"))
-                                .unwrap_or_default()
+                            crate::site::diag::did_you_mean(
+                                stack,
+                                cat.stacks.keys().map(String::as_str)
+                            )
+                            .map(|h| format!("; {h}"))
+                            .unwrap_or_default()
                         );
                     };
                     if cli.output == Output::Json {
@@ -855,7 +698,7 @@ fn run(cli: &Cli) -> Result<i32> {
                             bail!(
                                 "no secret `{name}` in {}{}",
                                 spath.display(),
-                                crate::diag::did_you_mean(name, store.names())
+                                crate::site::diag::did_you_mean(name, store.names())
                                     .map(|h| format!(" ({h})"))
                                     .unwrap_or_default()
                             );
@@ -875,7 +718,7 @@ fn run(cli: &Cli) -> Result<i32> {
                     inventory,
                     identity,
                 } => {
-                    const SETTABLE: [&str; 1] = [crate::notify::SMTP_PASSWORD];
+                    const SETTABLE: [&str; 1] = [crate::remote::notify::SMTP_PASSWORD];
                     if !SETTABLE.contains(&name.as_str()) {
                         bail!(
                             "`{name}` cannot be set by hand: only {} can (the others are generated by regie and held by the services)",
@@ -940,7 +783,7 @@ fn run(cli: &Cli) -> Result<i32> {
         }
         Cmd::Plan { target } => {
             let (site, renders, o) = prepare(target, 180)?;
-            let reports = crate::apply::plan(&site, &renders, &o);
+            let reports = crate::deploy::run::plan(&site, &renders, &o);
             let pending = reports
                 .iter()
                 .any(|r| r.plan.as_ref().is_some_and(|p| !p.is_empty()));
@@ -986,7 +829,7 @@ fn run(cli: &Cli) -> Result<i32> {
                 }
             }
             let command = std::env::args().collect::<Vec<_>>().join(" ");
-            let reports = crate::apply::deploy(&site, &renders, &o, &command);
+            let reports = crate::deploy::run::deploy(&site, &renders, &o, &command);
             if cli.output == Output::Json {
                 print_json(&serde_json::to_value(&reports)?)?;
             } else {
@@ -1005,87 +848,33 @@ fn run(cli: &Cli) -> Result<i32> {
             accept_new_host_keys,
         } => {
             let site = load(inventory)?;
-            let h = site
-                .inv
-                .hosts
-                .get(host)
-                .with_context(|| format!("no host `{host}` in {}", inventory.display()))?;
-            let placed = site.placement.get(host).cloned().unwrap_or_default();
-            let ram: u64 = placed
-                .iter()
-                .map(|p| site.catalog.stacks[&p.name].min_ram_mb)
-                .sum();
-            let mut ports: Vec<u16> = placed
-                .iter()
-                .flat_map(|p| site.catalog.stacks[&p.name].ports.iter().map(|x| x.port))
-                .collect();
-            ports.sort();
-            ports.dedup();
-            let o = crate::apply::RunOptions {
+            let o = crate::remote::connect::RunOptions {
                 accept_new_host_keys: *accept_new_host_keys,
                 ..Default::default()
             };
-            let conn = crate::apply::connect(&site, host, &o)?;
-            let facts = conn.run(&crate::bootstrap::facts_script(&h.base_dir), b"")?;
-            let mut report =
-                crate::bootstrap::judge(host, &String::from_utf8_lossy(&facts.stdout), ram, &ports);
-            let print = |r: &crate::bootstrap::Report| -> Result<()> {
+            let print = |r: &crate::bootstrap::plan::Report| -> Result<()> {
                 if cli.output == Output::Json {
                     print_json(&serde_json::to_value(r)?)?;
                 } else {
-                    for c in &r.checks {
-                        let l = match c.level {
-                            crate::bootstrap::Level::Ok => "ok  ",
-                            crate::bootstrap::Level::Warn => "WARN",
-                            crate::bootstrap::Level::Fail => "FAIL",
-                        };
-                        println!("{l} {:<16} {}", c.what, c.detail);
-                    }
-                    if !r.install.is_empty() {
-                        println!(
-                            "--install would run: apt-get install {}",
-                            r.install.join(" ")
-                        );
-                    }
+                    print!("{}", crate::bootstrap::plan::text(r));
                 }
                 Ok(())
             };
-            print(&report)?;
-            if *install && !report.install.is_empty() {
-                eprintln!("{host}: installing {}", report.install.join(" "));
-                let out = conn.run(&crate::bootstrap::install_script(&report.install), b"")?;
-                if !out.ok() {
-                    bail!("{host}: installation failed: {}", out.stderr.trim());
-                }
-                let facts = conn.run(&crate::bootstrap::facts_script(&h.base_dir), b"")?;
-                report = crate::bootstrap::judge(
-                    host,
-                    &String::from_utf8_lossy(&facts.stdout),
-                    ram,
-                    &ports,
-                );
-                print(&report)?;
-            }
-            Ok(
-                if report
-                    .checks
-                    .iter()
-                    .any(|c| c.level == crate::bootstrap::Level::Fail)
-                {
-                    EXIT_FAILED
-                } else {
-                    0
-                },
-            )
+            let report = crate::bootstrap::run::bootstrap(&site, host, &o, *install, print)?;
+            Ok(if report.failed() { EXIT_FAILED } else { 0 })
         }
         Cmd::Hosts {
             cmd: HostsCmd::Trust { host, inventory },
         } => {
             let site = load(inventory)?;
-            let fp = crate::apply::trust(&site, host, &crate::apply::RunOptions::default())?;
+            let fp = crate::remote::connect::trust(
+                &site,
+                host,
+                &crate::remote::connect::RunOptions::default(),
+            )?;
             eprintln!(
                 "{host}: {fp} recorded in {}",
-                crate::apply::site_known_hosts(&site).display()
+                crate::site::site_files::site_known_hosts(&site).display()
             );
             Ok(0)
         }
@@ -1095,7 +884,7 @@ fn run(cli: &Cli) -> Result<i32> {
                 LockCmd::Release { host, inventory } => (inventory, Some(host.clone())),
             };
             let site = load(inventory)?;
-            let o = crate::apply::RunOptions::default();
+            let o = crate::remote::connect::RunOptions::default();
             let mut code = 0;
             for (host, h) in &site.inv.hosts {
                 if !site.placement.contains_key(host) || only.as_ref().is_some_and(|x| x != host) {
@@ -1103,10 +892,10 @@ fn run(cli: &Cli) -> Result<i32> {
                 }
                 match &only {
                     Some(_) => {
-                        crate::apply::lock_release(&site, host, &h.base_dir, &o)?;
+                        crate::deploy::run::lock_release(&site, host, &h.base_dir, &o)?;
                         eprintln!("{host}: lock released");
                     }
-                    None => match crate::apply::lock_status(&site, host, &h.base_dir, &o) {
+                    None => match crate::deploy::run::lock_status(&site, host, &h.base_dir, &o) {
                         Ok(None) => println!("{host}\tfree"),
                         Ok(Some(holder)) => println!("{host}\tlocked\t{holder}"),
                         Err(e) => {
@@ -1124,15 +913,15 @@ fn run(cli: &Cli) -> Result<i32> {
             Ok(code)
         }
         Cmd::Backup { cmd } => backup_cmd(cli, cmd),
-        Cmd::Update { cmd } => crate::update_cli::run(cli.output, cmd),
-        Cmd::Notify { cmd } => crate::notify::run_cmd(cli.output, cmd),
-        Cmd::Status { args } => crate::status_run::status_cli(args, cli.output),
+        Cmd::Update { cmd } => update::run(cli.output, cmd),
+        Cmd::Notify { cmd } => notify::run_cmd(cli.output, cmd),
+        Cmd::Status { args } => status::status_cli(args, cli.output),
         Cmd::Check {
             cmd: Some(CheckCmd::Dns { args }),
             ..
         } => crate::dnscheck::cli(args, cli.output),
-        Cmd::Check { cmd: None, args } => crate::status_run::check_cli(args, cli.output),
-        Cmd::Report { args } => crate::report_run::cli(args, cli.output),
+        Cmd::Check { cmd: None, args } => status::check_cli(args, cli.output),
+        Cmd::Report { args } => report::cli(args, cli.output),
         Cmd::Docs { args } => crate::runbook::cli(args, cli.output),
         Cmd::Maintain {
             inventories,
@@ -1144,8 +933,8 @@ fn run(cli: &Cli) -> Result<i32> {
             identity,
             accept_new_host_keys,
         } => {
-            let o = crate::maintain::Options {
-                run: crate::apply::RunOptions {
+            let o = crate::maintain::run::Options {
+                run: crate::remote::connect::RunOptions {
                     accept_new_host_keys: *accept_new_host_keys,
                     health_timeout: std::time::Duration::from_secs(*health_timeout),
                     ..Default::default()
@@ -1159,10 +948,10 @@ fn run(cli: &Cli) -> Result<i32> {
             let mut all = Vec::new();
             for inv in inventories {
                 // One site's failure never stops the others.
-                match crate::maintain::run_site(inv, &o) {
+                match crate::maintain::run::run_site(inv, &o) {
                     Ok(r) => {
                         if let Some(dir) = report {
-                            if let Err(e) = crate::maintain::write_report(dir, &r) {
+                            if let Err(e) = crate::maintain::run::write_report(dir, &r) {
                                 eprintln!("{}: writing the report: {e:#}", inv.display());
                                 code = EXIT_FAILED;
                             }
@@ -1175,14 +964,14 @@ fn run(cli: &Cli) -> Result<i32> {
                         if cli.output == Output::Json {
                             all.push(serde_json::to_value(&r)?);
                         } else {
-                            print!("{}", crate::maintain::summary(&r));
+                            print!("{}", crate::maintain::run::summary(&r));
                         }
                     }
                     Err(e) => {
                         eprintln!("{}: {e:#}", inv.display());
                         if let Some(inv_err) = e.downcast_ref::<InvalidInput>() {
                             for d in &inv_err.diagnostics {
-                                print_diag(d);
+                                diag::eprint(d);
                             }
                         }
                         all.push(json!({ "inventory": inv, "error": format!("{e:#}") }));
@@ -1221,7 +1010,7 @@ fn run(cli: &Cli) -> Result<i32> {
                 eprintln!("nothing done");
                 return Ok(0);
             }
-            let j = crate::backup_run::restore(
+            let j = crate::backup::run::restore(
                 &site,
                 &job.options(),
                 service,
@@ -1244,7 +1033,7 @@ fn run(cli: &Cli) -> Result<i32> {
             accept_new_host_keys,
         } => {
             let site = load(inventory)?;
-            let o = crate::apply::RunOptions {
+            let o = crate::remote::connect::RunOptions {
                 accept_new_host_keys: *accept_new_host_keys,
                 ..Default::default()
             };
@@ -1253,7 +1042,7 @@ fn run(cli: &Cli) -> Result<i32> {
                 if !site.placement.contains_key(name) || host.as_ref().is_some_and(|x| x != name) {
                     continue;
                 }
-                for e in crate::apply::history(&site, name, &h.base_dir, &o)? {
+                for e in crate::deploy::run::history(&site, name, &h.base_dir, &o)? {
                     all.push(json!({ "host": name, "entry": e }));
                 }
             }
@@ -1300,7 +1089,7 @@ fn run(cli: &Cli) -> Result<i32> {
 }
 
 fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
-    use crate::backup_run as br;
+    use crate::backup::run as br;
     let json = cli.output == Output::Json;
     let jobs_exit = |jobs: &[br::HostJob]| -> Result<i32> {
         if json {
@@ -1318,13 +1107,13 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
         BackupCmd::Init { job, identity } => {
             let site = load(&job.inventory)?;
             let nas_key = if matches!(
-                crate::backup::Repo::of(&site),
-                Some(crate::backup::Repo::Sftp { .. })
+                crate::backup::plan::Repo::of(&site),
+                Some(crate::backup::plan::Repo::Sftp { .. })
             ) {
                 let key = key_for(&site, identity.as_deref())?;
                 let path = secrets_path(&site);
                 let mut store = secrets::Store::open(&path, &key)?;
-                let k = crate::backup::nas_key(&mut store)?;
+                let k = crate::backup::plan::nas_key(&mut store)?;
                 store.save_if_changed(&key)?;
                 Some(k)
             } else {
@@ -1426,7 +1215,7 @@ fn backup_cmd(cli: &Cli, cmd: &BackupCmd) -> Result<i32> {
             if json {
                 print_json(&serde_json::to_value(&st)?)?;
             } else {
-                let now = crate::apply::unix_now();
+                let now = crate::util::time::unix_now();
                 let ago = |t: Option<u64>| match t {
                     Some(t) => format!("{:.1} h ago", now.saturating_sub(t) as f64 / 3600.0),
                     None => "never".to_string(),

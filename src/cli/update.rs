@@ -100,7 +100,7 @@ pub enum UpdateCmd {
 pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
     match cmd {
         UpdateCmd::Os { job, host, refresh } => {
-            crate::osupdate::run(output, job, host.as_deref(), *refresh)
+            crate::cli::os::run(output, job, host.as_deref(), *refresh)
         }
         UpdateCmd::Rollback {
             job,
@@ -110,7 +110,7 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
             health_timeout,
             identity,
         } => {
-            let site = crate::cli::load(&job.inventory)?;
+            let site = crate::site::load(&job.inventory)?;
             let mut run = job.options();
             run.health_timeout = std::time::Duration::from_secs(*health_timeout);
             let choice = match (restore_data, keep_data) {
@@ -118,7 +118,7 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
                 (_, true) => Some(false),
                 _ => None,
             };
-            let rep = crate::update_run::rollback_interrupted(
+            let rep = crate::update::run::rollback_interrupted(
                 &site,
                 service,
                 &run,
@@ -126,7 +126,7 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
                 choice,
             )?;
             if output == Output::Json {
-                crate::cli::print_json(&serde_json::to_value(&rep)?)?;
+                crate::cli::output::print_json(&serde_json::to_value(&rep)?)?;
             } else if rep.outcome == "nothing-to-do" {
                 println!("{service}: no unfinished update on {}", rep.host);
             } else if rep.outcome == "completed" {
@@ -150,7 +150,7 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
             health_timeout,
             identity,
         } => {
-            let site = crate::cli::load(&job.inventory)?;
+            let site = crate::site::load(&job.inventory)?;
             let ao = apply_options(
                 job,
                 *health_timeout,
@@ -161,12 +161,12 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
             );
             print_report(
                 output,
-                &crate::update_run::postgres(&site, service, *to, &ao)?,
+                &crate::update::run::postgres(&site, service, *to, &ao)?,
             )
         }
         UpdateCmd::Check { job, service } => {
-            let site = crate::cli::load(&job.inventory)?;
-            let checks = crate::update_run::check(&site, &job.options(), service.as_deref())?;
+            let site = crate::site::load(&job.inventory)?;
+            let checks = crate::update::run::check(&site, &job.options(), service.as_deref())?;
             let failed = checks.iter().any(|c| c.error.is_some());
             let pending = checks.iter().any(|c| {
                 c.allowed().is_some()
@@ -177,7 +177,7 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
                     || c.notes.iter().any(|n| n.starts_with("PostgreSQL"))
             });
             if output == Output::Json {
-                crate::cli::print_json(&serde_json::to_value(&checks)?)?;
+                crate::cli::output::print_json(&serde_json::to_value(&checks)?)?;
             } else {
                 print_checks(&checks);
             }
@@ -197,7 +197,7 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
             health_timeout,
             identity,
         } => {
-            let site = crate::cli::load(&job.inventory)?;
+            let site = crate::site::load(&job.inventory)?;
             let ao = apply_options(
                 job,
                 *health_timeout,
@@ -206,7 +206,7 @@ pub fn run(output: Output, cmd: &UpdateCmd) -> Result<i32> {
                 identity.as_deref(),
                 format!("update apply --service {service}"),
             );
-            print_report(output, &crate::update_run::apply(&site, service, &ao)?)
+            print_report(output, &crate::update::run::apply(&site, service, &ao)?)
         }
     }
 }
@@ -218,10 +218,10 @@ fn apply_options<'a>(
     now: bool,
     identity: Option<&'a std::path::Path>,
     command: String,
-) -> crate::update_run::ApplyOptions<'a> {
+) -> crate::update::run::ApplyOptions<'a> {
     let mut run = job.options();
     run.health_timeout = std::time::Duration::from_secs(health_timeout);
-    crate::update_run::ApplyOptions {
+    crate::update::run::ApplyOptions {
         run,
         to,
         now,
@@ -231,16 +231,16 @@ fn apply_options<'a>(
 }
 
 /// Print an update's report; its exit code.
-fn print_report(output: Output, rep: &crate::update_run::ApplyReport) -> Result<i32> {
+fn print_report(output: Output, rep: &crate::update::run::ApplyReport) -> Result<i32> {
     if output == Output::Json {
-        crate::cli::print_json(&serde_json::to_value(rep)?)?;
+        crate::cli::output::print_json(&serde_json::to_value(rep)?)?;
     } else {
         print_apply(rep);
     }
     Ok(if rep.ok() { 0 } else { EXIT_FAILED })
 }
 
-fn print_checks(checks: &[crate::update_run::ComponentCheck]) {
+fn print_checks(checks: &[crate::update::run::ComponentCheck]) {
     println!("SERVICE\tCOMPONENT\tRUNNING\tAVAILABLE");
     for c in checks {
         let running = c.running.as_deref().unwrap_or("-");
@@ -279,7 +279,7 @@ fn print_checks(checks: &[crate::update_run::ComponentCheck]) {
     }
 }
 
-fn print_apply(r: &crate::update_run::ApplyReport) {
+fn print_apply(r: &crate::update::run::ApplyReport) {
     let to = r.to.as_deref().unwrap_or("-");
     match r.outcome.as_str() {
         "up-to-date" => println!("{}: {} is the newest version allowed", r.service, r.from),

@@ -5,80 +5,22 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::render::{HostRender, Manifest, RenderedFile};
-use crate::ssh::quote;
+use crate::site::files::{HostRender, Manifest, RenderedFile};
+use crate::site::inventory::Resolved;
+use crate::site::secrets::Store;
+use crate::site::state::{parse_inspect, Container};
+use crate::util::shell::quote;
 
 /// Directory under the base dir where regie keeps its state on a host.
-pub const STATE_DIR: &str = ".regie";
+pub use crate::site::layout::STATE_DIR;
 
-/// A container as `docker inspect` describes it (the fields we use).
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-pub struct Container {
-    pub name: String,
-    pub project: String,
-    pub service: String,
-    /// created, running, restarting, exited, ...
-    pub status: String,
-    /// healthy, unhealthy, starting; None without a healthcheck.
-    pub health: Option<String>,
-    pub restart_count: u64,
-    pub image: String,
-}
-
-impl Container {
-    pub fn is_up(&self) -> bool {
-        self.status == "running" && self.health.as_deref().is_none_or(|h| h == "healthy")
-    }
-    pub fn is_failed(&self) -> bool {
-        self.health.as_deref() == Some("unhealthy")
-            || matches!(self.status.as_str(), "exited" | "dead")
-    }
-    /// `name status[/health]`, for messages.
-    pub fn describe(&self) -> String {
-        format!(
-            "{} {}{}",
-            self.name,
-            self.status,
-            self.health
-                .as_deref()
-                .map(|h| format!("/{h}"))
-                .unwrap_or_default()
-        )
-    }
-}
-
-/// Parse `docker inspect` JSON.
-pub fn parse_inspect(json: &str) -> Result<Vec<Container>, serde_json::Error> {
-    if json.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    let v: Vec<serde_json::Value> = serde_json::from_str(json)?;
-    Ok(v.iter()
-        .map(|c| {
-            let labels = &c["Config"]["Labels"];
-            Container {
-                name: c["Name"]
-                    .as_str()
-                    .unwrap_or("")
-                    .trim_start_matches('/')
-                    .to_string(),
-                project: labels["com.docker.compose.project"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-                service: labels["com.docker.compose.service"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-                status: c["State"]["Status"].as_str().unwrap_or("").to_string(),
-                health: c["State"]["Health"]["Status"].as_str().map(String::from),
-                restart_count: c["RestartCount"].as_u64().unwrap_or(0),
-                image: c["Config"]["Image"].as_str().unwrap_or("").to_string(),
-            }
-        })
-        .collect())
+/// Everything a site's hosts get: the stacks' rendered files and, on each
+/// backed-up host, the backup script with its keys. New secrets are added
+/// to `store`.
+pub fn render_site(site: &Resolved, store: Store) -> (anyhow::Result<Vec<HostRender>>, Store) {
+    crate::site::render::render(site, store, crate::backup::plan::host_files)
 }
 
 /// Which compose CLI a host has.
@@ -266,12 +208,7 @@ impl HostPlan {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct PlanOptions {
-    /// Only these stacks (`--service`); None for all.
-    pub only: Option<BTreeSet<String>>,
-    pub prune: bool,
-}
+pub use crate::site::selection::PlanOptions;
 
 fn stack_of(path: &str) -> &str {
     path.split('/').next().unwrap_or(path)
@@ -574,7 +511,7 @@ pub fn unlock_script(base_dir: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::StackManifest;
+    use crate::site::files::StackManifest;
 
     fn file(path: &str, body: &str, secret: bool) -> RenderedFile {
         RenderedFile {
@@ -582,7 +519,7 @@ mod tests {
             content: body.as_bytes().to_vec(),
             mode: if secret { 0o600 } else { 0o644 },
             secret,
-            sha256: crate::render::sha256_hex(body.as_bytes()),
+            sha256: crate::site::files::sha256_hex(body.as_bytes()),
         }
     }
 

@@ -2,221 +2,21 @@
 //! stacks of a host in order, health-gated, under the host lock.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 
-use crate::deploy::{self, HostPlan, PlanOptions, RemoteState, StackAction};
-use crate::inventory::Resolved;
-use crate::render::HostRender;
-use crate::ssh::{Conn, HostKeys, Options, SshError, Target};
-
-/// Per-inventory known_hosts file: `<stem>.known_hosts` beside it.
-pub fn site_known_hosts(site: &Resolved) -> PathBuf {
-    let stem = site
-        .file
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("site");
-    site.file.with_file_name(format!("{stem}.known_hosts"))
-}
-
-fn expand_home(p: &str) -> PathBuf {
-    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => Path::new(&home).join(rest),
-        _ => PathBuf::from(p),
-    }
-}
-
-/// SSH target of an inventory host.
-pub fn target(site: &Resolved, host: &str) -> Result<Target> {
-    target_depth(site, host, 0)
-}
-
-/// The user's ssh config (`$REGIE_SSH_CONFIG`, else `~/.ssh/config`).
-fn ssh_config_text() -> String {
-    let path = std::env::var_os("REGIE_SSH_CONFIG")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".ssh/config")));
-    path.and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default()
-}
-
-fn target_depth(site: &Resolved, host: &str, depth: usize) -> Result<Target> {
-    if depth > 4 {
-        bail!("jump host chain through `{host}` is too long or loops");
-    }
-    let h = site
-        .inv
-        .hosts
-        .get(host)
-        .with_context(|| format!("no host `{host}` in the inventory"))?;
-    // The inventory wins; ~/.ssh/config fills in what it does not say.
-    let conf = crate::ssh::lookup_config(&ssh_config_text(), &[h.address.as_str(), host]);
-    let resolve_identity = |p: &str| {
-        let e = expand_home(p);
-        if e.is_relative() {
-            site.file.parent().unwrap_or(Path::new(".")).join(e)
-        } else {
-            e
-        }
-    };
-    let identity = h
-        .ssh
-        .identity
-        .as_deref()
-        .map(resolve_identity)
-        .or_else(|| conf.identity_file.as_deref().map(expand_home));
-    let user = h
-        .ssh
-        .user
-        .clone()
-        .or(conf.user.clone())
-        .unwrap_or_else(|| "root".into());
-    let jump_spec = h.ssh.jump.clone().or(conf.proxy_jump.clone());
-    let jump = match jump_spec {
-        None => None,
-        Some(j) if site.inv.hosts.contains_key(&j) => {
-            Some(Box::new(target_depth(site, &j, depth + 1)?))
-        }
-        Some(j) => {
-            let (juser, rest) = match j.split_once('@') {
-                Some((u, r)) => (Some(u.to_string()), r),
-                None => (None, j.as_str()),
-            };
-            let (jaddr, jport) = match rest.rsplit_once(':') {
-                Some((a, p)) => (
-                    a.to_string(),
-                    Some(
-                        p.parse()
-                            .with_context(|| format!("bad port in jump host `{j}`"))?,
-                    ),
-                ),
-                None => (rest.to_string(), None),
-            };
-            let jc = crate::ssh::lookup_config(&ssh_config_text(), &[jaddr.as_str()]);
-            Some(Box::new(Target {
-                name: j.clone(),
-                address: jc.host_name.clone().unwrap_or(jaddr),
-                port: jport.or(jc.port).unwrap_or(22),
-                user: juser.or(jc.user).unwrap_or_else(|| user.clone()),
-                identity: jc
-                    .identity_file
-                    .as_deref()
-                    .map(expand_home)
-                    .or_else(|| identity.clone()),
-                sudo: false,
-                jump: None,
-            }))
-        }
-    };
-    Ok(Target {
-        name: host.to_string(),
-        // An inventory address that is an alias in ~/.ssh/config resolves
-        // through its HostName.
-        address: conf.host_name.clone().unwrap_or_else(|| h.address.clone()),
-        port: h.ssh.port.or(conf.port).unwrap_or(22),
-        user,
-        identity,
-        sudo: h.ssh.sudo,
-        jump,
-    })
-}
-
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    pub accept_new_host_keys: bool,
-    pub connect_timeout: Duration,
-    pub health_timeout: Duration,
-    pub parallel: usize,
-    pub plan: PlanOptions,
-    pub delete_data: bool,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            accept_new_host_keys: false,
-            connect_timeout: Duration::from_secs(10),
-            health_timeout: Duration::from_secs(180),
-            parallel: 8,
-            plan: PlanOptions::default(),
-            delete_data: false,
-        }
-    }
-}
-
-fn host_keys(site: &Resolved, accept_new: bool) -> HostKeys {
-    HostKeys {
-        site_file: site_known_hosts(site),
-        user_file: std::env::var_os("HOME").map(|h| Path::new(&h).join(".ssh/known_hosts")),
-        accept_new,
-    }
-}
-
-fn ssh_options(site: &Resolved, o: &RunOptions) -> Options {
-    Options {
-        connect_timeout: o.connect_timeout,
-        command_timeout: Duration::from_secs(600),
-        inventory: site.file.display().to_string(),
-    }
-}
-
-pub fn connect(site: &Resolved, host: &str, o: &RunOptions) -> Result<Conn> {
-    let t = target(site, host)?;
-    Conn::connect(
-        &t,
-        &host_keys(site, o.accept_new_host_keys),
-        &ssh_options(site, o),
-    )
-    .map_err(anyhow::Error::from)
-}
-
-/// Record a host's current key in the site's known_hosts (`regie hosts trust`).
-pub fn trust(site: &Resolved, host: &str, o: &RunOptions) -> Result<String> {
-    let t = target(site, host)?;
-    if t.jump.is_some() {
-        // Through a bastion: connect with accept-new for this host only.
-        let keys = HostKeys {
-            accept_new: true,
-            ..host_keys(site, false)
-        };
-        let c = Conn::connect(&t, &keys, &ssh_options(site, o))?;
-        return Ok(crate::ssh::fingerprint(
-            c.session().host_key().map(|k| k.0).unwrap_or_default(),
-        ));
-    }
-    let (sess, fp) = Conn::fetch_host_key(&t, &ssh_options(site, o))?;
-    let keys = host_keys(site, true);
-    // Refuse to paper over a changed key.
-    let mut kh = sess.known_hosts()?;
-    for f in [Some(keys.site_file.clone()), keys.user_file.clone()]
-        .into_iter()
-        .flatten()
-    {
-        if f.exists() {
-            kh.read_file(&f, ssh2::KnownHostFileKind::OpenSSH)?;
-        }
-    }
-    let key = sess.host_key().map(|k| k.0).unwrap_or_default();
-    match kh.check_port(&t.address, t.port, key) {
-        ssh2::CheckResult::Match => return Ok(format!("{fp} (already trusted)")),
-        ssh2::CheckResult::Mismatch => {
-            return Err(SshError::ChangedHostKey {
-                host: t.name.clone(),
-                addr: crate::ssh::known_hosts_name(&t.address, t.port),
-                fingerprint: fp,
-                file: keys.site_file.display().to_string(),
-            }
-            .into())
-        }
-        _ => {}
-    }
-    keys.record(&sess, &t)?;
-    Ok(fp)
-}
+use crate::deploy::plan::{self as deploy, HostPlan, RemoteState, StackAction};
+use crate::remote::connect::{connect, RunOptions};
+use crate::remote::parallel::in_parallel;
+use crate::remote::ssh::Conn;
+use crate::site::files::HostRender;
+use crate::site::inventory::Resolved;
+use crate::site::site_files;
+use crate::site::state::{parse_inspect, Container};
+use crate::util::time::unix_now;
 
 pub(crate) fn lock_info(command: &str) -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
@@ -227,6 +27,22 @@ pub(crate) fn lock_info(command: &str) -> String {
     let now = unix_now();
     serde_json::json!({ "holder": format!("{user}@{host}"), "pid": std::process::id(), "since": now, "command": command })
         .to_string()
+}
+
+/// Render every host in memory and keep any new secret. The secrets are
+/// saved before anything uses the render: no file may carry a secret that
+/// is not kept. Returns the renders and the names of new secrets.
+pub fn render_saving_secrets(
+    site: &Resolved,
+    identity: Option<&Path>,
+) -> Result<(Vec<HostRender>, Vec<String>)> {
+    let key = site_files::key_for(site, identity)?;
+    let store = crate::site::secrets::Store::open(&site_files::secrets_path(site), &key)?;
+    let (res, mut store) = deploy::render_site(site, store);
+    let hosts = res?;
+    let added = store.added().to_vec();
+    store.save_if_changed(&key)?;
+    Ok((hosts, added))
 }
 
 /// Outcome of one host.
@@ -292,19 +108,6 @@ fn report(
     }
 }
 
-/// One spinner line per host on stderr (drawn only on a terminal).
-fn host_bar(mp: &indicatif::MultiProgress, host: &str) -> indicatif::ProgressBar {
-    let pb = mp.add(indicatif::ProgressBar::new_spinner());
-    pb.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {prefix:<12} {elapsed:>4} {msg}")
-            .expect("valid template"),
-    );
-    pb.set_prefix(host.to_string());
-    pb.set_message("connecting");
-    pb.enable_steady_tick(Duration::from_millis(120));
-    pb
-}
-
 fn for_hosts<F>(renders: &[HostRender], parallel: usize, f: F) -> Vec<HostReport>
 where
     F: Fn(&HostRender, &indicatif::ProgressBar) -> HostReport + Sync,
@@ -320,53 +123,6 @@ where
             (None, true) => "done",
         },
     )
-}
-
-/// Run `f` on every item, at most `parallel` at once, with one spinner per
-/// item (named by `name`) that ends with the word `end` gives; results in
-/// the items' order.
-pub fn in_parallel<T, R, F>(
-    items: &[T],
-    name: impl Fn(&T) -> &str + Sync,
-    parallel: usize,
-    f: F,
-    end: impl Fn(&R) -> &'static str + Sync,
-) -> Vec<R>
-where
-    T: Sync,
-    R: Send,
-    F: Fn(&T, &indicatif::ProgressBar) -> R + Sync,
-{
-    let mp = indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
-    let mut out = Vec::new();
-    for chunk in items.chunks(parallel.max(1)) {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|item| {
-                    let pb = host_bar(&mp, name(item));
-                    let (f, end) = (&f, &end);
-                    s.spawn(move || {
-                        let r = f(item, &pb);
-                        pb.finish_with_message(end(&r));
-                        r
-                    })
-                })
-                .collect();
-            for h in handles {
-                out.push(h.join().expect("host thread panicked"));
-            }
-        });
-    }
-    out
-}
-
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 pub(crate) fn probe(
@@ -482,10 +238,13 @@ pub(crate) fn deploy_locked(
     if plan
         .files
         .iter()
-        .any(|f| f.path.starts_with(crate::backup::DIR))
+        .any(|f| f.path.starts_with(crate::backup::plan::DIR))
     {
         pb.set_message("installing the backup schedule");
-        let out = conn.run(&crate::backup::schedule_script(base, &r.manifest.site), b"")?;
+        let out = conn.run(
+            &crate::backup::plan::schedule_script(base, &r.manifest.site),
+            b"",
+        )?;
         if !out.ok() {
             unhealthy.push(format!(
                 "backup: installing the schedule failed: {}",
@@ -587,7 +346,7 @@ pub(crate) fn deploy_locked(
     let journal = serde_json::json!({
         "at": now,
         "by": manifest.deployed_by,
-        "regie_version": crate::render::VERSION,
+        "regie_version": crate::site::files::VERSION,
         "files": plan.files.iter().map(|f| serde_json::json!({"path": f.path, "change": f.change})).collect::<Vec<_>>(),
         "stacks_changed": changed,
         "failed": unhealthy,
@@ -609,12 +368,12 @@ pub(crate) fn deploy_locked(
 /// session when the socket can be forwarded, else `docker inspect` JSON
 /// from a command (users who reach docker only through sudo).
 enum StateReader<'a> {
-    Api(Box<crate::docker_api::DockerApi>),
+    Api(Box<crate::remote::docker_api::DockerApi>),
     Command(&'a Conn),
 }
 
 impl StateReader<'_> {
-    fn containers(&self, project: &str) -> std::result::Result<Vec<deploy::Container>, String> {
+    fn containers(&self, project: &str) -> std::result::Result<Vec<Container>, String> {
         match self {
             StateReader::Api(api) => api
                 .containers(&format!("com.docker.compose.project={project}"))
@@ -623,8 +382,7 @@ impl StateReader<'_> {
                 let out = conn
                     .run(&deploy::inspect_project_script(project), b"")
                     .map_err(|e| e.to_string())?;
-                deploy::parse_inspect(&String::from_utf8_lossy(&out.stdout))
-                    .map_err(|e| e.to_string())
+                parse_inspect(&String::from_utf8_lossy(&out.stdout)).map_err(|e| e.to_string())
             }
         }
     }
@@ -638,7 +396,7 @@ pub(crate) fn wait_healthy(
     project: &str,
     timeout: Duration,
 ) -> std::result::Result<(), String> {
-    let reader = match crate::docker_api::DockerApi::open(conn) {
+    let reader = match crate::remote::docker_api::DockerApi::open(conn) {
         Ok(api) => StateReader::Api(Box::new(api)),
         Err(_) => StateReader::Command(conn),
     };
@@ -669,7 +427,7 @@ pub(crate) fn wait_healthy(
             let states: Vec<String> = cs
                 .iter()
                 .filter(|c| !c.is_up())
-                .map(deploy::Container::describe)
+                .map(Container::describe)
                 .collect();
             let what = if failed.is_empty() {
                 format!("not healthy after {}s", timeout.as_secs())
@@ -717,7 +475,7 @@ pub fn history(
     let out = conn.run(
         &format!(
             "cat {}/{}/journal.jsonl 2>/dev/null || true",
-            crate::ssh::quote(base),
+            crate::util::shell::quote(base),
             deploy::STATE_DIR
         ),
         b"",

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::apply::{connect, RunOptions};
-use crate::inventory::Resolved;
+use crate::remote::connect::{connect, RunOptions};
+use crate::site::inventory::Resolved;
+use crate::site::site_files::state_dir;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -42,17 +43,17 @@ pub struct SiteReport {
     pub window_open: bool,
     pub window: Option<String>,
     pub hosts: Vec<HostState>,
-    pub backups: Vec<crate::backup::ServiceStatus>,
-    pub updates_available: Vec<crate::update_run::ComponentCheck>,
-    pub updates: Vec<crate::update_run::ApplyReport>,
-    pub drills: Vec<crate::backup_run::HostJob>,
+    pub backups: Vec<crate::site::state::BackupStatus>,
+    pub updates_available: Vec<crate::update::run::ComponentCheck>,
+    pub updates: Vec<crate::update::run::ApplyReport>,
+    pub drills: Vec<crate::backup::run::HostJob>,
     /// Something is broken or failed.
     pub problems: Vec<String>,
     /// Nothing broken, but a person must decide (a major update, ...).
     pub attention: Vec<String>,
     /// For the record only (never notified).
     pub notes: Vec<String>,
-    pub notified: Vec<crate::notify::Delivery>,
+    pub notified: Vec<crate::remote::notify::Delivery>,
     /// Why nothing was sent although there are findings.
     pub notify_skipped: Option<String>,
 }
@@ -60,9 +61,9 @@ pub struct SiteReport {
 impl SiteReport {
     pub fn exit_code(&self) -> i32 {
         if !self.problems.is_empty() {
-            crate::cli::EXIT_FAILED
+            crate::util::exit::EXIT_FAILED
         } else if !self.attention.is_empty() {
-            crate::cli::EXIT_PENDING
+            crate::util::exit::EXIT_PENDING
         } else {
             0
         }
@@ -71,14 +72,14 @@ impl SiteReport {
 
 fn host_states(site: &Resolved, o: &RunOptions) -> Vec<HostState> {
     let hosts: Vec<String> = site.placement.keys().cloned().collect();
-    crate::apply::in_parallel(
+    crate::remote::parallel::in_parallel(
         &hosts,
         |h| h.as_str(),
         o.parallel,
         |h, _| {
             let base = &site.inv.hosts[h].base_dir;
             let res = connect(site, h, o)
-                .and_then(|c| crate::apply::probe(&c, base, &site.inv.site.name, None));
+                .and_then(|c| crate::deploy::run::probe(&c, base, &site.inv.site.name, None));
             match res {
                 Ok(st) => HostState {
                     host: h.clone(),
@@ -88,7 +89,7 @@ fn host_states(site: &Resolved, o: &RunOptions) -> Vec<HostState> {
                         .containers
                         .iter()
                         .filter(|c| !c.is_up())
-                        .map(crate::deploy::Container::describe)
+                        .map(crate::site::state::Container::describe)
                         .collect(),
                     locked_by: st.lock_held_by.clone(),
                     error: None,
@@ -116,11 +117,11 @@ fn host_states(site: &Resolved, o: &RunOptions) -> Vec<HostState> {
 /// One site's maintenance run. `inventory` is re-read after each update
 /// (the update rewrites its `version:`).
 pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
-    let mut site = crate::cli::load(inventory)?;
+    let mut site = crate::site::load(inventory)?;
     let mut r = SiteReport {
         site: site.inv.site.name.clone(),
         display_name: site.inv.site.display().to_string(),
-        started: crate::apply::unix_now(),
+        started: crate::util::time::unix_now(),
         finished: 0,
         window_open: false,
         window: site.inv.maintenance.as_ref().map(|m| m.window.clone()),
@@ -135,7 +136,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
         notified: vec![],
         notify_skipped: None,
     };
-    r.window_open = o.now || crate::update_run::window_refusal(&site).is_none();
+    r.window_open = o.now || crate::update::run::window_refusal(&site).is_none();
 
     // 1. Hosts and containers.
     r.hosts = host_states(&site, &o.run);
@@ -165,7 +166,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
 
     // 2. Backups.
     if site.inv.backup.is_some() {
-        match crate::backup_run::status(&site, &o.run) {
+        match crate::backup::run::status(&site, &o.run) {
             Ok(st) => {
                 for s in &st.services {
                     if !s.fresh {
@@ -203,7 +204,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
     }
 
     // 3. Updates available.
-    match crate::update_run::check(&site, &o.run, None) {
+    match crate::update::run::check(&site, &o.run, None) {
         Ok(checks) => {
             for c in &checks {
                 if let Some(e) = &c.error {
@@ -241,20 +242,20 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
         for (service, to) in todo {
             // An earlier update may have used the window up.
             if !o.now {
-                if let Some(why) = crate::update_run::window_refusal(&site) {
+                if let Some(why) = crate::update::run::window_refusal(&site) {
                     r.notes
                         .push(format!("{service}: {to} not applied this run: {why}"));
                     continue;
                 }
             }
-            let ao = crate::update_run::ApplyOptions {
+            let ao = crate::update::run::ApplyOptions {
                 run: o.run.clone(),
                 to: Some(to.clone()),
                 now: true,
                 identity: o.identity.as_deref(),
                 command: format!("maintain: update {service}"),
             };
-            match crate::update_run::apply(&site, &service, &ao) {
+            match crate::update::run::apply(&site, &service, &ao) {
                 Ok(rep) => {
                     for st in rep
                         .steps
@@ -283,7 +284,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
                     .problems
                     .push(format!("{service}: update to {to} not started: {e:#}")),
             }
-            site = crate::cli::load(inventory)?;
+            site = crate::site::load(inventory)?;
         }
     } else {
         // Waiting for the next window is not news; an update that will never
@@ -318,7 +319,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
     // 5. Restore drills that are due, inside the window.
     let drill_days = site.inv.maintenance.as_ref().map_or(0, |m| m.drill_days);
     if o.drills && r.window_open && drill_days > 0 {
-        let now = crate::apply::unix_now();
+        let now = crate::util::time::unix_now();
         let due: Vec<(String, String)> = r
             .backups
             .iter()
@@ -329,7 +330,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
             .map(|s| (s.host.clone(), s.service.clone()))
             .collect();
         for (host, service) in due {
-            match crate::backup_run::verify(&site, &o.run, Some(&service), Some(&host)) {
+            match crate::backup::run::verify(&site, &o.run, Some(&service), Some(&host)) {
                 Ok(jobs) => {
                     for j in &jobs {
                         if !j.ok {
@@ -355,23 +356,23 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
     }
     // A reading of the site for the reports' history, so that a site
     // whose only scheduled job is this run still has one each night.
-    crate::history::record_quietly(&crate::status_run::collect(
+    crate::status::history::record_quietly(&crate::status::run::collect(
         &site,
-        &crate::status_run::Collect {
+        &crate::status::run::Collect {
             run: o.run.clone(),
             versions: false,
             os: false,
             tls: true,
         },
     ));
-    r.finished = crate::apply::unix_now();
+    r.finished = crate::util::time::unix_now();
 
     // 6. Notify: on new findings, and again each day while they last (a
     // cron run every 30 minutes must not send 48 copies of one problem).
     if !r.problems.is_empty() || !r.attention.is_empty() {
         let n = &site.inv.notify;
         let key =
-            crate::render::sha256_hex(format!("{:?}{:?}", r.problems, r.attention).as_bytes());
+            crate::site::files::sha256_hex(format!("{:?}{:?}", r.problems, r.attention).as_bytes());
         let state = state_dir().map(|d| d.join(format!("{}.notified.json", r.site)));
         let last: Option<serde_json::Value> = state
             .as_ref()
@@ -389,18 +390,18 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
                 REMIND_SECS / 3600
             ));
         } else if !n.email.is_empty() || n.webhook.is_some() {
-            let pw = crate::notify::smtp_password(&site, o.identity.as_deref())
+            let pw = crate::remote::notify::smtp_password(&site, o.identity.as_deref())
                 .map_err(|e| format!("{e:#}"));
             let pw_ref = match &pw {
-                Ok(p) => Ok(p.as_ref().map(crate::secrets::Secret::expose)),
+                Ok(p) => Ok(p.as_ref().map(crate::site::secrets::Secret::expose)),
                 Err(e) => Err(e.clone()),
             };
-            let msg = crate::notify::Message {
+            let msg = crate::remote::notify::Message {
                 subject: subject(&r),
                 text: summary(&r),
                 json: serde_json::to_value(&r).unwrap_or_default(),
             };
-            r.notified = crate::notify::send_with(n, pw_ref, &msg);
+            r.notified = crate::remote::notify::send_with(n, pw_ref, &msg);
             if r.notified.iter().any(|d| d.ok) {
                 if let Some(p) = &state {
                     let body = serde_json::json!({ "key": key, "at": r.finished }).to_string();
@@ -421,18 +422,6 @@ pub const STALE_LOCK_SECS: u64 = 6 * 3600;
 
 /// The same findings are notified again after this long.
 pub const REMIND_SECS: u64 = 24 * 3600;
-
-/// Where `maintain` remembers what it last notified: `$REGIE_STATE_DIR`,
-/// else `$XDG_STATE_HOME/regie`, else `~/.local/state/regie`.
-pub fn state_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("REGIE_STATE_DIR") {
-        return Some(PathBuf::from(d));
-    }
-    if let Some(d) = std::env::var_os("XDG_STATE_HOME") {
-        return Some(PathBuf::from(d).join("regie"));
-    }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/regie"))
-}
 
 fn subject(r: &SiteReport) -> String {
     if r.problems.is_empty() {

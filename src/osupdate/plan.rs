@@ -12,8 +12,7 @@ use std::collections::BTreeSet;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use crate::apply::{connect, RunOptions};
-use crate::inventory::{Resolved, Role};
+use crate::site::inventory::{Resolved, Role};
 
 /// APT configuration file regie writes: daily list refresh and unattended
 /// upgrade (the file Debian's and Ubuntu's own tools use for this).
@@ -155,7 +154,7 @@ put() {
     for (path, text) in [(AUTO_UPGRADES, AUTO_UPGRADES_TEXT), (DROP_IN, DROP_IN_TEXT)] {
         s.push_str(&format!(
             "put {} <<'REGIE_EOF'\n{text}REGIE_EOF\n",
-            crate::ssh::quote(path)
+            crate::util::shell::quote(path)
         ));
     }
     s.push_str(
@@ -341,20 +340,6 @@ pub fn parse_report(out: &str) -> OsReport {
     r
 }
 
-/// Check one host (`refresh`: update the package lists first).
-pub fn report(site: &Resolved, host: &str, o: &RunOptions, refresh: bool) -> Result<OsReport> {
-    let conn = connect(site, host, o)?;
-    let out = conn.run(&report_script(refresh), b"")?;
-    if !out.ok() {
-        bail!(
-            "the report script failed (exit {}): {}",
-            out.status,
-            out.stderr.trim()
-        );
-    }
-    Ok(parse_report(&String::from_utf8_lossy(&out.stdout)))
-}
-
 /// The report of one host, or why there is none.
 #[derive(Debug, Clone, Serialize)]
 pub struct HostOs {
@@ -364,7 +349,7 @@ pub struct HostOs {
 }
 
 impl HostOs {
-    fn failed(&self) -> bool {
+    pub fn failed(&self) -> bool {
         self.error.is_some() || self.report.as_ref().is_some_and(|r| !r.errors.is_empty())
     }
 }
@@ -387,83 +372,6 @@ pub fn hosts(site: &Resolved, host: Option<&str>) -> Result<Vec<String>> {
             .map(|(n, _)| n.clone())
             .collect()),
     }
-}
-
-/// Check the hosts in parallel.
-pub fn check(site: &Resolved, o: &RunOptions, hosts: &[String], refresh: bool) -> Vec<HostOs> {
-    crate::apply::in_parallel(
-        hosts,
-        |h| h.as_str(),
-        o.parallel,
-        |h, pb| {
-            pb.set_message(if refresh {
-                "refreshing the package lists"
-            } else {
-                "simulating the upgrade"
-            });
-            match report(site, h, o, refresh) {
-                Ok(r) => HostOs {
-                    host: h.clone(),
-                    report: Some(r),
-                    error: None,
-                },
-                Err(e) => HostOs {
-                    host: h.clone(),
-                    report: None,
-                    error: Some(format!("{e:#}")),
-                },
-            }
-        },
-        |r| if r.failed() { "failed" } else { "done" },
-    )
-}
-
-/// `regie update os` without refreshing the package lists.
-pub fn run_cmd(
-    output: crate::cli::Output,
-    job: &crate::cli::JobArgs,
-    host: Option<&str>,
-) -> Result<i32> {
-    run(output, job, host, false)
-}
-
-/// `regie update os [--host H] [--refresh]`: exit 0 when nothing is
-/// pending, 3 when updates are pending or a reboot is required, 1 on error.
-pub fn run(
-    output: crate::cli::Output,
-    job: &crate::cli::JobArgs,
-    host: Option<&str>,
-    refresh: bool,
-) -> Result<i32> {
-    let site = crate::cli::load(&job.inventory)?;
-    let hosts = hosts(&site, host)?;
-    if hosts.is_empty() {
-        bail!("no server in {}", site.file.display());
-    }
-    let reports = check(&site, &job.options(), &hosts, refresh);
-    if output == crate::cli::Output::Json {
-        crate::cli::print_json(&serde_json::to_value(&reports)?)?;
-    } else {
-        print!("{}", text(&reports));
-    }
-    for r in &reports {
-        if let Some(e) = &r.error {
-            eprintln!("error: {}: {e}", r.host);
-        }
-        for e in r.report.iter().flat_map(|x| x.errors.iter()) {
-            eprintln!("error: {}: {e}", r.host);
-        }
-    }
-    Ok(if reports.iter().any(HostOs::failed) {
-        crate::cli::EXIT_FAILED
-    } else if reports
-        .iter()
-        .any(|r| r.report.as_ref().is_some_and(OsReport::pending))
-    {
-        crate::cli::EXIT_PENDING
-    } else {
-        0
-    })
 }
 
 fn age(secs: u64) -> String {

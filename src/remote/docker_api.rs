@@ -21,9 +21,9 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 use futures_util::StreamExt;
 
-use crate::deploy::Container;
-use crate::ssh::Conn;
-use crate::status::ContainerStatus;
+use crate::remote::ssh::Conn;
+use crate::site::state::Container;
+use crate::site::state::ContainerStatus;
 
 const SOCKET: &str = "/var/run/docker.sock";
 const EAGAIN: i32 = -37;

@@ -8,37 +8,21 @@
 //! scheme and host: the URL of an incoming webhook is a secret.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use clap::Subcommand;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::cli::Output;
-use crate::inventory::{Locale, Notify, Resolved, Site, Smtp, SmtpSecurity};
-use crate::secrets::Secret;
+use crate::site::inventory::{Locale, Notify, Resolved, Site, Smtp, SmtpSecurity};
+use crate::site::secrets::Secret;
 
 /// Connection, read and write timeout of each channel.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Name of the site secret holding the password of `notify.smtp.user`.
 pub const SMTP_PASSWORD: &str = "notify.smtp_password";
-
-#[derive(Debug, Subcommand)]
-pub enum NotifyCmd {
-    /// Send a test message to every channel of the site's `notify:`.
-    /// Exit 1 if any channel fails.
-    Test {
-        #[command(flatten)]
-        job: crate::cli::JobArgs,
-        /// age identity file unlocking the site's secrets (for the SMTP
-        /// password when `notify.smtp.user` is set).
-        #[arg(long, value_name = "FILE")]
-        identity: Option<PathBuf>,
-    },
-}
 
 /// One notification. Email sends `subject` and `text`; the webhook posts
 /// `text` (without the subject, so `text` must stand on its own) and
@@ -148,9 +132,9 @@ pub fn smtp_password(site: &Resolved, identity: Option<&Path>) -> Result<Option<
     if n.email.is_empty() || n.smtp.as_ref().is_none_or(|s| s.user.is_none()) {
         return Ok(None);
     }
-    let key = crate::cli::key_for(site, identity)?;
-    let path = crate::cli::secrets_path(site);
-    let store = crate::secrets::Store::open(&path, &key)?;
+    let key = crate::site::site_files::key_for(site, identity)?;
+    let path = crate::site::site_files::secrets_path(site);
+    let store = crate::site::secrets::Store::open(&path, &key)?;
     match store.get(SMTP_PASSWORD) {
         Some(s) => Ok(Some(s.clone())),
         None => bail!(
@@ -363,51 +347,6 @@ fn status_error(code: u16, resp: ureq::Response) -> String {
         }
     }
     text
-}
-
-// ---------------------------------------------------------------------------
-// Command
-
-pub fn run_cmd(output: Output, cmd: &NotifyCmd) -> Result<i32> {
-    match cmd {
-        NotifyCmd::Test { job, identity } => {
-            let site = crate::cli::load(&job.inventory)?;
-            let n = &site.inv.notify;
-            if n.email.is_empty() && n.webhook.is_none() {
-                bail!(
-                    "{} has no notification channel; expected `notify.email` (with `notify.smtp`) or `notify.webhook` in the inventory",
-                    job.inventory.display()
-                );
-            }
-            let password = smtp_password(&site, identity.as_deref()).map_err(|e| format!("{e:#}"));
-            let pw = match &password {
-                Ok(p) => Ok(p.as_ref().map(Secret::expose)),
-                Err(e) => Err(e.clone()),
-            };
-            let deliveries = send_with(n, pw, &Message::test(&site.inv.site));
-            let failed = deliveries.iter().filter(|d| !d.ok).count();
-            if output == Output::Json {
-                crate::cli::print_json(&serde_json::to_value(&deliveries)?)?;
-            } else {
-                for d in &deliveries {
-                    match &d.error {
-                        None => println!("{}\t{}\tok", d.channel, d.target),
-                        Some(e) => println!("{}\t{}\tFAILED\t{e}", d.channel, d.target),
-                    }
-                }
-                if failed == 0 {
-                    eprintln!("test message sent to {} channel(s)", deliveries.len());
-                } else {
-                    eprintln!("{failed} of {} channel(s) failed", deliveries.len());
-                }
-            }
-            Ok(if failed == 0 {
-                0
-            } else {
-                crate::cli::EXIT_FAILED
-            })
-        }
-    }
 }
 
 #[cfg(test)]

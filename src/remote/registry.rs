@@ -7,68 +7,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-/// Where an image lives: registry host (as written in the reference), the
-/// repository path in that registry, tag and digest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
-    /// `docker.io` for Docker Hub, else `host[:port]`.
-    pub registry: String,
-    pub repository: String,
-    pub tag: Option<String>,
-    pub digest: Option<String>,
-}
-
-impl ImageRef {
-    /// Parse `[registry[:port]/]path[:tag][@digest]` the way Docker does:
-    /// a first component with a dot, a colon or `localhost` is a registry;
-    /// Docker Hub names of one component live under `library/`.
-    pub fn parse(s: &str) -> ImageRef {
-        let (rest, digest) = match s.split_once('@') {
-            Some((r, d)) => (r, Some(d.to_string())),
-            None => (s, None),
-        };
-        let (name, tag) = match rest.rsplit_once(':') {
-            Some((n, t)) if !t.contains('/') => (n, Some(t.to_string())),
-            _ => (rest, None),
-        };
-        let (registry, repository) = match name.split_once('/') {
-            Some((first, path))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                let reg = match first {
-                    "index.docker.io" | "registry-1.docker.io" => "docker.io",
-                    r => r,
-                };
-                (reg.to_string(), path.to_string())
-            }
-            _ => ("docker.io".to_string(), name.to_string()),
-        };
-        let repository = if registry == "docker.io" && !repository.contains('/') {
-            format!("library/{repository}")
-        } else {
-            repository
-        };
-        ImageRef {
-            registry,
-            repository,
-            tag,
-            digest,
-        }
-    }
-
-    /// The name without tag or digest, as the image is written (Docker Hub
-    /// names without `docker.io/library/`).
-    pub fn name(&self) -> String {
-        if self.registry == "docker.io" {
-            self.repository
-                .strip_prefix("library/")
-                .unwrap_or(&self.repository)
-                .to_string()
-        } else {
-            format!("{}/{}", self.registry, self.repository)
-        }
-    }
-}
+pub use crate::site::image::ImageRef;
 
 /// Base URL of a registry's API: the inventory's `registries:` entry when
 /// there is one (mirror, private registry), Docker Hub's API host for

@@ -8,14 +8,10 @@ use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::util::shell::{known_hosts_name, quote};
 use base64::Engine;
 use sha2::Digest;
 use ssh2::{CheckResult, HashType, KnownHostFileKind, KnownHostKeyFormat, Session};
-
-/// Quote a value for a POSIX shell: always single quotes, `'` as `'\''`.
-pub fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
 
 /// OpenSSH-style fingerprint: `SHA256:` and unpadded base64 of the key blob.
 pub fn fingerprint(key: &[u8]) -> String {
@@ -134,15 +130,6 @@ fn key_kind(t: ssh2::HostKeyType) -> (&'static str, KnownHostKeyFormat) {
         Ecdsa521 => ("ecdsa", KnownHostKeyFormat::Ecdsa521),
         Ed25519 => ("ed25519", KnownHostKeyFormat::Ed25519),
         Unknown => ("unknown", KnownHostKeyFormat::Unknown),
-    }
-}
-
-/// The name a host key is recorded under, as OpenSSH writes it.
-pub fn known_hosts_name(addr: &str, port: u16) -> String {
-    if port == 22 {
-        addr.to_string()
-    } else {
-        format!("[{addr}]:{port}")
     }
 }
 

@@ -13,7 +13,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use crate::status::CertStatus;
+use crate::site::state::CertStatus;
 
 /// Accepts every chain and keeps it.
 #[derive(Debug)]

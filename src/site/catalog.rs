@@ -480,12 +480,12 @@ impl Catalog {
                 let Some(src) = self.templates.get(&f.template) else {
                     bail!("{o}: template `{}` not found", f.template);
                 };
-                let unescaped = crate::render::unescaped_expressions(src);
+                let unescaped = crate::site::catalog::unescaped_expressions(src);
                 if !unescaped.is_empty() {
                     bail!(
                         "template `{}` prints values without an escaping filter ({}): {}",
                         f.template,
-                        crate::render::ESCAPERS.join(", "),
+                        crate::site::catalog::ESCAPERS.join(", "),
                         unescaped.join("; ")
                     );
                 }
@@ -553,4 +553,29 @@ pub fn catalog_dir_display(p: &Option<PathBuf>) -> String {
     p.as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "(built-in)".into())
+}
+
+/// Names of the escaping filters; a test checks every template uses one on
+/// every printed expression.
+pub const ESCAPERS: [&str; 5] = ["yaml", "env", "caddy", "token", "php"];
+
+/// Expressions of a template that print a value without going through an
+/// escaping filter (macro calls `m::...` are checked in the macro itself).
+pub fn unescaped_expressions(src: &str) -> Vec<String> {
+    let mut bad = Vec::new();
+    let mut rest = src;
+    while let Some(i) = rest.find("{{") {
+        let after = &rest[i + 2..];
+        let Some(j) = after.find("}}") else {
+            bad.push("unclosed {{".to_string());
+            break;
+        };
+        let expr = after[..j].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        let last = expr.rsplit('|').next().unwrap_or("").trim();
+        if !((expr.contains('|') && ESCAPERS.contains(&last)) || expr.starts_with("m::")) {
+            bad.push(format!("{{{{ {expr} }}}}"));
+        }
+        rest = &after[j + 2..];
+    }
+    bad
 }

@@ -278,6 +278,27 @@ impl PositionIndex {
     }
 }
 
+/// Colour on stderr, unless `NO_COLOR` is set or stderr is not a terminal.
+pub fn color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+/// Print a diagnostic on stderr (`error:`/`warning:` coloured on a terminal).
+pub fn eprint(d: &Diagnostic) {
+    let text = d.to_string();
+    if color() {
+        let (code, word) = match d.severity {
+            Severity::Error => ("31", "error"),
+            Severity::Warning => ("33", "warning"),
+        };
+        let rest = text.split_once(": ").map(|x| x.1).unwrap_or(&text);
+        eprintln!("\x1b[1;{code}m{word}\x1b[0m: {rest}");
+    } else {
+        eprintln!("{text}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,75 +2,20 @@
 //! host needs. Pure apart from the secret store; writing is separate.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
-use crate::catalog::FileSpec;
-use crate::inventory::Resolved;
-use crate::secrets::{Kind, Store};
-
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// Marker file in a render output directory: only such a directory is ever
-/// replaced by `regie render`.
-pub const MARKER: &str = ".regie-render";
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct RenderedFile {
-    /// Path relative to the host directory: `<stack>/<file>`.
-    pub path: String,
-    #[serde(skip, default)]
-    pub content: Vec<u8>,
-    pub mode: u32,
-    pub secret: bool,
-    pub sha256: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct StackManifest {
-    pub name: String,
-    /// Compose project name (`docker compose -p`).
-    pub project: String,
-    pub version: String,
-    pub images: BTreeMap<String, String>,
-    pub config_hash: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Manifest {
-    pub regie_version: String,
-    /// Set on the host copy only: who deployed, when (Unix seconds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployed_by: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployed_at: Option<u64>,
-    pub site: String,
-    pub host: String,
-    pub base_dir: String,
-    pub stacks: Vec<StackManifest>,
-    pub files: Vec<RenderedFile>,
-}
-
-#[derive(Debug, Clone)]
-pub struct HostRender {
-    pub host: String,
-    pub files: Vec<RenderedFile>,
-    pub manifest: Manifest,
-}
-
-impl HostRender {
-    pub fn manifest_json(&self) -> String {
-        serde_json::to_string_pretty(&self.manifest).expect("manifest serializes") + "\n"
-    }
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
-}
+use crate::site::catalog::FileSpec;
+pub use crate::site::files::{
+    sha256_hex, HostRender, Manifest, RenderedFile, StackManifest, MARKER, VERSION,
+};
+use crate::site::inventory::Resolved;
+use crate::site::secrets::{Kind, Store};
+use crate::site::site_files::site_known_hosts;
 
 // --- escaping filters: every value a template prints goes through one -----
 
@@ -174,31 +119,6 @@ fn f_php(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     )))
 }
 
-/// Names of the escaping filters; a test checks every template uses one on
-/// every printed expression.
-pub const ESCAPERS: [&str; 5] = ["yaml", "env", "caddy", "token", "php"];
-
-/// Expressions of a template that print a value without going through an
-/// escaping filter (macro calls `m::...` are checked in the macro itself).
-pub fn unescaped_expressions(src: &str) -> Vec<String> {
-    let mut bad = Vec::new();
-    let mut rest = src;
-    while let Some(i) = rest.find("{{") {
-        let after = &rest[i + 2..];
-        let Some(j) = after.find("}}") else {
-            bad.push("unclosed {{".to_string());
-            break;
-        };
-        let expr = after[..j].trim_matches(|c: char| c == '-' || c.is_whitespace());
-        let last = expr.rsplit('|').next().unwrap_or("").trim();
-        if !((expr.contains('|') && ESCAPERS.contains(&last)) || expr.starts_with("m::")) {
-            bad.push(format!("{{{{ {expr} }}}}"));
-        }
-        rest = &after[j + 2..];
-    }
-    bad
-}
-
 fn new_tera(templates: &BTreeMap<String, String>) -> Result<tera::Tera> {
     let mut t = tera::Tera::default();
     t.autoescape_on(vec![]);
@@ -269,11 +189,18 @@ pub fn project(site: &str, stack: &str) -> String {
     format!("{site}-{stack}")
 }
 
-/// Render every host of the site. New secrets are added to `store`; the
-/// caller saves it once the render is known good.
-pub fn render(site: &Resolved, store: Store) -> (Result<Vec<HostRender>>, Store) {
+/// Files a capability adds to a host's render beside the stacks' own (the
+/// backup script and its keys): given the site, the host, the host's
+/// rendered stack files and the site's known_hosts text.
+pub type HostFiles =
+    fn(&Resolved, &str, &[RenderedFile], &str, &mut Store) -> Result<Vec<RenderedFile>>;
+
+/// Render every host of the site: the stacks' templates, then `extra`'s
+/// files for each host. New secrets are added to `store`; the caller saves
+/// it once the render is known good.
+pub fn render(site: &Resolved, store: Store, extra: HostFiles) -> (Result<Vec<HostRender>>, Store) {
     let shared = Arc::new(Mutex::new(store));
-    let res = render_inner(site, &shared);
+    let res = render_inner(site, &shared, extra);
     let store = Arc::try_unwrap(shared)
         .expect("no template keeps the store")
         .into_inner()
@@ -281,7 +208,11 @@ pub fn render(site: &Resolved, store: Store) -> (Result<Vec<HostRender>>, Store)
     (res, store)
 }
 
-fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRender>> {
+fn render_inner(
+    site: &Resolved,
+    store: &Arc<Mutex<Store>>,
+    extra: HostFiles,
+) -> Result<Vec<HostRender>> {
     let inv = &site.inv;
     let cat = &site.catalog;
     let mut tera = new_tera(&cat.templates)?;
@@ -305,8 +236,7 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
     }
     let mut out = Vec::new();
     // The NAS's pinned key goes into each backed-up host's files.
-    let known_hosts =
-        std::fs::read_to_string(crate::apply::site_known_hosts(site)).unwrap_or_default();
+    let known_hosts = std::fs::read_to_string(site_known_hosts(site)).unwrap_or_default();
     for (hostname, stacks) in &site.placement {
         let host = &inv.hosts[hostname];
         let tls = if site.acme(hostname) {
@@ -438,7 +368,7 @@ fn render_inner(site: &Resolved, store: &Arc<Mutex<Store>>) -> Result<Vec<HostRe
         // The host's backup script, keys and schedule (under .regie/backup).
         let extra = {
             let mut st = store.lock().expect("store");
-            crate::backup::host_files(site, hostname, &files, &known_hosts, &mut st)?
+            extra(site, hostname, &files, &known_hosts, &mut st)?
         };
         files.extend(extra);
         let manifest = Manifest {
@@ -545,15 +475,6 @@ pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
             .with_context(|| format!("cannot remove {}", old.display()))?;
     }
     Ok(())
-}
-
-/// Default output directory: `rendered/<site>` beside the inventory.
-pub fn default_out(inventory: &Path, site: &str) -> PathBuf {
-    inventory
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("rendered")
-        .join(site)
 }
 
 #[cfg(test)]

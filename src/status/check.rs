@@ -2,150 +2,12 @@
 //! monitoring plugin conventions (exit 0 OK, 1 WARNING, 2 CRITICAL,
 //! 3 UNKNOWN; one summary line and perfdata). Pure: no network here.
 
-use serde::{Deserialize, Serialize};
+pub use crate::site::state::{Finding, Level};
+pub use crate::site::thresholds::Thresholds;
 
-use crate::status::{CertStatus, ContainerStatus, Disk, HostStatus, ServiceStatus, SiteStatus};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Level {
-    Ok,
-    Warning,
-    Unknown,
-    Critical,
-}
-
-/// One judged fact.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    pub level: Level,
-    /// host, service, disk, certificate, backup, update, os, lock, nas.
-    pub kind: String,
-    /// What it is about (`srv1:/`, `files`, `cloud.example.fr`).
-    pub subject: String,
-    /// One readable sentence.
-    pub message: String,
-}
-
-impl Level {
-    /// The monitoring plugin exit code.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Level::Ok => 0,
-            Level::Warning => 1,
-            Level::Critical => 2,
-            Level::Unknown => 3,
-        }
-    }
-    pub fn word(self) -> &'static str {
-        match self {
-            Level::Ok => "OK",
-            Level::Warning => "WARNING",
-            Level::Critical => "CRITICAL",
-            Level::Unknown => "UNKNOWN",
-        }
-    }
-}
-
-/// Limits, from the inventory's `monitoring.thresholds`, each overridable
-/// on the command line. Percentages are of the file system or memory used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Thresholds {
-    pub disk_warning: f64,
-    pub disk_critical: f64,
-    pub inodes_warning: f64,
-    pub inodes_critical: f64,
-    pub memory_warning: f64,
-    pub cert_warning_days: f64,
-    pub cert_critical_days: f64,
-    /// Hours after which the last successful backup is too old (CRITICAL).
-    /// Default: the daily schedule plus two hours of slack (26 h).
-    pub backup_max_age_hours: Option<f64>,
-    /// Container stops in 24 hours from which a service is flagged.
-    pub restarts_warning: u64,
-    /// A deploy lock older than this is stale (WARNING).
-    pub lock_stale_hours: f64,
-    /// Pending security updates are a warning (else only counted).
-    pub security_updates_warning: bool,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            disk_warning: 85.0,
-            disk_critical: 95.0,
-            inodes_warning: 85.0,
-            inodes_critical: 95.0,
-            memory_warning: 95.0,
-            cert_warning_days: 14.0,
-            cert_critical_days: 3.0,
-            backup_max_age_hours: None,
-            restarts_warning: 3,
-            lock_stale_hours: 6.0,
-            security_updates_warning: true,
-        }
-    }
-}
-
-impl Thresholds {
-    /// Inconsistent values, as (field, message).
-    pub fn problems(&self) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        let pct = [
-            ("disk_warning", self.disk_warning),
-            ("disk_critical", self.disk_critical),
-            ("inodes_warning", self.inodes_warning),
-            ("inodes_critical", self.inodes_critical),
-            ("memory_warning", self.memory_warning),
-        ];
-        for (name, v) in pct {
-            if !(0.0..=100.0).contains(&v) {
-                out.push((name.into(), format!("{v} is not a percentage (0 to 100)")));
-            }
-        }
-        for (w, c, wv, cv) in [
-            (
-                "disk_warning",
-                "disk_critical",
-                self.disk_warning,
-                self.disk_critical,
-            ),
-            (
-                "inodes_warning",
-                "inodes_critical",
-                self.inodes_warning,
-                self.inodes_critical,
-            ),
-        ] {
-            if wv > cv {
-                out.push((w.into(), format!("{w} ({wv}) is above {c} ({cv})")));
-            }
-        }
-        if self.cert_warning_days < self.cert_critical_days {
-            out.push((
-                "cert_critical_days".into(),
-                format!(
-                    "cert_critical_days ({}) is above cert_warning_days ({}): warnings come first",
-                    self.cert_critical_days, self.cert_warning_days
-                ),
-            ));
-        }
-        if self.backup_max_age_hours.is_some_and(|h| h <= 0.0) {
-            out.push((
-                "backup_max_age_hours".into(),
-                "must be a positive number of hours".into(),
-            ));
-        }
-        out
-    }
-
-    pub fn backup_max_age(&self, policy_default: Option<f64>) -> f64 {
-        self.backup_max_age_hours
-            .or(policy_default)
-            .unwrap_or(crate::backup::MAX_AGE_SECS as f64 / 3600.0)
-    }
-}
+use crate::site::state::{
+    CertStatus, ContainerStatus, Disk, HostStatus, ServiceStatus, SiteStatus,
+};
 
 fn finding(
     level: Level,
@@ -407,7 +269,7 @@ fn judge_cert(out: &mut Vec<Finding>, c: &CertStatus, t: &Thresholds) {
     }
 }
 
-fn judge_backup(out: &mut Vec<Finding>, b: &crate::backup::ServiceStatus, max_hours: f64) {
+fn judge_backup(out: &mut Vec<Finding>, b: &crate::site::state::BackupStatus, max_hours: f64) {
     let s = &b.service;
     match b.age_hours {
         None => out.push(finding(
@@ -633,7 +495,7 @@ pub fn plugin_output(st: &SiteStatus, findings: &[Finding], t: &Thresholds) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::status::*;
+    use crate::site::state::*;
 
     fn disk(mount: &str, pct: f64, inodes: Option<f64>) -> Disk {
         Disk {
@@ -694,7 +556,7 @@ mod tests {
                 public_ca: true,
                 ..Default::default()
             }],
-            backups: vec![crate::backup::ServiceStatus {
+            backups: vec![crate::site::state::BackupStatus {
                 service: "files".into(),
                 host: "srv1".into(),
                 age_hours: Some(5.0),

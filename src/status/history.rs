@@ -72,9 +72,9 @@ pub struct JournalEntry {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReportInput {
     /// The site now.
-    pub status: crate::status::SiteStatus,
+    pub status: crate::site::state::SiteStatus,
     /// The judged findings now (`regie check`), worst first.
-    pub findings: Vec<crate::check::Finding>,
+    pub findings: Vec<crate::site::state::Finding>,
     /// Period covered: unix times.
     pub from: u64,
     pub to: u64,
@@ -93,7 +93,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::status::SiteStatus;
+use crate::site::state::SiteStatus;
 
 /// The reading of a status, as stored.
 pub fn sample_of(st: &SiteStatus) -> Sample {
@@ -187,7 +187,7 @@ pub fn record(state: &Path, site: &str, sample: &Sample) -> Result<bool> {
 /// Store a status reading; a failure is a warning, never fatal (the
 /// status itself was read fine).
 pub fn record_quietly(st: &SiteStatus) {
-    let Some(state) = crate::maintain::state_dir() else {
+    let Some(state) = crate::site::site_files::state_dir() else {
         return;
     };
     if let Err(e) = record(&state, &st.site, &sample_of(st)) {

@@ -7,9 +7,10 @@ use std::cmp::Ordering;
 
 use serde::Serialize;
 
-use crate::catalog::UpgradePolicy;
-use crate::inventory::Window;
-use crate::ssh::quote;
+use crate::site::catalog::UpgradePolicy;
+use crate::site::inventory::Window;
+use crate::site::layout;
+use crate::util::shell::quote;
 
 /// The numeric parts of a tag (`34.0.2-apache` with suffix `-apache` →
 /// [34, 0, 2]); None for tags of another shape (`latest`, `35.0.0rc1`,
@@ -293,7 +294,7 @@ pub fn set_service_image(
 /// as block mappings under the deepest key present, which must exist from
 /// `path[..2]` on and be written in block style.
 fn set_scalar(src: &str, path: &[&str], value: &str) -> Result<String, String> {
-    let index = crate::diag::PositionIndex::build(src);
+    let index = crate::site::diag::PositionIndex::build(src);
     let mut lines: Vec<String> = src.lines().map(str::to_string).collect();
     let quoted = format!("\"{value}\"");
     let dotted = |n: usize| path[..n].join(".");
@@ -358,24 +359,6 @@ fn set_scalar(src: &str, path: &[&str], value: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// A PostgreSQL image reference moved to another major: the tag's leading
-/// number is replaced (`postgres:17-alpine` → `postgres:18-alpine`).
-pub fn postgres_ref(image: &str, major: u64) -> Option<String> {
-    let (name, tag) = image.rsplit_once(':').filter(|(_, t)| !t.contains('/'))?;
-    let digits = tag.find(|c: char| !c.is_ascii_digit()).unwrap_or(tag.len());
-    if digits == 0 {
-        return None;
-    }
-    Some(format!("{name}:{major}{}", &tag[digits..]))
-}
-
-/// The major of a PostgreSQL image reference's tag.
-pub fn postgres_major(image: &str) -> Option<u64> {
-    let (_, tag) = image.rsplit_once(':').filter(|(_, t)| !t.contains('/'))?;
-    let digits = tag.find(|c: char| !c.is_ascii_digit()).unwrap_or(tag.len());
-    tag[..digits].parse().ok()
-}
-
 // ---------------------------------------------------------------------------
 // Host scripts.
 
@@ -429,7 +412,7 @@ pub fn parse_running(out: &str) -> Vec<Running> {
 /// The repository digest of a running image for its own name
 /// (`name@sha256:...` among RepoDigests).
 pub fn digest_for(r: &Running) -> Option<String> {
-    let name = crate::registry::ImageRef::parse(&r.image).name();
+    let name = crate::site::image::ImageRef::parse(&r.image).name();
     r.digests
         .iter()
         .find_map(|d| d.strip_prefix(&format!("{name}@")).map(str::to_string))
@@ -482,7 +465,7 @@ pub fn compose_rm_script(
     base_dir: &str,
     stack: &str,
     project: &str,
-    compose: crate::deploy::Compose,
+    compose: crate::deploy::plan::Compose,
 ) -> String {
     format!(
         "cd {}/{} && {} -p {} rm -f -s 2>&1",
@@ -534,13 +517,13 @@ pub fn put_volume_back_script(image: &str, project: &str, kept: &str, live: &str
 /// Write (or with `body` empty, remove) the host's record of an update in
 /// progress, `.regie/update/<service>.json`.
 pub fn record_script(base_dir: &str, service: &str, remove: bool) -> String {
-    let f = quote(&format!("{base_dir}/.regie/update/{service}.json"));
+    let f = quote(&layout::update_record(base_dir, service));
     if remove {
         format!("rm -f {f}\n")
     } else {
         format!(
             "set -e\nmkdir -p {d}\numask 077\ncat >{f}.tmp\nmv {f}.tmp {f}\n",
-            d = quote(&format!("{base_dir}/.regie/update"))
+            d = quote(&layout::update_dir(base_dir))
         )
     }
 }
@@ -550,19 +533,19 @@ pub fn journal_script(base_dir: &str, line: &str) -> String {
     format!(
         "printf '%s\\n' {} >> {}\n",
         quote(line),
-        quote(&format!("{base_dir}/.regie/journal.jsonl"))
+        quote(&layout::journal(base_dir))
     )
 }
 
 pub fn read_record_script(base_dir: &str, service: &str) -> String {
     format!(
         "cat {} 2>/dev/null || true\n",
-        quote(&format!("{base_dir}/.regie/update/{service}.json"))
+        quote(&layout::update_record(base_dir, service))
     )
 }
 
 /// Run a catalog step in a running component of the project.
-pub fn exec_script(project: &str, ex: &crate::catalog::Exec) -> String {
+pub fn exec_script(project: &str, ex: &crate::site::catalog::Exec) -> String {
     let user = ex
         .user
         .as_ref()
@@ -681,12 +664,12 @@ mod tests {
 
     #[test]
     fn windows() {
-        let w = crate::inventory::parse_window("mon,thu 22:00-23:30").unwrap();
+        let w = crate::site::inventory::parse_window("mon,thu 22:00-23:30").unwrap();
         assert!(in_window(&w, "mon", 22 * 60));
         assert!(in_window(&w, "thu", 23 * 60 + 29));
         assert!(!in_window(&w, "thu", 23 * 60 + 30));
         assert!(!in_window(&w, "tue", 22 * 60 + 10));
-        let w = crate::inventory::parse_window("sun 23:00-01:00").unwrap();
+        let w = crate::site::inventory::parse_window("sun 23:00-01:00").unwrap();
         assert!(in_window(&w, "sun", 23 * 60 + 5));
         assert!(in_window(&w, "mon", 30));
         assert!(!in_window(&w, "sun", 30));
@@ -738,16 +721,6 @@ mod tests {
         assert!(set_service_image(src, "chat", "postgres", "p:1")
             .unwrap_err()
             .contains("inline"));
-        assert_eq!(
-            postgres_ref("postgres:17-alpine", 18).as_deref(),
-            Some("postgres:18-alpine")
-        );
-        assert_eq!(
-            postgres_ref("127.0.0.1:5000/postgres:15", 17).as_deref(),
-            Some("127.0.0.1:5000/postgres:17")
-        );
-        assert_eq!(postgres_ref("postgres:latest", 18), None);
-        assert_eq!(postgres_major("127.0.0.1:5000/postgres:15"), Some(15));
     }
 
     #[test]

@@ -12,14 +12,14 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use crate::apply::{connect, RunOptions};
-use crate::catalog::{Descriptor, UpgradePolicy};
-use crate::deploy;
-use crate::inventory::{Placed, Resolved};
-use crate::registry::{Client, ImageRef};
-use crate::render::HostRender;
-use crate::ssh::Conn;
-use crate::update::{self, Candidates, Running};
+use crate::deploy::plan as deploy;
+use crate::remote::connect::{connect, RunOptions};
+use crate::remote::registry::{Client, ImageRef};
+use crate::remote::ssh::Conn;
+use crate::site::catalog::{Descriptor, UpgradePolicy};
+use crate::site::files::HostRender;
+use crate::site::inventory::{Placed, Resolved};
+use crate::update::plan::{self as update, Candidates, Running};
 
 /// Mirrors and private registries of the inventory (`registries:`).
 fn mirrors(site: &Resolved) -> BTreeMap<String, String> {
@@ -31,7 +31,7 @@ fn mirrors(site: &Resolved) -> BTreeMap<String, String> {
 }
 
 fn project(site: &Resolved, stack: &str) -> String {
-    crate::render::project(&site.inv.site.name, stack)
+    crate::site::layout::project(&site.inv.site.name, stack)
 }
 
 /// Tags of repositories, read once each.
@@ -80,7 +80,7 @@ impl ComponentCheck {
     }
 }
 
-fn main_component(d: &Descriptor) -> Option<(&String, &crate::catalog::Component)> {
+fn main_component(d: &Descriptor) -> Option<(&String, &crate::site::catalog::Component)> {
     d.components.iter().find(|(_, c)| c.main)
 }
 
@@ -178,7 +178,7 @@ pub fn check(site: &Resolved, o: &RunOptions, only: Option<&str>) -> Result<Vec<
                             c.notes.push(format!(
                                 "PostgreSQL {m} exists: majors are never automatic (`regie update postgres --service {} --to {}`)",
                                 p.name,
-                                crate::update::postgres_major(&format!("x:{m}")).unwrap_or(0)
+                                crate::site::image::postgres_major(&format!("x:{m}")).unwrap_or(0)
                             ));
                         }
                     }
@@ -226,7 +226,7 @@ impl ApplyReport {
     }
     fn step(&mut self, step: &str, ok: bool, detail: impl Into<String>) {
         self.steps.push(Step {
-            at: crate::apply::unix_now(),
+            at: crate::util::time::unix_now(),
             step: step.into(),
             ok,
             detail: detail.into(),
@@ -248,7 +248,7 @@ pub fn window_refusal(site: &Resolved) -> Option<String> {
     let Some(m) = &site.inv.maintenance else {
         return Some("the inventory has no maintenance window (maintenance.window): use --now to update anyway".into());
     };
-    let w = crate::inventory::parse_window(&m.window).ok()?;
+    let w = crate::site::inventory::parse_window(&m.window).ok()?;
     match update::now_in(&site.inv.site.timezone) {
         Ok((day, min, shown)) if !update::in_window(&w, &day, min) => Some(format!(
             "outside the maintenance window `{}` (now {shown}): use --now to update anyway",
@@ -264,7 +264,7 @@ pub fn window_refusal(site: &Resolved) -> Option<String> {
 /// locked, the report says what happened.
 /// The files of `host` as the site renders them.
 fn render_host(site: &Resolved, host: &str, identity: Option<&Path>) -> Result<HostRender> {
-    let (renders, _) = crate::cli::render_saving_secrets(site, identity)?;
+    let (renders, _) = crate::deploy::run::render_saving_secrets(site, identity)?;
     Ok(renders
         .into_iter()
         .find(|r| r.host == host)
@@ -292,7 +292,7 @@ impl InventoryChange {
         let text = std::fs::read_to_string(&site.file)
             .with_context(|| format!("reading {}", site.file.display()))?;
         let src = edit(&text).map_err(|e| anyhow!("{}: {e}", site.file.display()))?;
-        let new_site = crate::inventory::load_str(&site.file, &src)?;
+        let new_site = crate::site::inventory::load_str(&site.file, &src)?;
         Ok(InventoryChange {
             old: render_host(site, host, identity)?,
             new: render_host(&new_site, host, identity)?,
@@ -386,7 +386,7 @@ pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyR
             bail!("{service}: update refused, {why}");
         }
     }
-    let backed_up = crate::backup::captures(site, &host)
+    let backed_up = crate::backup::plan::captures(site, &host)
         .iter()
         .any(|c| c.name == service);
     if !backed_up {
@@ -455,11 +455,11 @@ fn lock_host(
 ) -> Result<(Conn, String, deploy::RemoteState)> {
     let conn = connect(site, host, o)?;
     let base = site.inv.hosts[host].base_dir.clone();
-    let st = crate::apply::take_lock(
+    let st = crate::deploy::run::take_lock(
         &conn,
         &base,
         &site.inv.site.name,
-        &crate::apply::lock_info(command),
+        &crate::deploy::run::lock_info(command),
     )?;
     Ok((conn, base, st))
 }
@@ -467,7 +467,7 @@ fn lock_host(
 /// Journal the update on the host and release the lock.
 fn finish(conn: &Conn, base: &str, rep: &mut ApplyReport) {
     let journal = serde_json::json!({
-        "at": crate::apply::unix_now(),
+        "at": crate::util::time::unix_now(),
         "by": std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
         "kind": "update",
         "service": rep.service,
@@ -620,7 +620,7 @@ fn unfinished_then_backup(
         bail!("an earlier update of {service} did not finish (record in {base}/.regie/update/{service}.json): run `regie update rollback --service {service}` first");
     }
     let pb = indicatif::ProgressBar::hidden();
-    let job = crate::backup_run::run_job(
+    let job = crate::backup::run::run_job(
         conn,
         base,
         &["run", "--kind", "pre-update", service],
@@ -685,7 +685,7 @@ fn apply_locked(
         .collect();
     let record = serde_json::json!({
         "service": service, "from": old.version, "to": new.version,
-        "started": crate::apply::unix_now(), "capture": rep.capture, "snapshot": snapshot,
+        "started": crate::util::time::unix_now(), "capture": rep.capture, "snapshot": snapshot,
         "running": running,
         "files": old_r.manifest.files.iter().filter(|f| f.path.starts_with(&format!("{service}/"))).map(|f| serde_json::json!({"path": f.path, "sha256": f.sha256})).collect::<Vec<_>>(),
     });
@@ -717,7 +717,7 @@ fn apply_locked(
     }
     rep.step("pull", true, pulls.join(", "));
     // Fingerprint of the data the new version could touch.
-    let restic_image = crate::backup::restic_image(site);
+    let restic_image = crate::backup::plan::restic_image(site);
     let vols: Vec<String> = d
         .backup
         .volumes
@@ -741,7 +741,8 @@ fn apply_locked(
             .collect(),
     );
     let pb = indicatif::ProgressBar::hidden();
-    let failure: Option<String> = match crate::apply::deploy_locked(conn, new_r, &ro, st, &pb) {
+    let failure: Option<String> = match crate::deploy::run::deploy_locked(conn, new_r, &ro, st, &pb)
+    {
         Err(e) => Some(format!("{e:#}")),
         Ok((_, _, unhealthy)) if !unhealthy.is_empty() => Some(unhealthy.join("; ")),
         Ok(_) => {
@@ -765,7 +766,9 @@ fn apply_locked(
                 rep.step("after", true, what);
             }
             if f.is_none() {
-                if let Err(why) = crate::apply::wait_healthy(conn, &proj, ao.run.health_timeout) {
+                if let Err(why) =
+                    crate::deploy::run::wait_healthy(conn, &proj, ao.run.health_timeout)
+                {
                     f = Some(why);
                 }
             }
@@ -854,7 +857,7 @@ fn rollback(
     );
     if let Some(snap) = snapshot {
         // The failed version's data is captured first (safety capture).
-        let job = crate::backup_run::run_job(conn, base, &["restore", service, snap], true, &pb)?;
+        let job = crate::backup::run::run_job(conn, base, &["restore", service, snap], true, &pb)?;
         let ok = job.status == 0 && job.results.iter().any(|r| r.kind == "restore" && r.ok);
         rep.step(
             "rollback-data",
@@ -949,12 +952,12 @@ pub fn postgres(
         .clone()
         .ok_or_else(|| anyhow!("{service}: the catalog names no volume for the {comp} database"))?;
     let cur_ref = placed.images[&comp].clone();
-    let cur = update::postgres_major(&cur_ref)
+    let cur = crate::site::image::postgres_major(&cur_ref)
         .ok_or_else(|| anyhow!("{service}: cannot read a PostgreSQL major in `{cur_ref}`"))?;
     if major <= cur {
         bail!("{service}: PostgreSQL {cur} runs; --to must be a newer major (going back is a restore of the pre-update backup, see docs/updates.md)");
     }
-    let new_ref = update::postgres_ref(&cur_ref, major)
+    let new_ref = crate::site::image::postgres_ref(&cur_ref, major)
         .ok_or_else(|| anyhow!("{service}: cannot make a {major} tag from `{cur_ref}`"))?;
     let image = ImageRef::parse(&new_ref);
     let tags = Client::new(&image, &mirrors(site))
@@ -968,7 +971,7 @@ pub fn postgres(
             bail!("{service}: update refused, {why}");
         }
     }
-    if !crate::backup::captures(site, &host)
+    if !crate::backup::plan::captures(site, &host)
         .iter()
         .any(|c| c.name == service)
     {
@@ -994,7 +997,7 @@ pub fn postgres(
     rep.step("lock", true, "");
     let proj = project(site, service);
     let live = format!("{proj}_{vol}");
-    let kept = format!("{live}-pg{cur}-{}", crate::apply::unix_now());
+    let kept = format!("{live}-pg{cur}-{}", crate::util::time::unix_now());
     let res = postgres_locked(
         &comp, &conn, &base, &st, site, service, &proj, &live, &kept, &new_ref, old_r, new_r, ao,
         &mut rep,
@@ -1031,7 +1034,8 @@ fn component_up(
         let out = conn
             .run(&deploy::inspect_project_script(project), b"")
             .map_err(|e| format!("{e:#}"))?;
-        let cs = deploy::parse_inspect(&String::from_utf8_lossy(&out.stdout)).unwrap_or_default();
+        let cs = crate::site::state::parse_inspect(&String::from_utf8_lossy(&out.stdout))
+            .unwrap_or_default();
         let c = cs.iter().find(|c| c.service == comp);
         match c {
             Some(c) if c.is_up() => return Ok(()),
@@ -1061,7 +1065,7 @@ fn redeploy(
     o: &RunOptions,
     service: &str,
 ) -> Result<Vec<String>> {
-    let mut st = crate::apply::probe(conn, base, site_name, None)?;
+    let mut st = crate::deploy::run::probe(conn, base, site_name, None)?;
     if let Some(m) = st.manifest.as_mut() {
         let prefix = format!("{service}/");
         m.files.retain(|f| !f.path.starts_with(&prefix));
@@ -1074,7 +1078,7 @@ fn redeploy(
             .collect(),
     );
     let pb = indicatif::ProgressBar::hidden();
-    Ok(crate::apply::deploy_locked(conn, r, &ro, &st, &pb)?.2)
+    Ok(crate::deploy::run::deploy_locked(conn, r, &ro, &st, &pb)?.2)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1101,7 +1105,7 @@ fn postgres_locked(
     let snapshot = unfinished_then_backup(conn, base, service, rep)?;
     let record = serde_json::json!({
         "service": service, "kind": "postgres", "from": rep.from, "to": new_ref,
-        "started": crate::apply::unix_now(), "capture": rep.capture, "snapshot": snapshot,
+        "started": crate::util::time::unix_now(), "capture": rep.capture, "snapshot": snapshot,
         "kept_volume": kept,
     });
     write_record(conn, base, service, &record)?;
@@ -1124,7 +1128,7 @@ fn postgres_locked(
     }
     rep.step("pull", true, new_ref);
     // 3. Stop, keep the old cluster, empty the live volume.
-    let restic_image = crate::backup::restic_image(site);
+    let restic_image = crate::backup::plan::restic_image(site);
     let o = conn.run(
         &update::compose_rm_script(base, service, proj, compose),
         b"",
@@ -1181,7 +1185,7 @@ fn postgres_locked(
         // 5. The dump into the new cluster (no safety capture: the data is
         // in the pre-update capture and in the kept volume).
         let pb = indicatif::ProgressBar::hidden();
-        let job = match crate::backup_run::run_job(
+        let job = match crate::backup::run::run_job(
             conn,
             base,
             &["restore", service, &snapshot, "--no-safety-backup"],
@@ -1204,7 +1208,7 @@ fn postgres_locked(
             rep.step("load", false, why.clone());
             return Some(format!(
                 "loading the dump into PostgreSQL {} failed: {why}",
-                update::postgres_major(new_ref).unwrap_or(0)
+                crate::site::image::postgres_major(new_ref).unwrap_or(0)
             ));
         }
         rep.step("load", true, format!("dump of {snapshot} loaded"));

@@ -308,7 +308,7 @@ impl TestBed {
         // Secrets unlocked by an age identity (a passphrase costs a second of scrypt per run).
         let id = self.dir.path().join("age-identity.txt");
         if !id.exists() {
-            regie::secrets::keygen(&id).unwrap();
+            regie::site::secrets::keygen(&id).unwrap();
         }
         y.push_str(&format!("secrets: {{ identity: {} }}\n", id.display()));
         let p = self.dir.path().join("site.yml");

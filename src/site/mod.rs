@@ -1,0 +1,30 @@
+//! The site model: what the inventory says, the catalog of stacks, the
+//! rendered files, the secrets, and where things live on hosts and beside
+//! the inventory. No network here; planners and executors build on it.
+
+pub mod catalog;
+pub mod diag;
+pub mod files;
+pub mod image;
+#[path = "../inventory.rs"]
+pub mod inventory;
+pub mod layout;
+pub mod render;
+pub mod secrets;
+pub mod selection;
+pub mod site_files;
+pub mod state;
+pub mod thresholds;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+/// Load and validate an inventory, printing its warnings on stderr.
+pub fn load(path: &Path) -> Result<inventory::Resolved> {
+    let site = inventory::load(path)?;
+    for w in &site.warnings {
+        diag::eprint(w);
+    }
+    Ok(site)
+}
