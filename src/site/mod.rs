@@ -6,7 +6,6 @@ pub mod catalog;
 pub mod diag;
 pub mod files;
 pub mod image;
-#[path = "../inventory.rs"]
 pub mod inventory;
 pub mod layout;
 pub mod render;

@@ -1,0 +1,219 @@
+//! The site inventory: one YAML file per client site, parsed strictly and
+//! validated against the catalog. Every problem becomes a [`Diagnostic`]
+//! naming the file, line, column and YAML path.
+
+mod schema;
+mod syntax;
+mod validate;
+
+pub use schema::{
+    BackupPolicy, Host, Inventory, Keep, Locale, Maintenance, Monitoring, Notify, ProxySpec,
+    RegistrySpec, Resources, Role, SecretsSpec, ServiceSpec, Site, Smtp, SmtpSecurity, Ssh,
+    TlsMode,
+};
+pub use syntax::{is_address, is_domain, is_email, is_image_ref, is_slug, parse_window, Window};
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::site::catalog::Catalog;
+use crate::site::diag::{did_you_mean, Diagnostic, InvalidInput, PositionIndex};
+
+use validate::{err, validate};
+
+// ---------------------------------------------------------------------------
+// Resolved model: what rendering works from.
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Placed {
+    pub name: String,
+    pub host: String,
+    /// Web hostname when the stack has a web entry point.
+    pub hostname: Option<String>,
+    pub version: String,
+    /// Component -> full image reference.
+    pub images: BTreeMap<String, String>,
+    pub resources: BTreeMap<String, Resources>,
+    /// Settings with defaults filled in.
+    pub settings: Json,
+}
+
+/// A validated inventory with everything resolved.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub file: PathBuf,
+    pub inv: Inventory,
+    pub catalog: Catalog,
+    /// Host -> stacks placed on it: the automatic proxy first, then the
+    /// services in name order (deploy brings them up in this order).
+    pub placement: BTreeMap<String, Vec<Placed>>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Resolved {
+    /// Whether the proxy on `host` gets public certificates (ACME) rather
+    /// than the internal CA's.
+    pub fn acme(&self, host: &str) -> bool {
+        match self.inv.proxy.tls {
+            TlsMode::Acme => true,
+            TlsMode::Internal => false,
+            TlsMode::Auto => self.inv.hosts.get(host).is_some_and(|h| h.public),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parsing.
+
+/// Turn a serde_yaml error into a diagnostic, with a suggestion for unknown
+/// fields and variants.
+fn serde_diag(e: &serde_yaml::Error) -> Diagnostic {
+    let full = e.to_string();
+    // serde_yaml appends " at line L column C"; we report position separately.
+    // The position is reported on its own: drop its copy from the text.
+    let msg = match e.location() {
+        Some(l) => full.replacen(
+            &format!(" at line {} column {}", l.line(), l.column()),
+            "",
+            1,
+        ),
+        None => full.clone(),
+    };
+    let (path, msg) = match msg.split_once(": ") {
+        Some((p, m)) if !p.contains(' ') && !p.contains('`') => (p.to_string(), m.to_string()),
+        _ => (String::new(), msg),
+    };
+    let known = [
+        "unknown field",
+        "unknown variant",
+        "missing field",
+        "invalid type",
+        "invalid value",
+        "duplicate",
+    ];
+    let msg = if known.iter().any(|k| msg.starts_with(k)) {
+        msg
+    } else {
+        format!("invalid YAML: {msg}")
+    };
+    let mut d = Diagnostic::error(path, msg.clone());
+    if let Some(loc) = e.location() {
+        d.line = Some(loc.line());
+        d.column = Some(loc.column());
+    }
+    // "unknown field `x`, expected one of `a`, `b`" / "unknown variant `x`, expected `a` or `b`"
+    for kind in ["unknown field `", "unknown variant `"] {
+        if let Some(rest) = msg.strip_prefix(kind) {
+            if let Some((word, tail)) = rest.split_once('`') {
+                let what = if kind.contains("field") {
+                    "unknown key"
+                } else {
+                    "unknown value"
+                };
+                d.message = format!("{what} `{word}`");
+                let cands: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+                if !cands.is_empty() {
+                    d.expected = Some(format!("one of {}", cands.join(", ")));
+                } else if tail.contains("there are no fields") {
+                    d.expected = Some("no keys here".into());
+                }
+                d.hint = did_you_mean(word, cands.iter().copied());
+            }
+        }
+    }
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        let f = rest.trim_end_matches('`');
+        d.message = format!("missing required key `{f}`");
+    }
+    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        if let Some((got, exp)) = rest.split_once(", expected ") {
+            d.message = format!("wrong type: got {got}");
+            d.expected = Some(match exp {
+                "u16" => "a whole number from 1 to 65535".to_string(),
+                "u32" | "u64" => "a whole number".to_string(),
+                "f64" => "a number".to_string(),
+                "a boolean" => "true or false".to_string(),
+                _ => exp.to_string(),
+            });
+        }
+    }
+    d
+}
+
+/// Parse and validate an inventory file. On error nothing is written
+/// anywhere; the caller reports the diagnostics and exits 2.
+pub fn load(file: &Path) -> Result<Resolved, InvalidInput> {
+    let src = std::fs::read_to_string(file).map_err(|e| InvalidInput {
+        file: file.to_path_buf(),
+        diagnostics: vec![Diagnostic {
+            file: file.to_path_buf(),
+            ..Diagnostic::error("", format!("cannot read inventory: {e}"))
+        }],
+    })?;
+    load_str(file, &src)
+}
+
+pub fn load_str(file: &Path, src: &str) -> Result<Resolved, InvalidInput> {
+    let fail = |mut d: Vec<Diagnostic>| {
+        for x in &mut d {
+            x.file = file.to_path_buf();
+        }
+        InvalidInput {
+            file: file.to_path_buf(),
+            diagnostics: d,
+        }
+    };
+    let index = PositionIndex::build(src);
+    if !index.duplicates.is_empty() {
+        let diags = index
+            .duplicates
+            .iter()
+            .map(|(path, line, col)| {
+                let key = path.rsplit('.').next().unwrap_or(path);
+                let mut d = err(path.clone(), format!("duplicate key `{key}`")).expected(
+                    "each name once per mapping (a second entry would silently replace the first)",
+                );
+                d.line = Some(*line);
+                d.column = Some(*col);
+                d
+            })
+            .collect();
+        return Err(fail(diags));
+    }
+    let inv: Inventory = serde_yaml::from_str(src).map_err(|e| fail(vec![serde_diag(&e)]))?;
+    let base = file.parent().unwrap_or(Path::new("."));
+    let catalog_dir = inv.catalog.as_ref().map(|c| base.join(c));
+    let catalog = Catalog::with_overrides(catalog_dir.as_deref()).map_err(|e| {
+        let mut d = Diagnostic::error("catalog", format!("{e:#}"));
+        if let Some((l, c)) = index.locate("catalog") {
+            d.line = Some(l);
+            d.column = Some(c);
+        }
+        fail(vec![d])
+    })?;
+    let mut diags = Vec::new();
+    let placement = validate(&inv, &catalog, &mut diags);
+    // Key errors point at the key, value errors at the value.
+    for d in &mut diags {
+        let key_like =
+            d.message.starts_with("unknown key") || d.message.starts_with("unknown service");
+        index.place(file, std::slice::from_mut(d), key_like);
+    }
+    diags.sort_by_key(|d| (d.severity, d.line, d.column));
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(InvalidInput {
+            file: file.to_path_buf(),
+            diagnostics: diags,
+        });
+    }
+    Ok(Resolved {
+        file: file.to_path_buf(),
+        inv,
+        catalog,
+        placement,
+        warnings: diags,
+    })
+}

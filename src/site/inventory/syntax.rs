@@ -1,0 +1,222 @@
+//! Syntax predicates shared by validation (names, domains, addresses,
+//! paths, image references, times) and the maintenance window parser.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+pub fn is_domain(s: &str) -> bool {
+    s.len() <= 253
+        && s.contains('.')
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+        && !s
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+}
+
+pub fn is_email(s: &str) -> bool {
+    let Some((local, dom)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && is_domain(dom)
+}
+
+pub fn is_address(s: &str) -> bool {
+    s.parse::<IpAddr>().is_ok() || is_domain(s) || is_slug(s)
+}
+
+pub(super) fn is_abs_path(s: &str) -> bool {
+    s.starts_with('/')
+        && s.len() > 1
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b))
+        && !s.split('/').any(|c| c == "..")
+}
+
+pub(super) fn is_tag(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        && !s.starts_with(['.', '-'])
+}
+
+/// `[registry[:port]/]path[:tag][@sha256:digest]`, lowercase path.
+pub fn is_image_ref(s: &str) -> bool {
+    let (rest, digest) = match s.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (s, None),
+    };
+    if let Some(d) = digest {
+        let Some(h) = d.strip_prefix("sha256:") else {
+            return false;
+        };
+        if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return false;
+        }
+    }
+    let (name, tag) = match rest.rsplit_once(':') {
+        Some((n, t)) if !t.contains('/') => (n, Some(t)),
+        _ => (rest, None),
+    };
+    if let Some(t) = tag {
+        if !is_tag(t) {
+            return false;
+        }
+    }
+    if name.is_empty() {
+        return false;
+    }
+    let mut parts: Vec<&str> = name.split('/').collect();
+    if parts.len() > 1
+        && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost")
+    {
+        let reg = parts.remove(0);
+        let host = reg.split(':').next().unwrap_or("");
+        if host.is_empty()
+            || !reg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b))
+        {
+            return false;
+        }
+    }
+    parts.iter().all(|p| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+            && p.as_bytes()[0].is_ascii_alphanumeric()
+    })
+}
+
+pub(super) fn is_hhmm(s: &str) -> bool {
+    let Some((h, m)) = s.split_once(':') else {
+        return false;
+    };
+    h.len() == 2
+        && m.len() == 2
+        && h.parse::<u32>().is_ok_and(|h| h < 24)
+        && m.parse::<u32>().is_ok_and(|m| m < 60)
+}
+
+pub(super) fn is_memory(s: &str) -> bool {
+    let s = s.to_ascii_lowercase();
+    let digits = s.trim_end_matches(['k', 'm', 'g', 'b']);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && s.len() - digits.len() <= 2
+}
+
+/// Text that lands in config files: printable, one line.
+pub(super) fn is_text(s: &str) -> bool {
+    !s.chars().any(|c| c.is_control())
+}
+
+pub(super) fn is_timezone(s: &str) -> bool {
+    s == "UTC"
+        || (s.contains('/')
+            && s.split('/').all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
+            }))
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Parsed maintenance window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Window {
+    pub days: Vec<String>,
+    pub start: String,
+    pub end: String,
+}
+
+pub fn parse_window(s: &str) -> Result<Window, String> {
+    let (days, times) = s.trim().split_once(' ').ok_or("missing time range")?;
+    let days: Vec<String> = if days == "daily" {
+        DAYS.iter().map(|d| d.to_string()).collect()
+    } else {
+        days.split(',')
+            .map(|d| {
+                let d = d.trim().to_ascii_lowercase();
+                if DAYS.contains(&d.as_str()) {
+                    Ok(d)
+                } else {
+                    Err(format!("unknown day `{d}`"))
+                }
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let (a, b) = times
+        .trim()
+        .split_once('-')
+        .ok_or("missing `-` in time range")?;
+    if !is_hhmm(a) || !is_hhmm(b) {
+        return Err("times must be HH:MM".into());
+    }
+    if a == b {
+        return Err("window is empty".into());
+    }
+    Ok(Window {
+        days,
+        start: a.into(),
+        end: b.into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_checks() {
+        assert!(is_domain("techniville.fr"));
+        assert!(!is_domain("techniville"));
+        assert!(!is_domain("-a.fr"));
+        assert!(!is_domain("a..fr"));
+        assert!(!is_domain("1.2.3.4"));
+        assert!(is_email("dsi@techniville.fr"));
+        assert!(!is_email("dsi@techniville"));
+        assert!(!is_email("a b@x.fr"));
+        assert!(is_image_ref("postgres:17"));
+        assert!(is_image_ref("registry.local:5000/team/app:1.2"));
+        assert!(is_image_ref("ghcr.io/jitsi/web:stable-10314"));
+        assert!(is_image_ref(&format!("x@sha256:{}", "a".repeat(64))));
+        assert!(!is_image_ref("Postgres:17"));
+        assert!(!is_image_ref("x:1;rm -rf /"));
+        assert!(is_memory("512m") && is_memory("2g") && !is_memory("2 GB"));
+    }
+
+    #[test]
+    fn windows() {
+        let w = parse_window("sun 03:00-05:00").unwrap();
+        assert_eq!(w.days, vec!["sun"]);
+        assert_eq!(parse_window("daily 04:00-05:00").unwrap().days.len(), 7);
+        assert!(parse_window("sunday 03:00-05:00").is_err());
+        assert!(parse_window("sun 3h-5h").is_err());
+    }
+}

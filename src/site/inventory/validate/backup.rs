@@ -1,0 +1,100 @@
+//! The `backup` section: target host, repository directory, time,
+//! retention and the services backed up; a warning when there is none.
+
+use std::collections::BTreeMap;
+
+use super::err;
+use super::hosts::{host_candidates, hosts_list};
+use crate::site::diag::{did_you_mean, Diagnostic};
+use crate::site::inventory::syntax::{is_abs_path, is_hhmm};
+use crate::site::inventory::{Inventory, Placed, Role};
+
+pub(super) fn check(
+    inv: &Inventory,
+    placement: &BTreeMap<String, Vec<Placed>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if let Some(b) = &inv.backup {
+        if b.to != "local" {
+            match inv.hosts.get(&b.to) {
+                None => diags.push(
+                    err("backup.to", format!("unknown host `{}`", b.to))
+                        .expected(format!("`local` or one of {}", hosts_list(inv)))
+                        .hint(did_you_mean(&b.to, host_candidates(inv))),
+                ),
+                Some(h) if h.role == Role::Sbc => diags.push(
+                    err(
+                        "backup.to",
+                        format!("`{}` is a single-board computer, not a backup target", b.to),
+                    )
+                    .expected("a host with role nas or server"),
+                ),
+                Some(h) => {
+                    if h.role == Role::Nas && h.path.is_none() && b.path.is_none() {
+                        diags.push(
+                            err(
+                                "backup.to",
+                                format!("no repository directory for NAS `{}`", b.to),
+                            )
+                            .expected(format!("hosts.{}.path or backup.path", b.to)),
+                        );
+                    }
+                    if placement.contains_key(&b.to) {
+                        diags.push(Diagnostic::warning(
+                            "backup.to",
+                            format!("backups go to `{}`, which also runs services: a disk loss there loses both", b.to),
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(path) = &b.path {
+            if !is_abs_path(path) {
+                diags.push(
+                    err(
+                        "backup.path",
+                        format!("invalid directory `{}`", path.escape_debug()),
+                    )
+                    .expected("an absolute path"),
+                );
+            }
+        }
+        if !is_hhmm(&b.at) {
+            diags.push(
+                err(
+                    "backup.at",
+                    format!("invalid time `{}`", b.at.escape_debug()),
+                )
+                .expected("HH:MM, e.g. 02:30"),
+            );
+        }
+        if b.keep.last + b.keep.daily + b.keep.weekly + b.keep.monthly == 0 {
+            diags.push(
+                err("backup.keep", "retention keeps nothing")
+                    .expected("at least one of last, daily, weekly, monthly above 0"),
+            );
+        }
+        if let Some(list) = &b.services {
+            for (i, s) in list.iter().enumerate() {
+                if !inv.services.contains_key(s) {
+                    diags.push(
+                        err(
+                            format!("backup.services[{i}]"),
+                            format!("service `{s}` is not placed on any host"),
+                        )
+                        .expected(format!(
+                            "one of {}",
+                            inv.services.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ))
+                        .hint(did_you_mean(s, inv.services.keys().map(String::as_str))),
+                    );
+                }
+            }
+        }
+    } else if !inv.services.is_empty() {
+        diags.push(Diagnostic::warning(
+            "backup",
+            "no backup policy: this site's data is not backed up",
+        ));
+    }
+}

@@ -1,0 +1,170 @@
+//! The `hosts` section (names, addresses, SSH, directories), then what
+//! lands on each host once the stacks are placed: ports, RAM, mail
+//! reachability.
+
+use std::collections::BTreeMap;
+
+use super::err;
+use crate::site::catalog::{Catalog, Proto};
+use crate::site::diag::Diagnostic;
+use crate::site::inventory::syntax::{is_abs_path, is_address, is_slug};
+use crate::site::inventory::{Inventory, Placed, Role};
+
+pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
+    let mut addresses: BTreeMap<(String, u16), String> = BTreeMap::new();
+    for (name, h) in &inv.hosts {
+        let p = format!("hosts.{name}");
+        if !is_slug(name) {
+            diags.push(
+                err(
+                    p.clone(),
+                    format!("invalid host name `{}`", name.escape_debug()),
+                )
+                .expected("a slug: lowercase letters, digits and `-`"),
+            );
+        }
+        if !is_address(&h.address) {
+            diags.push(
+                err(
+                    format!("{p}.address"),
+                    format!("invalid address `{}`", h.address.escape_debug()),
+                )
+                .expected("an IPv4/IPv6 address or a DNS name"),
+            );
+        }
+        let port = h.ssh.port.unwrap_or(22);
+        if port == 0 {
+            diags.push(
+                err(format!("{p}.ssh.port"), "port 0 is not a valid SSH port")
+                    .expected("1 to 65535"),
+            );
+        }
+        if let Some(other) = addresses.insert((h.address.clone(), port), name.clone()) {
+            diags.push(
+                err(
+                    format!("{p}.address"),
+                    format!("host `{name}` has the same address and SSH port as `{other}`"),
+                )
+                .expected("one entry per machine"),
+            );
+        }
+        if let Some(u) = &h.ssh.user {
+            if u.is_empty()
+                || !u
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            {
+                diags.push(
+                    err(
+                        format!("{p}.ssh.user"),
+                        format!("invalid user name `{}`", u.escape_debug()),
+                    )
+                    .expected("letters, digits, `.`, `_` or `-`"),
+                );
+            }
+        }
+        if let Some(j) = &h.ssh.jump {
+            let hostpart = j.rsplit('@').next().unwrap_or(j);
+            let hostpart = hostpart.split(':').next().unwrap_or(hostpart);
+            if j == name {
+                diags.push(err(
+                    format!("{p}.ssh.jump"),
+                    "a host cannot be its own jump host",
+                ));
+            } else if !inv.hosts.contains_key(j) && !is_address(hostpart) {
+                diags.push(
+                    err(
+                        format!("{p}.ssh.jump"),
+                        format!("invalid jump host `{}`", j.escape_debug()),
+                    )
+                    .expected("another host's name or [user@]host[:port]"),
+                );
+            }
+        }
+        if !is_abs_path(&h.base_dir) {
+            diags.push(
+                err(
+                    format!("{p}.base_dir"),
+                    format!("invalid directory `{}`", h.base_dir.escape_debug()),
+                )
+                .expected("an absolute path of letters, digits, `/._-`"),
+            );
+        }
+        match (&h.path, h.role) {
+            (Some(path), _) if !is_abs_path(path) => diags.push(
+                err(
+                    format!("{p}.path"),
+                    format!("invalid directory `{}`", path.escape_debug()),
+                )
+                .expected("an absolute path such as /volume1/regie"),
+            ),
+            (Some(_), Role::Server | Role::Sbc) => diags.push(
+                err(format!("{p}.path"), "`path` is only for NAS hosts").expected("role: nas"),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Ports, RAM, mail reachability per host.
+pub(super) fn check_placement(
+    inv: &Inventory,
+    cat: &Catalog,
+    placement: &BTreeMap<String, Vec<Placed>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (host, stacks) in placement {
+        let h = &inv.hosts[host];
+        let mut ports: BTreeMap<(u16, Proto), String> = BTreeMap::new();
+        let mut ram = 0;
+        for s in stacks {
+            let d = &cat.stacks[&s.name];
+            ram += d.min_ram_mb;
+            for port in &d.ports {
+                if let Some(other) = ports.insert((port.port, port.proto), s.name.clone()) {
+                    diags.push(
+                        err(
+                            format!("services.{}.host", s.name),
+                            format!(
+                                "port {}/{} on host `{host}` is claimed by both `{other}` and `{}`",
+                                port.port, port.proto, s.name
+                            ),
+                        )
+                        .expected("each public port used by one service per host"),
+                    );
+                }
+            }
+        }
+        if let Some(declared) = h.ram_mb {
+            if declared < ram {
+                diags.push(
+                    Diagnostic::warning(
+                        format!("hosts.{host}.ram_mb"),
+                        format!(
+                            "host `{host}` declares {declared} MB of RAM but its services need at least {ram} MB ({})",
+                            stacks.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(" + ")
+                        ),
+                    )
+                    .expected(format!("ram_mb >= {ram}")),
+                );
+            }
+        }
+        if !h.public && stacks.iter().any(|s| s.name == "mail") {
+            diags.push(Diagnostic::warning(
+                "services.mail.host",
+                format!(
+                    "host `{host}` is LAN-only (public: false): mail from the internet cannot reach it; \
+                     only local and relayed mail will work"
+                ),
+            ));
+        }
+    }
+}
+
+pub(super) fn host_candidates(inv: &Inventory) -> impl Iterator<Item = &str> {
+    inv.hosts.keys().map(String::as_str)
+}
+
+pub(super) fn hosts_list(inv: &Inventory) -> String {
+    inv.hosts.keys().cloned().collect::<Vec<_>>().join(", ")
+}

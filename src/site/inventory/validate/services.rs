@@ -1,0 +1,313 @@
+//! The `services` section: each service's stack, host, version, images,
+//! resources, hostname and settings, plus the rules of single built-in
+//! services. Returns the placement of the services on the hosts.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use serde_json::Value as Json;
+
+use super::err;
+use super::hosts::{host_candidates, hosts_list};
+use super::settings::check_settings;
+use crate::site::catalog::{Catalog, Descriptor};
+use crate::site::diag::{did_you_mean, Diagnostic};
+use crate::site::inventory::syntax::{is_domain, is_image_ref, is_memory, is_tag};
+use crate::site::inventory::{Host, Inventory, Placed, Role, ServiceSpec};
+
+pub(super) fn check(
+    inv: &Inventory,
+    cat: &Catalog,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Vec<Placed>> {
+    let mut placement: BTreeMap<String, Vec<Placed>> = BTreeMap::new();
+    let mut hostnames: BTreeMap<String, String> = BTreeMap::new();
+    for (svc, spec) in &inv.services {
+        let p = format!("services.{svc}");
+        let Some(d) = cat.stacks.get(svc).filter(|d| !d.automatic) else {
+            diags.push(
+                err(p.clone(), format!("unknown service `{svc}`"))
+                    .expected(format!(
+                        "one of {}",
+                        cat.placeable().collect::<Vec<_>>().join(", ")
+                    ))
+                    .hint(did_you_mean(svc, cat.placeable())),
+            );
+            continue;
+        };
+        let host = match inv.hosts.get(&spec.host) {
+            None => {
+                diags.push(
+                    err(format!("{p}.host"), format!("unknown host `{}`", spec.host))
+                        .expected(format!("one of {}", hosts_list(inv)))
+                        .hint(did_you_mean(&spec.host, host_candidates(inv))),
+                );
+                None
+            }
+            Some(h) if h.role == Role::Nas => {
+                diags.push(
+                    err(
+                        format!("{p}.host"),
+                        format!("`{}` is a NAS: services run on servers", spec.host),
+                    )
+                    .expected("a host with role server or sbc"),
+                );
+                None
+            }
+            Some(h) => Some(h),
+        };
+        let settings = check_settings(&format!("{p}.settings"), &spec.settings, &d.settings, diags);
+        let version = spec.version.clone().unwrap_or_else(|| {
+            d.components
+                .values()
+                .find(|c| c.main)
+                .map(|c| c.tag.clone())
+                .unwrap_or_default()
+        });
+        if !is_tag(&version) {
+            diags.push(
+                err(
+                    format!("{p}.version"),
+                    format!("invalid version `{}`", version.escape_debug()),
+                )
+                .expected("an image tag such as 31 or 10.11.4"),
+            );
+        }
+        let images = resolve_images(&p, d, &version, &spec.images, &settings, diags);
+        for (comp, r) in &spec.resources {
+            let rp = format!("{p}.resources.{comp}");
+            if !d.components.contains_key(comp) {
+                diags.push(
+                    err(rp.clone(), format!("unknown component `{comp}`"))
+                        .expected(format!(
+                            "one of {}",
+                            d.components.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ))
+                        .hint(did_you_mean(comp, d.components.keys().map(String::as_str))),
+                );
+            }
+            if let Some(m) = &r.memory {
+                if !is_memory(m) {
+                    diags.push(
+                        err(
+                            format!("{rp}.memory"),
+                            format!("invalid memory size `{}`", m.escape_debug()),
+                        )
+                        .expected("a size such as 512m or 2g"),
+                    );
+                }
+            }
+            if let Some(c) = r.cpus {
+                if !(c > 0.0 && c <= 256.0) {
+                    diags.push(
+                        err(format!("{rp}.cpus"), format!("invalid CPU count {c}"))
+                            .expected("a number above 0"),
+                    );
+                }
+            }
+        }
+        let hostname = if d.web.is_some() || d.subdomain.is_some() {
+            let h = spec.hostname.clone().unwrap_or_else(|| {
+                format!(
+                    "{}.{}",
+                    d.subdomain.as_deref().unwrap_or(svc),
+                    inv.site.domain
+                )
+            });
+            if !is_domain(&h) {
+                diags.push(
+                    err(
+                        format!("{p}.hostname"),
+                        format!("invalid hostname `{}`", h.escape_debug()),
+                    )
+                    .expected("a fully qualified name such as chat.techniville.fr"),
+                );
+            } else if let Some(other) = hostnames.insert(h.clone(), svc.clone()) {
+                diags.push(
+                    err(
+                        format!("{p}.hostname"),
+                        format!("hostname `{h}` is already used by service `{other}`"),
+                    )
+                    .expected("one hostname per service"),
+                );
+            }
+            Some(h)
+        } else {
+            if spec.hostname.is_some() {
+                diags.push(err(
+                    format!("{p}.hostname"),
+                    format!("service `{svc}` has no web entry point"),
+                ));
+            }
+            None
+        };
+        service_rules(svc, &p, spec, host, &settings, inv, diags);
+        if let Some(h) = host {
+            let _ = h;
+            placement
+                .entry(spec.host.clone())
+                .or_default()
+                .push(Placed {
+                    name: svc.clone(),
+                    host: spec.host.clone(),
+                    hostname,
+                    version,
+                    images,
+                    resources: spec.resources.clone(),
+                    settings,
+                });
+        }
+    }
+    placement
+}
+
+/// Rules that belong to one built-in service and cannot be said in a schema.
+fn service_rules(
+    svc: &str,
+    p: &str,
+    _spec: &ServiceSpec,
+    host: Option<&Host>,
+    settings: &Json,
+    inv: &Inventory,
+    diags: &mut Vec<Diagnostic>,
+) {
+    match svc {
+        "mail" => {
+            let domains: BTreeSet<String> = settings["domains"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|d| d.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let domains = if domains.is_empty() {
+                BTreeSet::from([inv.site.domain.clone()])
+            } else {
+                domains
+            };
+            let mut seen = BTreeSet::new();
+            for (i, a) in settings["accounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let addr = a["address"].as_str().unwrap_or_default();
+                if let Some((_, dom)) = addr.rsplit_once('@') {
+                    if !domains.contains(dom) {
+                        diags.push(
+                            err(
+                                format!("{p}.settings.accounts[{i}].address"),
+                                format!("`{addr}` is not in one of the mail domains"),
+                            )
+                            .expected(format!(
+                                "an address @{}",
+                                domains.iter().cloned().collect::<Vec<_>>().join(" or @")
+                            )),
+                        );
+                    }
+                }
+                if !seen.insert(addr.to_string()) {
+                    diags.push(err(
+                        format!("{p}.settings.accounts[{i}].address"),
+                        format!("account `{addr}` is listed twice"),
+                    ));
+                }
+            }
+        }
+        "visio" if settings["public_ip"].is_null() => {
+            if let Some(h) = host {
+                if h.address.parse::<IpAddr>().is_err() {
+                    diags.push(
+                        err(
+                            format!("{p}.settings"),
+                            "Jitsi needs the IP address clients reach the video bridge on",
+                        )
+                        .expected(format!(
+                            "settings.public_ip (the host address `{}` is not an IP)",
+                            h.address
+                        )),
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+pub(super) fn resolve_images(
+    path: &str,
+    d: &Descriptor,
+    version: &str,
+    overrides: &BTreeMap<String, String>,
+    settings: &Json,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, String> {
+    for (comp, img) in overrides {
+        if !d.components.contains_key(comp) {
+            diags.push(
+                err(
+                    format!("{path}.images.{comp}"),
+                    format!("unknown component `{comp}`"),
+                )
+                .expected(format!(
+                    "one of {}",
+                    d.components.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+                .hint(did_you_mean(comp, d.components.keys().map(String::as_str))),
+            );
+        } else if !is_image_ref(img) {
+            diags.push(
+                err(format!("{path}.images.{comp}"), format!("invalid image reference `{}`", img.escape_debug()))
+                    .expected("an image such as registry.example.fr:5000/team/app:1.2 or name@sha256:<64 hex>"),
+            );
+        }
+    }
+    let resolved: BTreeMap<String, String> = d
+        .components
+        .iter()
+        .map(|(name, c)| {
+            let img = overrides.get(name).cloned().unwrap_or_else(|| {
+                let mut image = c.image.clone();
+                if let Json::Object(m) = settings {
+                    for (k, v) in m {
+                        if let Json::String(s) = v {
+                            image = image.replace(&format!("{{{k}}}"), s);
+                        }
+                    }
+                }
+                format!(
+                    "{image}:{}{}",
+                    if c.main || c.versioned {
+                        version
+                    } else {
+                        &c.tag
+                    },
+                    c.suffix
+                )
+            });
+            (name.clone(), img)
+        })
+        .collect();
+    for (name, img) in &resolved {
+        let follows_version = d.components[name].main || d.components[name].versioned;
+        // A bad version is reported on its own.
+        if !overrides.contains_key(name)
+            && (!follows_version || is_tag(version))
+            && !is_image_ref(img)
+        {
+            diags.push(
+                err(
+                    path,
+                    format!(
+                        "component `{name}` resolves to an invalid image reference `{}`",
+                        img.escape_debug()
+                    ),
+                )
+                .expected("settings and version that make a valid image name"),
+            );
+        }
+    }
+    resolved
+}
