@@ -372,7 +372,7 @@ pub enum CheckCmd {
     /// compared with what the site needs; prints the records to create.
     Dns {
         #[command(flatten)]
-        args: crate::dnscheck::DnsArgs,
+        args: crate::dns::DnsArgs,
     },
 }
 
@@ -1130,7 +1130,7 @@ fn run(cli: &Cli) -> Result<i32> {
         Cmd::Check {
             cmd: Some(CheckCmd::Dns { args }),
             ..
-        } => crate::dnscheck::cli(args, cli.output),
+        } => crate::dns::cli(args, cli.output),
         Cmd::Check { cmd: None, args } => crate::status_run::check_cli(args, cli.output),
         Cmd::Report { args } => crate::report_run::cli(args, cli.output),
         Cmd::Docs { args } => crate::runbook::cli(args, cli.output),

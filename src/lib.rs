@@ -8,7 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod deploy;
 pub mod diag;
-pub mod dnscheck;
+pub mod dns;
 pub mod docker_api;
 pub mod history;
 pub mod inventory;
