@@ -27,7 +27,7 @@ pub mod remote;
 pub mod backup;
 pub mod bootstrap;
 pub mod deploy;
-pub mod dnscheck;
+pub mod dns;
 pub mod maintain;
 pub mod osupdate;
 pub mod report;

@@ -367,7 +367,7 @@ pub enum CheckCmd {
     /// compared with what the site needs; prints the records to create.
     Dns {
         #[command(flatten)]
-        args: crate::dnscheck::DnsArgs,
+        args: dns::DnsArgs,
     },
 }
 
@@ -919,7 +919,7 @@ fn run(cli: &Cli) -> Result<i32> {
         Cmd::Check {
             cmd: Some(CheckCmd::Dns { args }),
             ..
-        } => crate::dnscheck::cli(args, cli.output),
+        } => dns::cli(args, cli.output),
         Cmd::Check { cmd: None, args } => status::check_cli(args, cli.output),
         Cmd::Report { args } => report::cli(args, cli.output),
         Cmd::Docs { args } => crate::runbook::cli(args, cli.output),
