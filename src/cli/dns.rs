@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Result};
 
-use super::{check, Dns, MailSetup, Report, Resolve};
-use crate::cli::Output;
+use crate::cli::output::Output;
+use crate::dns::{check, MailSetup, Report, Resolve};
+use crate::remote::resolver::Dns;
 
 #[derive(Debug, clap::Args)]
 pub struct DnsArgs {
@@ -23,7 +24,7 @@ pub struct DnsArgs {
 
 /// A plugin answers UNKNOWN (exit 3) when it cannot judge at all.
 pub fn cli(args: &DnsArgs, output: Output) -> Result<i32> {
-    Ok(run(args, output).unwrap_or_else(|e| crate::cli::plugin_unknown("DNS", &e)))
+    Ok(run(args, output).unwrap_or_else(|e| crate::cli::output::plugin_unknown("DNS", &e)))
 }
 
 fn run(args: &DnsArgs, output: Output) -> Result<i32> {
@@ -32,7 +33,7 @@ fn run(args: &DnsArgs, output: Output) -> Result<i32> {
         .iter()
         .map(|s| parse_resolver(s))
         .collect::<Result<Vec<_>>>()?;
-    let site = crate::cli::load(&args.inventory)?;
+    let site = crate::site::load(&args.inventory)?;
     let report = match MailSetup::from_site(&site)? {
         None => Report::no_mail(&site.inv.site.name),
         Some(setup) => {
@@ -64,7 +65,7 @@ pub fn parse_resolver(s: &str) -> Result<SocketAddr> {
 impl Report {
     fn print(&self, output: Output) -> Result<()> {
         match output {
-            Output::Json => crate::cli::print_json(&self.json()),
+            Output::Json => crate::cli::output::print_json(&self.json()),
             Output::Text => {
                 print!("{}", self.text());
                 Ok(())

@@ -9,6 +9,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use serde_json::json;
 
 pub mod args;
+pub mod dns;
 pub mod notify;
 pub mod os;
 pub mod output;

@@ -3,7 +3,7 @@
 //! repaired DMARC record. Pure.
 
 use super::judge::Verdict;
-use crate::check::Level;
+use crate::site::state::Level;
 
 /// `k=v; k2=v2` → [("k", "v"), ("k2", "v2")], keys lowercased.
 pub fn tags(txt: &str) -> Vec<(String, String)> {

@@ -6,10 +6,10 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use super::{Answer, Answers, DnsFinding, MailSetup, Query, Rtype};
-use crate::inventory::Resolved;
+use crate::site::inventory::Resolved;
 
 pub(super) fn site(name: &str) -> Resolved {
-    crate::inventory::load(Path::new(&format!("inventories/{name}.yml"))).unwrap()
+    crate::site::inventory::load(Path::new(&format!("inventories/{name}.yml"))).unwrap()
 }
 
 pub(super) fn durand() -> MailSetup {

@@ -10,9 +10,9 @@ use serde::Serialize;
 use super::dkim_dmarc::{judge_dkim, judge_dmarc};
 use super::spf::judge_spf;
 use super::wanted::{Expect, Wanted};
-use super::wire::{Answer, Answers, Query, Rtype};
 use super::zone::shown;
-use crate::check::Level;
+use crate::site::state::Level;
+use crate::util::dns::{Answer, Answers, Query, Rtype};
 
 /// One record checked.
 #[derive(Debug, Clone, PartialEq, Serialize)]

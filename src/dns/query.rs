@@ -7,8 +7,8 @@ use std::net::IpAddr;
 
 use super::judge::{judge, DnsFinding};
 use super::wanted::{wanted, Expect, MailSetup, Wanted};
-use super::wire::{Answer, Answers, Query, Resolve, Rtype, Unreachable};
-use crate::check::Level;
+use crate::site::state::Level;
+use crate::util::dns::{Answer, Answers, Query, Resolve, Rtype, Unreachable};
 
 /// Every lookup the judgement needs, each once.
 pub fn queries(wanted: &[Wanted]) -> Vec<Query> {

@@ -6,9 +6,9 @@ use serde_json::json;
 
 use super::judge::DnsFinding;
 use super::wanted::MailSetup;
-use super::wire::Unreachable;
 use super::zone::zone_snippet;
-use crate::check::Level;
+use crate::site::state::Level;
+use crate::util::dns::Unreachable;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use super::judge::{records, Verdict};
-use super::wire::{Answers, Rtype};
-use crate::check::Level;
+use crate::site::state::Level;
+use crate::util::dns::{Answers, Rtype};
 
 fn is_spf(txt: &str) -> bool {
     let t = txt.trim_start();

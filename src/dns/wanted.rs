@@ -6,10 +6,10 @@ use std::net::IpAddr;
 
 use anyhow::{Context, Result};
 
-use super::wire::{Query, Rtype};
 use super::zone::unquote;
-use crate::catalog::DnsRecord;
-use crate::inventory::Resolved;
+use crate::site::catalog::DnsRecord;
+use crate::site::inventory::Resolved;
+use crate::util::dns::{Query, Rtype};
 
 /// The catalog stack that receives mail.
 const MAIL: &str = "mail";
@@ -125,7 +125,7 @@ impl MailSetup {
     /// The catalog's value for a record of this type and name whose value
     /// starts with `prefix` (placeholders replaced), else `default`.
     fn value(&self, kind: &str, name: &str, domain: &str, prefix: &str, default: String) -> String {
-        let vars = crate::catalog::DnsVars {
+        let vars = crate::site::catalog::DnsVars {
             hostname: &self.hostname,
             address: &self.address,
             domain,

@@ -4,7 +4,7 @@
 
 use super::judge::DnsFinding;
 use super::wanted::{Expect, Wanted};
-use super::wire::Rtype;
+use crate::util::dns::Rtype;
 
 pub(super) fn unquote(v: &str) -> &str {
     let v = v.trim();

@@ -8,5 +8,6 @@ pub mod docker_api;
 pub mod notify;
 pub mod parallel;
 pub mod registry;
+pub mod resolver;
 pub mod ssh;
 pub mod tls;

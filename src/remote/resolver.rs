@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use super::wire::{Answer, Query, Resolve, Rtype};
+use crate::util::dns::{Answer, Query, Resolve, Rtype};
 
 /// Per try. hickory retries `ATTEMPTS` times after the first try, so a
 /// dead resolver gives UNKNOWN in about 4 seconds.

@@ -14,7 +14,7 @@ pub enum Rtype {
 }
 
 impl Rtype {
-    pub(super) fn address(v6: bool) -> Rtype {
+    pub fn address(v6: bool) -> Rtype {
         if v6 {
             Rtype::Aaaa
         } else {
@@ -22,7 +22,7 @@ impl Rtype {
         }
     }
 
-    pub(super) fn word(self) -> &'static str {
+    pub fn word(self) -> &'static str {
         match self {
             Rtype::A => "A",
             Rtype::Aaaa => "AAAA",
