@@ -54,7 +54,7 @@ pub(super) fn backup_chart(days: &[BackupDay], lang: Lang) -> String {
     let bar_w = (slot * 0.68).max(1.0);
     let scale = nice_ceil(days.iter().map(|d| d.bytes).max().unwrap_or(0)).max(1);
     let label = fill(
-        t.backup_caption,
+        &t.backup_caption,
         &[&lang.date(days[0].start), &lang.date(days[n - 1].start)],
     );
     let mut s = format!(
@@ -65,7 +65,7 @@ pub(super) fn backup_chart(days: &[BackupDay], lang: Lang) -> String {
         "<defs><pattern id=\"bk-hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">\
          <rect width=\"6\" height=\"6\" fill=\"#fdf1ef\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"{FAIL}\" stroke-width=\"1.4\"/></pattern></defs>\n"
     ));
-    s.push_str(&svg_text(4.0, 12.0, "start", 11, t.chart_added));
+    s.push_str(&svg_text(4.0, 12.0, "start", 11, &t.chart_added));
     s.push('\n');
     for tick in [0, scale / 2, scale] {
         let y = base - plot_h * tick as f64 / scale as f64;
@@ -133,17 +133,20 @@ fn backup_day(
     let size = lang.size(d.bytes);
     let (class, title) = if d.failed > 0 {
         let (failed, ok) = (
-            lang.count(d.failed, t.failed_n),
-            lang.count(d.ok, t.succeeded_n),
+            lang.count(d.failed, &t.failed_n),
+            lang.count(d.ok, &t.succeeded_n),
         );
-        ("failed", fill(t.day_failed, &[&date, &failed, &ok, &size]))
+        ("failed", fill(&t.day_failed, &[&date, &failed, &ok, &size]))
     } else if d.ok > 0 {
         (
             "ok",
-            fill(t.day_ok, &[&date, &size, &lang.count(d.ok, t.succeeded_n)]),
+            fill(
+                &t.day_ok,
+                &[&date, &size, &lang.count(d.ok, &t.succeeded_n)],
+            ),
         )
     } else {
-        ("none", fill(t.day_none, &[&date]))
+        ("none", fill(&t.day_none, &[&date]))
     };
     let mut g = format!("<g class=\"day {class}\"><title>{}</title>", esc(&title));
     if d.failed > 0 {
@@ -177,17 +180,17 @@ fn backup_legend(lang: Lang, y: f64) -> String {
         "<rect x=\"{x}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"{ACCENT}\"/>",
         y - 10.0
     ));
-    s.push_str(&svg_text(x + 18.0, y, "start", 11, t.legend_ok));
-    x += 18.0 + text_width(t.legend_ok, 11.0) + 22.0;
+    s.push_str(&svg_text(x + 18.0, y, "start", 11, &t.legend_ok));
+    x += 18.0 + text_width(&t.legend_ok, 11.0) + 22.0;
     s.push_str(&format!(
         "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"url(#bk-hatch)\" stroke=\"{FAIL}\"/>",
         y - 10.0
     ));
     s.push_str(&cross(x + 24.0, y - 4.0, 4.0));
-    s.push_str(&svg_text(x + 34.0, y, "start", 11, t.legend_failed));
-    x += 34.0 + text_width(t.legend_failed, 11.0) + 22.0;
+    s.push_str(&svg_text(x + 34.0, y, "start", 11, &t.legend_failed));
+    x += 34.0 + text_width(&t.legend_failed, 11.0) + 22.0;
     s.push_str(&hollow_circle(x + 6.0, y - 4.0));
-    s.push_str(&svg_text(x + 16.0, y, "start", 11, t.legend_none));
+    s.push_str(&svg_text(x + 16.0, y, "start", 11, &t.legend_none));
     s.push_str("</g>\n");
     s
 }

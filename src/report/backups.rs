@@ -88,9 +88,9 @@ fn backup_services(input: &ReportInput, runs: &[&BackupRun]) -> Vec<String> {
 pub(super) fn result_badge(lang: Lang, ok: bool) -> String {
     let t = lang.t();
     if ok {
-        badge("ok", t.succeeded)
+        badge("ok", &t.succeeded)
     } else {
-        badge("crit", t.failed)
+        badge("crit", &t.failed)
     }
 }
 
@@ -103,8 +103,8 @@ fn backup_row(lang: Lang, input: &ReportInput, runs: &[&BackupRun], service: &st
     let ok = mine.iter().filter(|r| r.ok).count();
     let summary = format!(
         "{}, {}",
-        lang.count(ok, t.succeeded_n),
-        lang.count(mine.len() - ok, t.failed_n)
+        lang.count(ok, &t.succeeded_n),
+        lang.count(mine.len() - ok, &t.failed_n)
     );
     let status = input.status.backups.iter().find(|b| b.service == service);
     let last_success = match status {
@@ -141,7 +141,7 @@ fn failures_list(lang: Lang, runs: &[&BackupRun]) -> String {
     }
     let mut h = format!(
         "<h3>{}</h3>\n<ul class=\"plain\">\n",
-        esc(lang.t().h_failures)
+        esc(&lang.t().h_failures)
     );
     for r in failed.iter().rev().take(MAX_FAILURES_LISTED) {
         let what = format!(
@@ -169,7 +169,7 @@ fn repository_sizes(lang: Lang, input: &ReportInput) -> String {
         .collect();
     format!(
         "<p><strong>{}</strong>{}{}</p>\n",
-        esc(lang.t().repo_sizes),
+        esc(&lang.t().repo_sizes),
         lang.colon(),
         esc(&sizes.join(" · "))
     )
@@ -181,10 +181,10 @@ pub(super) fn backups_section(input: &ReportInput, lang: Lang) -> String {
     let days = backup_days(input);
     let mut h = String::new();
     if days.iter().all(|d| d.ok == 0 && d.failed == 0) {
-        h.push_str(&para("", t.no_backups));
+        h.push_str(&para("", &t.no_backups));
     } else {
         let caption = fill(
-            t.backup_caption,
+            &t.backup_caption,
             &[
                 &lang.date(days[0].start),
                 &lang.date(days[days.len() - 1].start),
@@ -203,19 +203,19 @@ pub(super) fn backups_section(input: &ReportInput, lang: Lang) -> String {
             .map(|s| backup_row(lang, input, &runs, s))
             .collect();
         let cols = [
-            t.col_service,
-            t.col_last_backup,
-            t.col_result,
-            t.col_added,
-            t.col_duration,
-            t.col_in_period,
-            t.col_last_success,
+            t.col_service.as_str(),
+            t.col_last_backup.as_str(),
+            t.col_result.as_str(),
+            t.col_added.as_str(),
+            t.col_duration.as_str(),
+            t.col_in_period.as_str(),
+            t.col_last_success.as_str(),
         ];
         h.push_str(&table(&cols, "lnlrrll", &rows));
     }
     h.push_str(&repository_sizes(lang, input));
     h.push_str(&failures_list(lang, &runs));
-    section("backups", t.h_backups, &h)
+    section("backups", &t.h_backups, &h)
 }
 
 // ---------------------------------------------------------------- drills
@@ -228,9 +228,9 @@ pub(super) fn drills_section(input: &ReportInput, lang: Lang) -> String {
         .filter(|r| r.kind == "drill" && in_period(input, r.time))
         .collect();
     drills.sort_by_key(|r| r.time);
-    let mut h = para("note", t.drills_intro);
+    let mut h = para("note", &t.drills_intro);
     if drills.is_empty() {
-        h.push_str(&para("", t.no_drills));
+        h.push_str(&para("", &t.no_drills));
     } else {
         let rows: Vec<Vec<String>> = drills
             .iter()
@@ -253,12 +253,12 @@ pub(super) fn drills_section(input: &ReportInput, lang: Lang) -> String {
             })
             .collect();
         let cols = [
-            t.col_time,
-            t.col_service,
-            t.col_host,
-            t.col_result,
-            t.col_duration,
-            t.col_error,
+            t.col_time.as_str(),
+            t.col_service.as_str(),
+            t.col_host.as_str(),
+            t.col_result.as_str(),
+            t.col_duration.as_str(),
+            t.col_error.as_str(),
         ];
         h.push_str(&table(&cols, "nlllrl", &rows));
     }
@@ -270,7 +270,7 @@ pub(super) fn drills_section(input: &ReportInput, lang: Lang) -> String {
             let when = b
                 .last_drill
                 .map(|ts| esc(&lang.date_time(ts)))
-                .unwrap_or_else(|| esc(t.never));
+                .unwrap_or_else(|| esc(&t.never));
             let result = b
                 .last_drill_ok
                 .map(|ok| result_badge(lang, ok))
@@ -284,10 +284,14 @@ pub(super) fn drills_section(input: &ReportInput, lang: Lang) -> String {
         .collect();
     if !last.is_empty() {
         h.push_str(&table(
-            &[t.col_service, t.col_last_drill, t.col_result],
+            &[
+                t.col_service.as_str(),
+                t.col_last_drill.as_str(),
+                t.col_result.as_str(),
+            ],
             "lnl",
             &last,
         ));
     }
-    section("drills", t.h_drills, &h)
+    section("drills", &t.h_drills, &h)
 }

@@ -126,7 +126,7 @@ fn disk_chart(series: &[DiskSeries], from: u64, to: u64, lang: Lang) -> String {
     let y = |p: f64| base - plot_h * p.clamp(0.0, 100.0) / 100.0;
     let days = period_days(from, to);
     let caption = fill(
-        lang.t().disk_caption,
+        &lang.t().disk_caption,
         &[&lang.date(days[0]), &lang.date(days[days.len() - 1])],
     );
     let mut s = format!(
@@ -306,7 +306,7 @@ fn trend_text(lang: Lang, serie: Option<&DiskSeries>) -> String {
     }
     let sign = if delta > 0.0 { "+" } else { "−" };
     fill(
-        t.trend_points,
+        &t.trend_points,
         &[&format!("{sign}{}", lang.decimal(delta.abs(), 1))],
     )
 }
@@ -316,7 +316,7 @@ fn disk_row(lang: Lang, input: &ReportInput, d: &DiskNow, series: &[DiskSeries])
     let pct = d.disk.used_pct.clamp(0.0, 100.0);
     let meter = format!("<span class=\"meter\"><span style=\"width:{pct:.0}%\"></span></span>");
     let amounts = fill(
-        t.used_of,
+        &t.used_of,
         &[
             &lang.size(d.disk.used_kib * 1024),
             &lang.size(d.disk.size_kib * 1024),
@@ -345,11 +345,11 @@ pub(super) fn disks_section(input: &ReportInput, lang: Lang) -> String {
     let now = disks_now(&input.status);
     let mut h = String::new();
     if series.is_empty() {
-        h.push_str(&para("", t.no_disk_history));
+        h.push_str(&para("", &t.no_disk_history));
     } else {
         let days = period_days(input.from, input.to);
         let caption = fill(
-            t.disk_caption,
+            &t.disk_caption,
             &[&lang.date(days[0]), &lang.date(days[days.len() - 1])],
         );
         h.push_str(&format!(
@@ -359,16 +359,16 @@ pub(super) fn disks_section(input: &ReportInput, lang: Lang) -> String {
         ));
     }
     if now.is_empty() {
-        h.push_str(&para("", t.no_disks));
+        h.push_str(&para("", &t.no_disks));
     } else {
         let rows: Vec<Vec<String>> = now
             .iter()
             .map(|d| disk_row(lang, input, d, &series))
             .collect();
-        let cols = [t.col_disk, t.col_used, "", t.col_trend, t.col_state];
+        let cols = [&t.col_disk, &t.col_used, "", &t.col_trend, &t.col_state];
         h.push_str(&table(&cols, "lnrrl", &rows));
     }
-    section("disks", t.h_disks, &h)
+    section("disks", &t.h_disks, &h)
 }
 
 #[cfg(test)]

@@ -131,33 +131,36 @@ pub fn fleet_html(inputs: &[ReportInput]) -> String {
         .unwrap_or_else(dash);
     let mut h = String::from("<header>\n");
     h.push_str(&para("kicker", "regie"));
-    h.push_str(&format!("<h1>{}</h1>\n", esc(t.fleet_title)));
-    let sites = lang.count(inputs.len(), ("{0} site", "{0} sites"));
-    h.push_str(&para("domain", &fill(t.fleet_intro, &[&date, &sites])));
+    h.push_str(&format!("<h1>{}</h1>\n", esc(&t.fleet_title)));
+    let sites = lang.count(inputs.len(), &("{0} site", "{0} sites"));
+    h.push_str(&para("domain", &fill(&t.fleet_intro, &[&date, &sites])));
     h.push_str("</header>\n");
     if inputs.is_empty() {
-        h.push_str(&para("", t.no_sites));
+        h.push_str(&para("", &t.no_sites));
     } else {
         let rows: Vec<Vec<String>> = fleet_rows(inputs)
             .iter()
             .map(|r| fleet_row_cells(lang, r))
             .collect();
         let cols = [
-            t.col_site,
-            t.col_state,
-            t.col_problems,
-            t.col_warnings,
-            t.col_oldest_backup,
-            t.col_fullest_disk,
-            t.col_services_up,
-            t.col_cert_days,
+            t.col_site.as_str(),
+            t.col_state.as_str(),
+            t.col_problems.as_str(),
+            t.col_warnings.as_str(),
+            t.col_oldest_backup.as_str(),
+            t.col_fullest_disk.as_str(),
+            t.col_services_up.as_str(),
+            t.col_cert_days.as_str(),
         ];
         h.push_str(&format!(
             "<section id=\"sites\">\n{}</section>\n",
             table(&cols, "llrrlrrr", &rows)
         ));
     }
-    h.push_str(&format!("<footer>\n{}</footer>\n", para("", t.fleet_about)));
+    h.push_str(&format!(
+        "<footer>\n{}</footer>\n",
+        para("", &t.fleet_about)
+    ));
     page(lang, &format!("{} — {date}", t.fleet_title), &h)
 }
 

@@ -1,7 +1,7 @@
 //! The page's language (French or English, from the site's locale) and how
 //! it writes dates, numbers, sizes and durations; `fill` puts values into texts.
 
-use super::text::{Text, EN, FR};
+use super::text::{self, Text};
 
 const NBSP: char = '\u{a0}';
 
@@ -47,8 +47,8 @@ impl Lang {
 
     pub(super) fn t(self) -> &'static Text {
         match self {
-            Lang::Fr => &FR,
-            Lang::En => &EN,
+            Lang::Fr => text::fr(),
+            Lang::En => text::en(),
         }
     }
 
@@ -118,12 +118,13 @@ impl Lang {
     }
 
     /// `3 relevés`, `1 reading`: French takes the singular for 0 and 1.
-    pub(super) fn count(self, n: usize, forms: (&str, &str)) -> String {
+    pub(super) fn count<S: AsRef<str>>(self, n: usize, forms: &(S, S)) -> String {
         let one = match self {
             Lang::Fr => n <= 1,
             Lang::En => n == 1,
         };
-        fill(if one { forms.0 } else { forms.1 }, &[&n.to_string()])
+        let form = if one { &forms.0 } else { &forms.1 };
+        fill(form.as_ref(), &[&n.to_string()])
     }
 
     /// An age in hours, for a person: `moins d'une heure`, `22 h`, `3 jours`.
@@ -136,7 +137,7 @@ impl Lang {
         } else if hours < 48.0 {
             format!("{}{NBSP}h", hours.floor())
         } else {
-            self.count((hours / 24.0).floor() as usize, self.t().days)
+            self.count((hours / 24.0).floor() as usize, &self.t().days)
         }
     }
 
@@ -149,7 +150,7 @@ impl Lang {
     }
 
     pub(super) fn ago(self, hours: f64) -> String {
-        fill(self.t().ago, &[&self.age(hours)])
+        fill(&self.t().ago, &[&self.age(hours)])
     }
 }
 
@@ -213,8 +214,8 @@ mod tests {
         assert_eq!(Lang::Fr.date_time(TO + 5400), "01/12/2026 01:30");
         assert_eq!(Lang::Fr.pct(87.26, 1), "87,3\u{a0}%");
         assert_eq!(Lang::En.pct(87.26, 1), "87.3%");
-        assert_eq!(Lang::Fr.count(0, FR.readings), "0 relevé");
-        assert_eq!(Lang::En.count(0, EN.readings), "0 readings");
+        assert_eq!(Lang::Fr.count(0, &text::fr().readings), "0 relevé");
+        assert_eq!(Lang::En.count(0, &text::en().readings), "0 readings");
         assert_eq!(Lang::of("fr"), Lang::Fr);
         assert_eq!(Lang::of("FR-ca"), Lang::Fr);
         assert_eq!(Lang::of("de"), Lang::En);

@@ -33,17 +33,17 @@ fn service_state_cell(lang: Lang, s: &ServiceStatus) -> String {
     let t = lang.t();
     let up = s.containers.iter().filter(|c| c.is_up()).count();
     let total = s.containers.len() + s.missing.len();
-    let count = fill(t.containers, &[&up.to_string(), &total.to_string()]);
+    let count = fill(&t.containers, &[&up.to_string(), &total.to_string()]);
     match service_state(s) {
-        SvcState::Up => badge("ok", t.svc_up),
+        SvcState::Up => badge("ok", &t.svc_up),
         SvcState::Degraded => format!(
             "{}<span class=\"sub\">{}</span>",
-            badge("warn", t.svc_degraded),
+            badge("warn", &t.svc_degraded),
             esc(&count)
         ),
         SvcState::Down => format!(
             "{}<span class=\"sub\">{}</span>",
-            badge("crit", t.svc_down),
+            badge("crit", &t.svc_down),
             esc(&count)
         ),
     }
@@ -61,7 +61,7 @@ fn version_cells(lang: Lang, s: &ServiceStatus) -> (String, String) {
         _ => t.up_to_date.to_string(),
     };
     let major = match v.newer.last() {
-        Some(m) => fill(t.major_available, &[m]),
+        Some(m) => fill(&t.major_available, &[m]),
         None => String::new(),
     };
     (esc(&running), with_sub(&newest, &major))
@@ -85,7 +85,7 @@ fn service_uptime(lang: Lang, s: &ServiceStatus) -> String {
 pub(super) fn services_section(input: &ReportInput, lang: Lang) -> String {
     let t = lang.t();
     if input.status.services.is_empty() {
-        return section("services", t.h_services, &para("", t.no_services));
+        return section("services", &t.h_services, &para("", &t.no_services));
     }
     let rows: Vec<Vec<String>> = input
         .status
@@ -105,15 +105,15 @@ pub(super) fn services_section(input: &ReportInput, lang: Lang) -> String {
         })
         .collect();
     let cols = [
-        t.col_service,
-        t.col_address,
-        t.col_host,
-        t.col_version,
-        t.col_newest,
-        t.col_state,
-        t.col_uptime,
+        t.col_service.as_str(),
+        t.col_address.as_str(),
+        t.col_host.as_str(),
+        t.col_version.as_str(),
+        t.col_newest.as_str(),
+        t.col_state.as_str(),
+        t.col_uptime.as_str(),
     ];
-    section("services", t.h_services, &table(&cols, "lllllll", &rows))
+    section("services", &t.h_services, &table(&cols, "lllllll", &rows))
 }
 
 // ---------------------------------------------------------------- availability
@@ -216,14 +216,22 @@ fn reachability_table(lang: Lang, samples: &[&Sample]) -> String {
                     lang,
                     100.0 * up as f64 / all.max(1) as f64,
                 )),
-                esc(&lang.count(all, t.readings)),
+                esc(&lang.count(all, &t.readings)),
             ]
         })
         .collect();
     if rows.is_empty() {
         return String::new();
     }
-    table(&[t.col_host, t.col_reachable, t.col_readings], "lrr", &rows)
+    table(
+        &[
+            t.col_host.as_str(),
+            t.col_reachable.as_str(),
+            t.col_readings.as_str(),
+        ],
+        "lrr",
+        &rows,
+    )
 }
 
 pub(super) fn availability_section(input: &ReportInput, lang: Lang) -> String {
@@ -234,7 +242,7 @@ pub(super) fn availability_section(input: &ReportInput, lang: Lang) -> String {
         .filter(|s| in_period(input, s.time))
         .collect();
     if samples.is_empty() {
-        return section("availability", t.h_availability, &para("", t.no_samples));
+        return section("availability", &t.h_availability, &para("", &t.no_samples));
     }
     let order: Vec<String> = input
         .status
@@ -247,26 +255,26 @@ pub(super) fn availability_section(input: &ReportInput, lang: Lang) -> String {
         .map(|a| {
             let pct = match a.pct() {
                 Some(p) => format!("<strong>{}</strong>", esc(&availability_text(lang, p))),
-                None => esc(t.not_measured),
+                None => esc(&t.not_measured),
             };
             vec![
                 format!("<strong>{}</strong>", esc(&a.service)),
                 pct,
-                esc(&lang.count(a.readings, t.readings)),
+                esc(&lang.count(a.readings, &t.readings)),
                 a.restarts.to_string(),
             ]
         })
         .collect();
     let cols = [
-        t.col_service,
-        t.col_availability,
-        t.col_readings,
-        t.col_restarts,
+        t.col_service.as_str(),
+        t.col_availability.as_str(),
+        t.col_readings.as_str(),
+        t.col_restarts.as_str(),
     ];
-    let inner = para("note", t.availability_intro)
+    let inner = para("note", &t.availability_intro)
         + &table(&cols, "lrrr", &rows)
         + &reachability_table(lang, &samples);
-    section("availability", t.h_availability, &inner)
+    section("availability", &t.h_availability, &inner)
 }
 
 #[cfg(test)]

@@ -18,11 +18,11 @@ pub(super) fn header(input: &ReportInput, lang: Lang) -> String {
     let state = State::of(worst_level(&input.findings));
     let days = period_days(input.from, input.to);
     let period = fill(
-        t.period,
+        &t.period,
         &[
             &lang.date(days[0]),
             &lang.date(days[days.len() - 1]),
-            &lang.count(days.len(), t.days),
+            &lang.count(days.len(), &t.days),
         ],
     );
     let read = if st.time == 0 {
@@ -31,22 +31,22 @@ pub(super) fn header(input: &ReportInput, lang: Lang) -> String {
         format!("{} UTC", lang.date_time(st.time))
     };
     let mut h = String::from("<header>\n");
-    h.push_str(&para("kicker", t.doc_title));
+    h.push_str(&para("kicker", &t.doc_title));
     h.push_str(&format!("<h1>{}</h1>\n", esc(display_name(st))));
     h.push_str(&para("domain", &input.domain));
     h.push_str("<div class=\"summary\">\n");
     h.push_str(&format!(
         "<div class=\"state {}\"><div class=\"state-label\">{}</div>{}<p>{}</p></div>\n",
         state.class(),
-        esc(t.label_state),
+        esc(&t.label_state),
         badge(&format!("{} big", state.class()), state.label(lang)),
         esc(state.sentence(lang))
     ));
     h.push_str("<dl class=\"facts\">\n");
     for (label, value) in [
-        (t.label_period, period),
-        (t.label_generated, lang.date(input.to)),
-        (t.label_read, read),
+        (&t.label_period, period),
+        (&t.label_generated, lang.date(input.to)),
+        (&t.label_read, read),
     ] {
         h.push_str(&format!(
             "<dt>{}</dt><dd>{}</dd>\n",
@@ -61,11 +61,7 @@ pub(super) fn header(input: &ReportInput, lang: Lang) -> String {
 /// The finding in plain words in the page's language, from its kind and
 /// subject (the check's message is English and technical).
 fn headline(lang: Lang, f: &Finding) -> Option<String> {
-    let (_, template) = lang
-        .t()
-        .headlines
-        .iter()
-        .find(|(kind, _)| *kind == f.kind)?;
+    let template = lang.t().headlines.get(&f.kind)?;
     Some(fill(template, &[&f.subject]))
 }
 
@@ -73,7 +69,7 @@ pub(super) fn problems_section(input: &ReportInput, lang: Lang) -> String {
     let t = lang.t();
     let open = open_findings(&input.findings);
     if open.is_empty() {
-        return section("problems", t.h_problems, &para("", t.no_problems));
+        return section("problems", &t.h_problems, &para("", &t.no_problems));
     }
     let mut h = String::from("<ul class=\"problems\">\n");
     for f in open {
@@ -90,7 +86,7 @@ pub(super) fn problems_section(input: &ReportInput, lang: Lang) -> String {
         ));
     }
     h.push_str("</ul>\n");
-    section("problems", t.h_problems, &h)
+    section("problems", &t.h_problems, &h)
 }
 
 // ---------------------------------------------------------------- updates
@@ -98,10 +94,10 @@ pub(super) fn problems_section(input: &ReportInput, lang: Lang) -> String {
 fn action_label(lang: Lang, action: &str) -> String {
     let t = lang.t();
     match action {
-        "update" => t.act_update,
-        "rollback" => t.act_rollback,
-        "deploy" => t.act_deploy,
-        "postgres-upgrade" => t.act_postgres,
+        "update" => &t.act_update,
+        "rollback" => &t.act_rollback,
+        "deploy" => &t.act_deploy,
+        "postgres-upgrade" => &t.act_postgres,
         other => other,
     }
     .to_string()
@@ -120,7 +116,7 @@ fn os_pending(lang: Lang, input: &ReportInput) -> String {
         .map(|h| {
             let sec = h.os_security_updates.unwrap_or(0);
             let all = (sec + h.os_other_updates.unwrap_or(0)).to_string();
-            let mut s = fill(t.os_counts, &[&h.host, &all, &sec.to_string()]);
+            let mut s = fill(&t.os_counts, &[&h.host, &all, &sec.to_string()]);
             if h.reboot_required == Some(true) {
                 s.push_str(&format!(" ({})", t.reboot_needed));
             }
@@ -132,7 +128,7 @@ fn os_pending(lang: Lang, input: &ReportInput) -> String {
     }
     format!(
         "<h3>{}</h3>\n<ul class=\"plain\">\n{}</ul>\n",
-        esc(t.os_pending),
+        esc(&t.os_pending),
         items.concat()
     )
 }
@@ -146,7 +142,7 @@ pub(super) fn updates_section(input: &ReportInput, lang: Lang) -> String {
         .collect();
     entries.sort_by_key(|j| j.time);
     let mut h = if entries.is_empty() {
-        para("", t.no_updates)
+        para("", &t.no_updates)
     } else {
         let rows: Vec<Vec<String>> = entries
             .iter()
@@ -164,16 +160,16 @@ pub(super) fn updates_section(input: &ReportInput, lang: Lang) -> String {
             })
             .collect();
         let cols = [
-            t.col_time,
-            t.col_action,
-            t.col_service,
-            t.col_detail,
-            t.col_result,
+            t.col_time.as_str(),
+            t.col_action.as_str(),
+            t.col_service.as_str(),
+            t.col_detail.as_str(),
+            t.col_result.as_str(),
         ];
         table(&cols, "nllll", &rows)
     };
     h.push_str(&os_pending(lang, input));
-    section("updates", t.h_updates, &h)
+    section("updates", &t.h_updates, &h)
 }
 
 // ---------------------------------------------------------------- certificates
@@ -182,7 +178,7 @@ pub(super) fn certificates_section(input: &ReportInput, lang: Lang) -> String {
     let t = lang.t();
     let certs = &input.status.certificates;
     if certs.is_empty() {
-        return section("certificates", t.h_certs, &para("", t.no_certs));
+        return section("certificates", &t.h_certs, &para("", &t.no_certs));
     }
     let rows: Vec<Vec<String>> = certs
         .iter()
@@ -197,8 +193,8 @@ pub(super) fn certificates_section(input: &ReportInput, lang: Lang) -> String {
                 .map(|d| format!("{}", d.floor()))
                 .unwrap_or_else(dash);
             let trusted = match c.trusted {
-                Some(true) => t.yes,
-                Some(false) => t.no,
+                Some(true) => &t.yes,
+                Some(false) => &t.no,
                 None => "—",
             };
             vec![
@@ -211,13 +207,13 @@ pub(super) fn certificates_section(input: &ReportInput, lang: Lang) -> String {
         })
         .collect();
     let cols = [
-        t.col_address,
-        t.col_expires,
-        t.col_days_left,
-        t.col_trusted,
-        t.col_state,
+        t.col_address.as_str(),
+        t.col_expires.as_str(),
+        t.col_days_left.as_str(),
+        t.col_trusted.as_str(),
+        t.col_state.as_str(),
     ];
-    section("certificates", t.h_certs, &table(&cols, "lnrll", &rows))
+    section("certificates", &t.h_certs, &table(&cols, "lnrll", &rows))
 }
 
 // ---------------------------------------------------------------- footer
@@ -229,8 +225,8 @@ pub(super) fn footer(input: &ReportInput, lang: Lang) -> String {
         .iter()
         .filter(|s| in_period(input, s.time))
         .count();
-    let mut h = format!("<footer>\n<h2>{}</h2>\n", esc(t.h_about));
-    h.push_str(&para("", &fill(t.about, &[&lang.count(n, t.readings)])));
+    let mut h = format!("<footer>\n<h2>{}</h2>\n", esc(&t.h_about));
+    h.push_str(&para("", &fill(&t.about, &[&lang.count(n, &t.readings)])));
     if !input.status.errors.is_empty() {
         let list = input
             .status
@@ -241,7 +237,7 @@ pub(super) fn footer(input: &ReportInput, lang: Lang) -> String {
     if !input.contact.is_empty() {
         h.push_str(&format!(
             "<p><strong>{}</strong>{}{}</p>\n",
-            esc(t.contact),
+            esc(&t.contact),
             lang.colon(),
             esc(&input.contact)
         ));

@@ -40,18 +40,18 @@ impl State {
     pub(super) fn label(self, lang: Lang) -> &'static str {
         let t = lang.t();
         match self {
-            State::Ok => t.state_ok,
-            State::Attention => t.state_attention,
-            State::Problem => t.state_problem,
+            State::Ok => &t.state_ok,
+            State::Attention => &t.state_attention,
+            State::Problem => &t.state_problem,
         }
     }
 
     pub(super) fn sentence(self, lang: Lang) -> &'static str {
         let t = lang.t();
         match self {
-            State::Ok => t.sentence_ok,
-            State::Attention => t.sentence_attention,
-            State::Problem => t.sentence_problem,
+            State::Ok => &t.sentence_ok,
+            State::Attention => &t.sentence_attention,
+            State::Problem => &t.sentence_problem,
         }
     }
 }
@@ -72,10 +72,10 @@ pub(super) fn level_class(level: Level) -> &'static str {
 pub(super) fn level_badge(lang: Lang, level: Level) -> String {
     let t = lang.t();
     let label = match level {
-        Level::Ok => t.level_ok,
-        Level::Warning => t.level_warning,
-        Level::Unknown => t.level_unknown,
-        Level::Critical => t.level_critical,
+        Level::Ok => &t.level_ok,
+        Level::Warning => &t.level_warning,
+        Level::Unknown => &t.level_unknown,
+        Level::Critical => &t.level_critical,
     };
     badge(level_class(level), label)
 }

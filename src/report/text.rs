@@ -1,418 +1,230 @@
-//! Every sentence and label of the pages, one table per language, apart
-//! from the code that lays them out.
+//! Every sentence and label of the pages, one table per language, read from
+//! `locales/report/*.yml` (compiled in) so they can be edited without Rust.
 
-/// Every sentence and label of the pages, one table per language.
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+/// Every sentence and label of the pages in one language; the field names
+/// are the keys of the YAML files.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct Text {
-    pub(super) doc_title: &'static str,
-    pub(super) fleet_title: &'static str,
-    pub(super) period: &'static str,
-    pub(super) days: (&'static str, &'static str),
-    pub(super) label_period: &'static str,
-    pub(super) label_generated: &'static str,
-    pub(super) label_read: &'static str,
-    pub(super) label_state: &'static str,
-    pub(super) state_ok: &'static str,
-    pub(super) state_attention: &'static str,
-    pub(super) state_problem: &'static str,
-    pub(super) sentence_ok: &'static str,
-    pub(super) sentence_attention: &'static str,
-    pub(super) sentence_problem: &'static str,
-    pub(super) level_ok: &'static str,
-    pub(super) level_warning: &'static str,
-    pub(super) level_unknown: &'static str,
-    pub(super) level_critical: &'static str,
-    pub(super) h_problems: &'static str,
-    pub(super) no_problems: &'static str,
+    pub(super) doc_title: String,
+    pub(super) fleet_title: String,
+    pub(super) period: String,
+    pub(super) days: (String, String),
+    pub(super) label_period: String,
+    pub(super) label_generated: String,
+    pub(super) label_read: String,
+    pub(super) label_state: String,
+    pub(super) state_ok: String,
+    pub(super) state_attention: String,
+    pub(super) state_problem: String,
+    pub(super) sentence_ok: String,
+    pub(super) sentence_attention: String,
+    pub(super) sentence_problem: String,
+    pub(super) level_ok: String,
+    pub(super) level_warning: String,
+    pub(super) level_unknown: String,
+    pub(super) level_critical: String,
+    pub(super) h_problems: String,
+    pub(super) no_problems: String,
     /// A plain headline per finding kind (`{0}`: its subject); the check's
     /// own message follows as the detail.
-    pub(super) headlines: &'static [(&'static str, &'static str)],
-    pub(super) h_services: &'static str,
-    pub(super) col_service: &'static str,
-    pub(super) col_address: &'static str,
-    pub(super) col_host: &'static str,
-    pub(super) col_version: &'static str,
-    pub(super) col_newest: &'static str,
-    pub(super) col_state: &'static str,
-    pub(super) col_uptime: &'static str,
-    pub(super) up_to_date: &'static str,
-    pub(super) unknown: &'static str,
-    pub(super) major_available: &'static str,
-    pub(super) svc_up: &'static str,
-    pub(super) svc_degraded: &'static str,
-    pub(super) svc_down: &'static str,
-    pub(super) containers: &'static str,
-    pub(super) no_services: &'static str,
-    pub(super) h_availability: &'static str,
-    pub(super) availability_intro: &'static str,
-    pub(super) col_availability: &'static str,
-    pub(super) col_readings: &'static str,
-    pub(super) col_restarts: &'static str,
-    pub(super) col_reachable: &'static str,
-    pub(super) readings: (&'static str, &'static str),
-    pub(super) not_measured: &'static str,
-    pub(super) no_samples: &'static str,
-    pub(super) h_backups: &'static str,
-    pub(super) backup_caption: &'static str,
-    pub(super) chart_added: &'static str,
-    pub(super) legend_ok: &'static str,
-    pub(super) legend_failed: &'static str,
-    pub(super) legend_none: &'static str,
-    pub(super) day_ok: &'static str,
-    pub(super) day_failed: &'static str,
-    pub(super) day_none: &'static str,
-    pub(super) col_last_backup: &'static str,
-    pub(super) col_result: &'static str,
-    pub(super) col_added: &'static str,
-    pub(super) col_duration: &'static str,
-    pub(super) col_in_period: &'static str,
-    pub(super) col_last_success: &'static str,
-    pub(super) succeeded_n: (&'static str, &'static str),
-    pub(super) failed_n: (&'static str, &'static str),
-    pub(super) succeeded: &'static str,
-    pub(super) failed: &'static str,
-    pub(super) ago: &'static str,
-    pub(super) never: &'static str,
-    pub(super) h_failures: &'static str,
-    pub(super) repo_sizes: &'static str,
-    pub(super) no_backups: &'static str,
-    pub(super) h_drills: &'static str,
-    pub(super) drills_intro: &'static str,
-    pub(super) col_time: &'static str,
-    pub(super) col_last_drill: &'static str,
-    pub(super) col_error: &'static str,
-    pub(super) no_drills: &'static str,
-    pub(super) h_updates: &'static str,
-    pub(super) col_action: &'static str,
-    pub(super) col_detail: &'static str,
-    pub(super) act_update: &'static str,
-    pub(super) act_rollback: &'static str,
-    pub(super) act_deploy: &'static str,
-    pub(super) act_postgres: &'static str,
-    pub(super) no_updates: &'static str,
-    pub(super) os_pending: &'static str,
-    pub(super) os_counts: &'static str,
-    pub(super) reboot_needed: &'static str,
-    pub(super) h_disks: &'static str,
-    pub(super) disk_caption: &'static str,
-    pub(super) col_disk: &'static str,
-    pub(super) col_used: &'static str,
-    pub(super) col_trend: &'static str,
-    pub(super) used_of: &'static str,
-    pub(super) trend_points: &'static str,
-    pub(super) stable: &'static str,
-    pub(super) no_disks: &'static str,
-    pub(super) no_disk_history: &'static str,
-    pub(super) h_certs: &'static str,
-    pub(super) col_expires: &'static str,
-    pub(super) col_days_left: &'static str,
-    pub(super) col_trusted: &'static str,
-    pub(super) yes: &'static str,
-    pub(super) no: &'static str,
-    pub(super) no_certs: &'static str,
-    pub(super) h_about: &'static str,
-    pub(super) about: &'static str,
-    pub(super) contact: &'static str,
-    pub(super) not_read: &'static str,
-    pub(super) fleet_intro: &'static str,
-    pub(super) col_site: &'static str,
-    pub(super) col_problems: &'static str,
-    pub(super) col_warnings: &'static str,
-    pub(super) col_oldest_backup: &'static str,
-    pub(super) col_fullest_disk: &'static str,
-    pub(super) col_services_up: &'static str,
-    pub(super) col_cert_days: &'static str,
-    pub(super) no_sites: &'static str,
-    pub(super) fleet_about: &'static str,
+    pub(super) headlines: BTreeMap<String, String>,
+    pub(super) h_services: String,
+    pub(super) col_service: String,
+    pub(super) col_address: String,
+    pub(super) col_host: String,
+    pub(super) col_version: String,
+    pub(super) col_newest: String,
+    pub(super) col_state: String,
+    pub(super) col_uptime: String,
+    pub(super) up_to_date: String,
+    pub(super) unknown: String,
+    pub(super) major_available: String,
+    pub(super) svc_up: String,
+    pub(super) svc_degraded: String,
+    pub(super) svc_down: String,
+    pub(super) containers: String,
+    pub(super) no_services: String,
+    pub(super) h_availability: String,
+    pub(super) availability_intro: String,
+    pub(super) col_availability: String,
+    pub(super) col_readings: String,
+    pub(super) col_restarts: String,
+    pub(super) col_reachable: String,
+    pub(super) readings: (String, String),
+    pub(super) not_measured: String,
+    pub(super) no_samples: String,
+    pub(super) h_backups: String,
+    pub(super) backup_caption: String,
+    pub(super) chart_added: String,
+    pub(super) legend_ok: String,
+    pub(super) legend_failed: String,
+    pub(super) legend_none: String,
+    pub(super) day_ok: String,
+    pub(super) day_failed: String,
+    pub(super) day_none: String,
+    pub(super) col_last_backup: String,
+    pub(super) col_result: String,
+    pub(super) col_added: String,
+    pub(super) col_duration: String,
+    pub(super) col_in_period: String,
+    pub(super) col_last_success: String,
+    pub(super) succeeded_n: (String, String),
+    pub(super) failed_n: (String, String),
+    pub(super) succeeded: String,
+    pub(super) failed: String,
+    pub(super) ago: String,
+    pub(super) never: String,
+    pub(super) h_failures: String,
+    pub(super) repo_sizes: String,
+    pub(super) no_backups: String,
+    pub(super) h_drills: String,
+    pub(super) drills_intro: String,
+    pub(super) col_time: String,
+    pub(super) col_last_drill: String,
+    pub(super) col_error: String,
+    pub(super) no_drills: String,
+    pub(super) h_updates: String,
+    pub(super) col_action: String,
+    pub(super) col_detail: String,
+    pub(super) act_update: String,
+    pub(super) act_rollback: String,
+    pub(super) act_deploy: String,
+    pub(super) act_postgres: String,
+    pub(super) no_updates: String,
+    pub(super) os_pending: String,
+    pub(super) os_counts: String,
+    pub(super) reboot_needed: String,
+    pub(super) h_disks: String,
+    pub(super) disk_caption: String,
+    pub(super) col_disk: String,
+    pub(super) col_used: String,
+    pub(super) col_trend: String,
+    pub(super) used_of: String,
+    pub(super) trend_points: String,
+    pub(super) stable: String,
+    pub(super) no_disks: String,
+    pub(super) no_disk_history: String,
+    pub(super) h_certs: String,
+    pub(super) col_expires: String,
+    pub(super) col_days_left: String,
+    pub(super) col_trusted: String,
+    pub(super) yes: String,
+    pub(super) no: String,
+    pub(super) no_certs: String,
+    pub(super) h_about: String,
+    pub(super) about: String,
+    pub(super) contact: String,
+    pub(super) not_read: String,
+    pub(super) fleet_intro: String,
+    pub(super) col_site: String,
+    pub(super) col_problems: String,
+    pub(super) col_warnings: String,
+    pub(super) col_oldest_backup: String,
+    pub(super) col_fullest_disk: String,
+    pub(super) col_services_up: String,
+    pub(super) col_cert_days: String,
+    pub(super) no_sites: String,
+    pub(super) fleet_about: String,
 }
 
-pub(super) static FR: Text = Text {
-    doc_title: "Rapport de fonctionnement",
-    fleet_title: "Vue d'ensemble des sites",
-    period: "du {0} au {1} ({2})",
-    days: ("{0} jour", "{0} jours"),
-    label_period: "Période",
-    label_generated: "Rapport établi le",
-    label_read: "Dernier relevé",
-    label_state: "État général",
-    state_ok: "OK",
-    state_attention: "Attention",
-    state_problem: "Problème",
-    sentence_ok: "Tout fonctionne normalement.",
-    sentence_attention: "Certains points demandent de l'attention (détails ci-dessous).",
-    sentence_problem: "Un problème est en cours (détails ci-dessous).",
-    level_ok: "OK",
-    level_warning: "Attention",
-    level_unknown: "Indéterminé",
-    level_critical: "Critique",
-    h_problems: "Points ouverts",
-    no_problems: "Aucun point ouvert : rien ne demande d'action.",
-    headlines: &[
-        ("host", "Le serveur {0} ne répond pas"),
-        ("nas", "Le NAS {0} ne répond pas"),
-        ("service", "Le service {0} ne fonctionne pas normalement"),
-        ("disk", "Espace disque : {0} se remplit"),
-        ("memory", "Mémoire presque entièrement utilisée sur {0}"),
-        (
-            "certificate",
-            "Le certificat de sécurité de {0} demande une action",
-        ),
-        ("backup", "Sauvegarde de {0} à vérifier"),
-        ("os", "Mises à jour du système en attente sur {0}"),
-        ("lock", "Une intervention semble inachevée sur {0}"),
-        ("update", "Mise à jour à prévoir pour {0}"),
-        ("status", "Une partie de l'état n'a pas pu être relevée"),
-    ],
-    h_services: "Services et versions",
-    col_service: "Service",
-    col_address: "Adresse",
-    col_host: "Serveur",
-    col_version: "Version en service",
-    col_newest: "Dernière version autorisée",
-    col_state: "État",
-    col_uptime: "Démarré depuis",
-    up_to_date: "à jour",
-    unknown: "inconnue",
-    major_available: "version majeure {0} disponible (à planifier)",
-    svc_up: "En service",
-    svc_degraded: "Dégradé",
-    svc_down: "Arrêté",
-    containers: "{0} conteneurs sur {1}",
-    no_services: "Aucun service déployé.",
-    h_availability: "Disponibilité et redémarrages",
-    availability_intro: "Part des relevés où le service fonctionnait pendant la période. \
-        regie relève l'état du site à chaque passage (au plus un relevé toutes les 10 minutes) : \
-        le nombre de relevés indique sur quoi repose le chiffre. Quand un serveur ne répond pas, \
-        ses services ne sont pas comptés : le second tableau montre ces absences.",
-    col_availability: "Disponibilité",
-    col_readings: "Relevés",
-    col_restarts: "Redémarrages",
-    col_reachable: "Serveur joignable",
-    readings: ("{0} relevé", "{0} relevés"),
-    not_measured: "non mesurée",
-    no_samples: "Pas encore de relevés sur cette période : la disponibilité sera mesurée \
-        à partir des prochains passages de regie.",
-    h_backups: "Sauvegardes",
-    backup_caption:
-        "Sauvegardes quotidiennes du {0} au {1} : volume ajouté au dépôt chaque jour (UTC).",
-    chart_added: "Volume ajouté",
-    legend_ok: "sauvegarde réussie (hauteur : volume ajouté)",
-    legend_failed: "au moins un échec ce jour-là",
-    legend_none: "aucune sauvegarde",
-    day_ok: "{0} : {1} ajoutés, {2}",
-    day_failed: "{0} : {1}, {2}, {3} ajoutés",
-    day_none: "{0} : aucune sauvegarde",
-    col_last_backup: "Dernière sauvegarde (UTC)",
-    col_result: "Résultat",
-    col_added: "Ajouté",
-    col_duration: "Durée",
-    col_in_period: "Sur la période",
-    col_last_success: "Dernière réussite",
-    succeeded_n: ("{0} réussie", "{0} réussies"),
-    failed_n: ("{0} échec", "{0} échecs"),
-    succeeded: "réussie",
-    failed: "échec",
-    ago: "il y a {0}",
-    never: "jamais",
-    h_failures: "Échecs sur la période",
-    repo_sizes: "Taille des dépôts de sauvegarde",
-    no_backups: "Aucune sauvegarde enregistrée sur cette période.",
-    h_drills: "Exercices de restauration",
-    drills_intro: "Un exercice restaure une sauvegarde à l'écart des services en marche, \
-        puis vérifie que les données sont lisibles : c'est la preuve que les sauvegardes servent.",
-    col_time: "Date (UTC)",
-    col_last_drill: "Dernier exercice (UTC)",
-    col_error: "Erreur",
-    no_drills: "Aucun exercice de restauration sur cette période.",
-    h_updates: "Mises à jour et interventions",
-    col_action: "Intervention",
-    col_detail: "Détail",
-    act_update: "Mise à jour",
-    act_rollback: "Retour à la version précédente",
-    act_deploy: "Déploiement",
-    act_postgres: "Mise à niveau de PostgreSQL",
-    no_updates: "Aucune intervention sur cette période.",
-    os_pending: "Mises à jour du système en attente",
-    os_counts: "{0} : {1} paquets à mettre à jour, dont {2} de sécurité",
-    reboot_needed: "redémarrage nécessaire",
-    h_disks: "Espace disque",
-    disk_caption: "Occupation des disques du {0} au {1} (%, UTC).",
-    col_disk: "Disque",
-    col_used: "Occupation",
-    col_trend: "Évolution sur la période",
-    used_of: "{0} sur {1}",
-    trend_points: "{0} points",
-    stable: "stable",
-    no_disks: "Aucune mesure de disque.",
-    no_disk_history: "Pas encore de relevés sur cette période : l'évolution de l'espace disque \
-        apparaîtra à partir des prochains passages de regie.",
-    h_certs: "Certificats",
-    col_expires: "Expire le",
-    col_days_left: "Jours restants",
-    col_trusted: "Reconnu",
-    yes: "oui",
-    no: "non",
-    no_certs: "Aucun certificat relevé.",
-    h_about: "À propos de ce rapport",
-    about: "Ce rapport est établi par regie à partir de l'état du site relevé sur les serveurs \
-        (par SSH et l'API Docker), de l'historique de ces relevés ({0} sur la période) et des \
-        journaux tenus sur les serveurs (sauvegardes, mises à jour). Les heures sont en UTC ; \
-        les tailles en unités décimales (1 Go = 1 000 000 000 octets).",
-    contact: "Contact",
-    not_read: "Non relevé lors du dernier passage",
-    fleet_intro: "Rapport du {0} : {1}, les plus urgents en premier.",
-    col_site: "Site",
-    col_problems: "Problèmes",
-    col_warnings: "Avertissements",
-    col_oldest_backup: "Sauvegarde la plus ancienne",
-    col_fullest_disk: "Disque le plus plein",
-    col_services_up: "Services en marche",
-    col_cert_days: "Certificat (jours restants)",
-    no_sites: "Aucun site.",
-    fleet_about: "Chaque site a sa propre page (lien sur son nom). Heures en UTC.",
-};
+const FR_YML: &str = include_str!("../../locales/report/fr.yml");
+const EN_YML: &str = include_str!("../../locales/report/en.yml");
 
-pub(super) static EN: Text = Text {
-    doc_title: "Service report",
-    fleet_title: "Sites overview",
-    period: "{0} to {1} ({2})",
-    days: ("{0} day", "{0} days"),
-    label_period: "Period",
-    label_generated: "Report date",
-    label_read: "Last reading",
-    label_state: "Overall state",
-    state_ok: "OK",
-    state_attention: "Attention",
-    state_problem: "Problem",
-    sentence_ok: "Everything is working normally.",
-    sentence_attention: "Some points need attention (details below).",
-    sentence_problem: "A problem is ongoing (details below).",
-    level_ok: "OK",
-    level_warning: "Warning",
-    level_unknown: "Unknown",
-    level_critical: "Critical",
-    h_problems: "Open problems",
-    no_problems: "No open problems: nothing needs action.",
-    headlines: &[
-        ("host", "Server {0} does not answer"),
-        ("nas", "NAS {0} does not answer"),
-        ("service", "Service {0} is not working normally"),
-        ("disk", "Disk space: {0} is filling up"),
-        ("memory", "Memory almost fully used on {0}"),
-        (
-            "certificate",
-            "The security certificate of {0} needs action",
-        ),
-        ("backup", "Backup of {0} to be checked"),
-        ("os", "System updates pending on {0}"),
-        ("lock", "A change seems unfinished on {0}"),
-        ("update", "Update to plan for {0}"),
-        ("status", "Part of the state could not be read"),
-    ],
-    h_services: "Services and versions",
-    col_service: "Service",
-    col_address: "Address",
-    col_host: "Server",
-    col_version: "Version running",
-    col_newest: "Newest allowed",
-    col_state: "State",
-    col_uptime: "Up for",
-    up_to_date: "up to date",
-    unknown: "unknown",
-    major_available: "major version {0} available (to be planned)",
-    svc_up: "Running",
-    svc_degraded: "Degraded",
-    svc_down: "Down",
-    containers: "{0} of {1} containers",
-    no_services: "No service deployed.",
-    h_availability: "Availability and restarts",
-    availability_intro:
-        "Share of the readings in which the service was working during the period. \
-        regie reads the site's state each time it runs (at most one reading every 10 minutes): \
-        the number of readings tells what the figure rests on. While a server does not answer, \
-        its services are not counted: the second table shows those gaps.",
-    col_availability: "Availability",
-    col_readings: "Readings",
-    col_restarts: "Restarts",
-    col_reachable: "Server reachable",
-    readings: ("{0} reading", "{0} readings"),
-    not_measured: "not measured",
-    no_samples: "No readings yet for this period: availability will be measured from \
-        regie's next runs.",
-    h_backups: "Backups",
-    backup_caption: "Daily backups from {0} to {1}: data added to the repository each day (UTC).",
-    chart_added: "Data added",
-    legend_ok: "successful backup (height: data added)",
-    legend_failed: "at least one failure that day",
-    legend_none: "no backup",
-    day_ok: "{0}: {1} added, {2}",
-    day_failed: "{0}: {1}, {2}, {3} added",
-    day_none: "{0}: no backup",
-    col_last_backup: "Last backup (UTC)",
-    col_result: "Result",
-    col_added: "Added",
-    col_duration: "Duration",
-    col_in_period: "In the period",
-    col_last_success: "Last success",
-    succeeded_n: ("{0} succeeded", "{0} succeeded"),
-    failed_n: ("{0} failed", "{0} failed"),
-    succeeded: "succeeded",
-    failed: "failed",
-    ago: "{0} ago",
-    never: "never",
-    h_failures: "Failures in the period",
-    repo_sizes: "Backup repository size",
-    no_backups: "No backup recorded in this period.",
-    h_drills: "Restore drills",
-    drills_intro: "A drill restores a backup away from the live services, then checks that \
-        the data can be read: it proves the backups are usable.",
-    col_time: "Time (UTC)",
-    col_last_drill: "Last drill (UTC)",
-    col_error: "Error",
-    no_drills: "No restore drill in this period.",
-    h_updates: "Updates and changes",
-    col_action: "Change",
-    col_detail: "Detail",
-    act_update: "Update",
-    act_rollback: "Rollback to the previous version",
-    act_deploy: "Deployment",
-    act_postgres: "PostgreSQL upgrade",
-    no_updates: "No change in this period.",
-    os_pending: "Pending system updates",
-    os_counts: "{0}: {1} packages to update, {2} of them security updates",
-    reboot_needed: "reboot needed",
-    h_disks: "Disk space",
-    disk_caption: "Disk use from {0} to {1} (%, UTC).",
-    col_disk: "Disk",
-    col_used: "Use",
-    col_trend: "Change over the period",
-    used_of: "{0} of {1}",
-    trend_points: "{0} points",
-    stable: "stable",
-    no_disks: "No disk reading.",
-    no_disk_history:
-        "No readings yet for this period: the disk trend will show from regie's next runs.",
-    h_certs: "Certificates",
-    col_expires: "Expires",
-    col_days_left: "Days left",
-    col_trusted: "Trusted",
-    yes: "yes",
-    no: "no",
-    no_certs: "No certificate read.",
-    h_about: "About this report",
-    about: "This report is made by regie from the site's state read on the servers (over SSH \
-        and the Docker API), the history of those readings ({0} in the period) and the logs \
-        kept on the servers (backups, updates). Times are in UTC; sizes in decimal units \
-        (1 GB = 1,000,000,000 bytes).",
-    contact: "Contact",
-    not_read: "Could not be read at the last reading",
-    fleet_intro: "Report of {0}: {1}, most urgent first.",
-    col_site: "Site",
-    col_problems: "Problems",
-    col_warnings: "Warnings",
-    col_oldest_backup: "Oldest last backup",
-    col_fullest_disk: "Fullest disk",
-    col_services_up: "Services running",
-    col_cert_days: "Certificate (days left)",
-    no_sites: "No site.",
-    fleet_about: "Each site has its own page (link on its name). Times in UTC.",
-};
+/// The files are compiled in and the tests below read them: a file that does
+/// not load fails the tests, never a report run.
+fn load(name: &str, yaml: &str) -> Text {
+    serde_yaml::from_str(yaml).unwrap_or_else(|e| panic!("locales/report/{name}: {e}"))
+}
+
+/// The French texts, read once.
+pub(super) fn fr() -> &'static Text {
+    static TEXT: OnceLock<Text> = OnceLock::new();
+    TEXT.get_or_init(|| load("fr.yml", FR_YML))
+}
+
+/// The English texts, read once.
+pub(super) fn en() -> &'static Text {
+    static TEXT: OnceLock<Text> = OnceLock::new();
+    TEXT.get_or_init(|| load("en.yml", EN_YML))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_yaml::Value;
+
+    use super::*;
+
+    #[test]
+    fn both_languages_load() {
+        assert_eq!(fr().doc_title, "Rapport de fonctionnement");
+        assert_eq!(en().doc_title, "Service report");
+        let kinds = |t: &Text| t.headlines.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(kinds(fr()), kinds(en()));
+    }
+
+    /// The `{0}`, `{1}`... of a text, as `fill` reads them.
+    fn placeholders(text: &str) -> BTreeSet<usize> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}')?.0.parse().ok())
+            .collect()
+    }
+
+    /// Walk both files side by side: same keys, same placeholders in each text.
+    fn compare(path: &str, fr: &Value, en: &Value, errors: &mut Vec<String>) {
+        match (fr, en) {
+            (Value::Mapping(f), Value::Mapping(e)) => {
+                let keys = |m: &serde_yaml::Mapping| {
+                    m.keys()
+                        .map(|k| k.as_str().unwrap_or("?").to_string())
+                        .collect::<BTreeSet<_>>()
+                };
+                if keys(f) != keys(e) {
+                    errors.push(format!(
+                        "{path}: keys differ: {:?} / {:?}",
+                        keys(f).difference(&keys(e)).collect::<Vec<_>>(),
+                        keys(e).difference(&keys(f)).collect::<Vec<_>>()
+                    ));
+                }
+                for (k, fv) in f {
+                    if let Some(ev) = e.get(k) {
+                        let key = k.as_str().unwrap_or("?");
+                        compare(&format!("{path}{key}."), fv, ev, errors);
+                    }
+                }
+            }
+            (Value::Sequence(f), Value::Sequence(e)) if f.len() == e.len() => {
+                for (i, (fv, ev)) in f.iter().zip(e).enumerate() {
+                    compare(&format!("{path}{i}."), fv, ev, errors);
+                }
+            }
+            (Value::String(f), Value::String(e)) => {
+                if placeholders(f) != placeholders(e) {
+                    errors.push(format!("{path} {f:?} / {e:?}: placeholders differ"));
+                }
+            }
+            _ => errors.push(format!("{path}: not the same shape in fr.yml and en.yml")),
+        }
+    }
+
+    #[test]
+    fn french_and_english_texts_have_the_same_placeholders() {
+        let fr: Value = serde_yaml::from_str(FR_YML).unwrap();
+        let en: Value = serde_yaml::from_str(EN_YML).unwrap();
+        let mut errors = Vec::new();
+        compare("", &fr, &en, &mut errors);
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+        assert_eq!(
+            placeholders("{0} : {1}, {x} {12}"),
+            BTreeSet::from([0, 1, 12])
+        );
+    }
+}
