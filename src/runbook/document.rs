@@ -145,7 +145,8 @@ pub(super) fn words(cmd: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runbook::lang::FR;
+    use crate::inventory::Locale;
+    use crate::runbook::lang::lang;
 
     #[test]
     fn templates_fill_placeholders() {
@@ -156,7 +157,7 @@ mod tests {
             ),
             vec![t("in "), c("/x"), t(" ("), t("0600"), t(") {other}")]
         );
-        assert_eq!(fill_str(FR.mb, &[("n", "8")]), "8\u{a0}Mo");
+        assert_eq!(fill_str(&lang(Locale::Fr).mb, &[("n", "8")]), "8\u{a0}Mo");
         assert_eq!(
             fill("see `a {x}` and {x}", &[("x", t("y"))]),
             vec![t("see "), c("a {x}"), t(" and "), t("y")]

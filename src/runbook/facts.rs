@@ -133,12 +133,12 @@ pub(super) fn human_window(l: &Lang, window: &str) -> String {
         let names: Vec<&str> = w
             .days
             .iter()
-            .filter_map(|d| DAYS.iter().position(|x| x == d).map(|i| l.days[i]))
+            .filter_map(|d| DAYS.iter().position(|x| x == d).map(|i| l.days[i].as_str()))
             .collect();
         join_and(l, &names)
     };
     fill_str(
-        l.window,
+        &l.window,
         &[("days", &days), ("start", &w.start), ("end", &w.end)],
     )
 }
@@ -146,20 +146,21 @@ pub(super) fn human_window(l: &Lang, window: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runbook::lang::{EN, FR};
+    use crate::inventory::Locale;
+    use crate::runbook::lang::lang;
 
     #[test]
     fn both_languages_have_every_day() {
         assert_eq!(
-            human_window(&FR, "mon,thu 22:00-23:30"),
+            human_window(lang(Locale::Fr), "mon,thu 22:00-23:30"),
             "lundi et jeudi, de 22:00 à 23:30"
         );
         assert_eq!(
-            human_window(&EN, "mon,wed,fri 01:00-02:00"),
+            human_window(lang(Locale::En), "mon,wed,fri 01:00-02:00"),
             "Monday, Wednesday and Friday, 01:00 to 02:00"
         );
         assert_eq!(
-            human_window(&EN, "daily 04:00-05:00"),
+            human_window(lang(Locale::En), "daily 04:00-05:00"),
             "every day, 04:00 to 05:00"
         );
     }

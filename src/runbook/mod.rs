@@ -29,7 +29,7 @@ pub use command::{cli, DocsArgs};
 pub use dns::{dns_records, Record};
 pub use document::{Block, Document, Inline};
 pub use html::to_html;
-pub use lang::{lang, Lang, EN, FR};
+pub use lang::{lang, Lang};
 pub use markdown::to_markdown;
 
 use document::sh;
@@ -54,7 +54,7 @@ impl Ctx<'_> {
     fn list(&mut self, items: Vec<Vec<Inline>>) {
         self.blocks.push(Block::List(items));
     }
-    fn table(&mut self, head: &[&str], rows: Vec<Vec<Vec<Inline>>>) {
+    fn table(&mut self, head: &[String], rows: Vec<Vec<Vec<Inline>>>) {
         self.blocks.push(Block::Table {
             head: head.iter().map(|h| h.to_string()).collect(),
             rows,
@@ -107,15 +107,15 @@ pub fn runbook(site: &Resolved, date: &str) -> Document {
     let l = lang(site.inv.site.locale);
     let display = site.inv.site.display().to_string();
     let parts: [Part; 9] = [
-        (l.s_hosts, sections::hosts),
-        (l.s_services, sections::services),
-        (l.s_data, sections::data),
-        (l.s_backup, sections::backups),
-        (l.s_restore, sections::restore),
-        (l.s_without, sections::without_regie),
-        (l.s_updates, sections::updates),
-        (l.s_dns, sections::dns),
-        (l.s_contacts, sections::contacts),
+        (&l.s_hosts, sections::hosts),
+        (&l.s_services, sections::services),
+        (&l.s_data, sections::data),
+        (&l.s_backup, sections::backups),
+        (&l.s_restore, sections::restore),
+        (&l.s_without, sections::without_regie),
+        (&l.s_updates, sections::updates),
+        (&l.s_dns, sections::dns),
+        (&l.s_contacts, sections::contacts),
     ];
     let mut cx = Ctx {
         site,

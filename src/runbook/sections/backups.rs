@@ -11,7 +11,7 @@ use crate::runbook::{commented, Ctx};
 fn keep(l: &Lang, k: &crate::inventory::Keep) -> String {
     [k.last, k.daily, k.weekly, k.monthly]
         .iter()
-        .zip(l.keep)
+        .zip(&l.keep)
         .filter(|(n, _)| **n > 0)
         .map(|(n, tpl)| fill_str(tpl, &[("n", &n.to_string())]))
         .collect::<Vec<_>>()
@@ -26,15 +26,15 @@ pub(crate) fn backups(cx: &mut Ctx) {
     let l = cx.l;
     let site = cx.site;
     let (Some(b), Some(repo)) = (&site.inv.backup, Repo::of(site)) else {
-        cx.p(tx(l.no_backup));
+        cx.p(tx(&l.no_backup));
         return;
     };
     let hosts = backed_up(site);
     let to = match &repo {
         Repo::Sftp { nas, address, .. } => {
-            fill(l.to_sftp, &[("host", c(nas)), ("address", c(address))])
+            fill(&l.to_sftp, &[("host", c(nas)), ("address", c(address))])
         }
-        Repo::Local { .. } => tx(l.to_local),
+        Repo::Local { .. } => tx(&l.to_local),
     };
     let mut names: Vec<&str> = hosts
         .iter()
@@ -44,19 +44,19 @@ pub(crate) fn backups(cx: &mut Ctx) {
     names.dedup();
     let drills = match drill_days(site) {
         0 => l.drills_off.to_string(),
-        n => fill_str(l.drills_every, &[("n", &n.to_string())]),
+        n => fill_str(&l.drills_every, &[("n", &n.to_string())]),
     };
     let tz = &site.inv.site.timezone;
     let rows = vec![
-        vec![tx(l.p_to), to],
+        vec![tx(&l.p_to), to],
         vec![
-            tx(l.p_at),
-            vec![t(fill_str(l.at_value, &[("at", &b.at), ("tz", tz)]))],
+            tx(&l.p_at),
+            vec![t(fill_str(&l.at_value, &[("at", &b.at), ("tz", tz)]))],
         ],
-        vec![tx(l.p_keep), vec![t(keep(l, &b.keep))]],
-        vec![tx(l.p_services), vec![t(names.join(", "))]],
-        vec![tx(l.p_image), vec![c(backup::restic_image(site))]],
-        vec![tx(l.p_drills), tx(&drills)],
+        vec![tx(&l.p_keep), vec![t(keep(l, &b.keep))]],
+        vec![tx(&l.p_services), vec![t(names.join(", "))]],
+        vec![tx(&l.p_image), vec![c(backup::restic_image(site))]],
+        vec![tx(&l.p_drills), tx(&drills)],
     ];
     cx.table(&l.policy_head, rows);
     let rows = hosts
@@ -69,7 +69,7 @@ pub(crate) fn backups(cx: &mut Ctx) {
     cx.table(&l.repos_head, rows);
     let show = cx.regie("secrets show backup.restic_password", "");
     cx.p(fill(
-        l.backup_password,
+        &l.backup_password,
         &[
             (
                 "file",
@@ -81,7 +81,7 @@ pub(crate) fn backups(cx: &mut Ctx) {
     ));
     if let Repo::Sftp { user, .. } = &repo {
         cx.p(fill(
-            l.backup_nas_key,
+            &l.backup_nas_key,
             &[
                 (
                     "file",
@@ -97,9 +97,9 @@ pub(crate) fn backups(cx: &mut Ctx) {
         ));
     }
     schedule(cx, &b.at);
-    cx.p(tx(l.backup_capture));
+    cx.p(tx(&l.backup_capture));
     cx.code("text", l.capture_layout.to_string());
-    cx.p(tx(l.backup_check));
+    cx.p(tx(&l.backup_check));
     let lines: Vec<(String, &str)> = [
         "backup status",
         "backup list",
@@ -107,7 +107,7 @@ pub(crate) fn backups(cx: &mut Ctx) {
         "backup run",
     ]
     .iter()
-    .zip(l.check_comments)
+    .zip(l.check_comments.iter().map(String::as_str))
     .map(|(cmd, comment)| (cx.regie(cmd, ""), comment))
     .collect();
     cx.code("sh", commented(&lines));
@@ -119,7 +119,7 @@ fn schedule(cx: &mut Ctx, at: &str) {
     let unit = timer_unit(site);
     let script = on_hosts(site, backup::SCRIPT);
     cx.p(fill(
-        l.backup_schedule,
+        &l.backup_schedule,
         &[
             ("timer", c(format!("{unit}.timer"))),
             (

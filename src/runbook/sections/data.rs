@@ -10,12 +10,12 @@ use crate::runbook::Ctx;
 pub(crate) fn data(cx: &mut Ctx) {
     let l = cx.l;
     let site = cx.site;
-    cx.p(fill(l.data_intro, &[("regie", c(".regie/"))]));
+    cx.p(fill(&l.data_intro, &[("regie", c(".regie/"))]));
     for host in site.placement.keys() {
         data_host(cx, host);
     }
-    let section = cx.no(l.s_without);
-    cx.p(fill(l.data_secret_files, &[("section", t(section))]));
+    let section = cx.no(&l.s_without);
+    cx.p(fill(&l.data_secret_files, &[("section", t(section))]));
 }
 
 /// How a volume is backed up on a host: as files, as a dump, or not.
@@ -28,7 +28,7 @@ fn volume_backup(l: &Lang, cap: Option<&Capture>, key: &str) -> String {
         return l.vol_files.to_string();
     }
     match b.dumps.iter().find(|d| d.volume.as_deref() == Some(key)) {
-        Some(d) => fill_str(l.vol_dump, &[("file", &d.file)]),
+        Some(d) => fill_str(&l.vol_dump, &[("file", &d.file)]),
         None => l.no.to_string(),
     }
 }
@@ -40,20 +40,20 @@ fn file_tree(cx: &Ctx, host: &str) -> String {
     let mut lines: Vec<(String, String)> = Vec::new();
     for p in &site.placement[host] {
         for f in rendered_files(descriptor(site, p), p) {
-            let comment = if f.secret { l.data_secret } else { "" };
+            let comment = if f.secret { l.data_secret.as_str() } else { "" };
             lines.push((format!("{base}/{}/{}", p.name, f.path), comment.into()));
         }
     }
     lines.push((
         format!("{base}/.regie/manifest.json"),
-        l.data_manifest.into(),
+        l.data_manifest.clone(),
     ));
     if !backup::captures(site, host).is_empty() {
         let nas = matches!(Repo::of(site), Some(Repo::Sftp { .. }));
         let comment = format!(
             "{}{}",
             l.data_backup_dir,
-            if nas { l.data_nas_key } else { "" }
+            if nas { l.data_nas_key.as_str() } else { "" }
         );
         lines.push((format!("{base}/{}/", backup::DIR), comment));
     }
@@ -95,7 +95,7 @@ fn data_host(cx: &mut Ctx, host: &str) {
                 .map(|v| volume_name(site, &p.name, v))
                 .unwrap_or_else(|| l.none.to_string());
             dbs.push(fill(
-                l.data_db,
+                &l.data_db,
                 &[
                     ("service", c(&p.name)),
                     ("component", c(&dump.component)),

@@ -10,16 +10,16 @@ pub(crate) fn dns(cx: &mut Ctx) {
     let site = cx.site;
     let records = dns_records(site);
     if records.is_empty() {
-        cx.p(tx(l.dns_none));
+        cx.p(tx(&l.dns_none));
         return;
     }
-    cx.p(tx(l.dns_intro));
+    cx.p(tx(&l.dns_intro));
     if site.placement.values().flatten().any(|p| p.name == "mail") {
         let check = cx.regie("check dns", "");
-        cx.p(fill(l.dns_mail, &[("command", c(check))]));
+        cx.p(fill(&l.dns_mail, &[("command", c(check))]));
     }
     if !site.placement.keys().any(|h| site.inv.hosts[h].public) {
-        cx.p(tx(l.dns_lan));
+        cx.p(tx(&l.dns_lan));
     }
     let rows = records
         .iter()
@@ -34,6 +34,6 @@ pub(crate) fn dns(cx: &mut Ctx) {
         })
         .collect();
     cx.table(&l.dns_head, rows);
-    cx.p(tx(l.dns_zone));
+    cx.p(tx(&l.dns_zone));
     cx.code("dns", zone_file(&records));
 }

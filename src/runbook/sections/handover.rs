@@ -9,20 +9,20 @@ use crate::runbook::{file_name, Ctx};
 pub(super) fn secrets(cx: &mut Ctx) {
     let l = cx.l;
     let site = cx.site;
-    cx.h(3, l.h_secrets);
+    cx.h(3, &l.h_secrets);
     let file = file_name(&crate::cli::secrets_path(site));
     let items = vec![
         fill(
-            l.secrets_file,
+            &l.secrets_file,
             &[
                 ("file", c(file)),
                 ("list", c(cx.regie("secrets list", ""))),
                 ("show", c(cx.regie("secrets show NAME", ""))),
             ],
         ),
-        tx(l.secrets_key),
+        tx(&l.secrets_key),
         secrets_on_hosts(cx),
-        vec![Inline::Strong(l.secrets_here.into())],
+        vec![Inline::Strong(l.secrets_here.clone())],
     ];
     cx.list(items);
 }
@@ -42,7 +42,7 @@ fn secrets_on_hosts(cx: &Ctx) -> Vec<Inline> {
     fill(
         &tpl,
         &[
-            ("section", t(cx.no(cx.l.s_data))),
+            ("section", t(cx.no(&cx.l.s_data))),
             ("dir", c(on_hosts(site, &format!("{}/", backup::DIR)))),
         ],
     )
@@ -51,33 +51,33 @@ fn secrets_on_hosts(cx: &Ctx) -> Vec<Inline> {
 pub(super) fn handover(cx: &mut Ctx) {
     let l = cx.l;
     let site = cx.site;
-    cx.h(3, l.h_handover);
-    cx.p(tx(l.handover_intro));
+    cx.h(3, &l.h_handover);
+    cx.p(tx(&l.handover_intro));
     let mut items = vec![
-        fill(l.handover_inventory, &[("file", c(&cx.inv))]),
+        fill(&l.handover_inventory, &[("file", c(&cx.inv))]),
         fill(
-            l.handover_secrets,
+            &l.handover_secrets,
             &[("file", c(file_name(&crate::cli::secrets_path(site))))],
         ),
         fill(
-            l.handover_key,
+            &l.handover_key,
             &[("rekey", c(cx.regie("secrets rekey", "")))],
         ),
         fill(
-            l.handover_known_hosts,
+            &l.handover_known_hosts,
             &[("file", c(file_name(&crate::apply::site_known_hosts(site))))],
         ),
     ];
     if let Some(dir) = &site.inv.catalog {
         items.push(fill(
-            l.handover_catalog,
+            &l.handover_catalog,
             &[("dir", c(dir.display().to_string()))],
         ));
     }
-    items.push(tx(l.handover_runbook));
-    items.push(tx(l.handover_access));
+    items.push(tx(&l.handover_runbook));
+    items.push(tx(&l.handover_access));
     cx.list(items);
-    cx.p(tx(l.handover_nothing_else));
-    cx.p(tx(l.handover_after));
+    cx.p(tx(&l.handover_nothing_else));
+    cx.p(tx(&l.handover_after));
     cx.list(l.revoke.iter().map(|r| tx(r)).collect());
 }

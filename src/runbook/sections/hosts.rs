@@ -7,11 +7,11 @@ use crate::runbook::document::{c, fill, fill_str, t, tx, Inline};
 use crate::runbook::lang::Lang;
 use crate::runbook::Ctx;
 
-fn role(l: &Lang, r: Role) -> &'static str {
+fn role(l: &Lang, r: Role) -> &str {
     match r {
-        Role::Server => l.role_server,
-        Role::Nas => l.role_nas,
-        Role::Sbc => l.role_sbc,
+        Role::Server => &l.role_server,
+        Role::Nas => &l.role_nas,
+        Role::Sbc => &l.role_sbc,
     }
 }
 
@@ -40,7 +40,7 @@ fn size(tpl: &str, n: Option<u64>, none: &str) -> Vec<Inline> {
 pub(crate) fn hosts(cx: &mut Ctx) {
     let l = cx.l;
     let site = cx.site;
-    cx.p(tx(l.hosts_intro));
+    cx.p(tx(&l.hosts_intro));
     let rows = site
         .inv
         .hosts
@@ -56,7 +56,7 @@ pub(crate) fn hosts(cx: &mut Ctx) {
                 .map(|ps| ps.iter().map(|p| p.name.as_str()).collect())
                 .unwrap_or_default();
             let (base, services) = if h.role == Role::Nas {
-                (tx(l.none), tx(l.none))
+                (tx(&l.none), tx(&l.none))
             } else {
                 (vec![c(&h.base_dir)], vec![t(stacks.join(", "))])
             };
@@ -66,8 +66,8 @@ pub(crate) fn hosts(cx: &mut Ctx) {
                 address,
                 ssh_cell(l, h),
                 base,
-                size(l.mb, h.ram_mb, l.none),
-                size(l.gb, h.disk_gb, l.none),
+                size(&l.mb, h.ram_mb, &l.none),
+                size(&l.gb, h.disk_gb, &l.none),
                 services,
             ]
         })
@@ -81,7 +81,7 @@ pub(crate) fn hosts(cx: &mut Ctx) {
             port,
             base,
         }) => cx.p(fill(
-            l.repo_sftp,
+            &l.repo_sftp,
             &[
                 ("nas", c(nas)),
                 ("address", c(address)),
@@ -90,7 +90,7 @@ pub(crate) fn hosts(cx: &mut Ctx) {
                 ("port", t(port.to_string())),
             ],
         )),
-        Some(Repo::Local { base }) => cx.p(fill(l.repo_local, &[("dir", c(base))])),
+        Some(Repo::Local { base }) => cx.p(fill(&l.repo_local, &[("dir", c(base))])),
         None => {}
     }
 }

@@ -15,25 +15,31 @@ pub(crate) fn restore(cx: &mut Ctx) {
     let site = cx.site;
     let hosts = backed_up(site);
     let (Some(repo), Some((_, first_caps))) = (Repo::of(site), hosts.first()) else {
-        cx.p(tx(l.no_backup));
+        cx.p(tx(&l.no_backup));
         return;
     };
-    cx.p(tx(l.restore_intro));
+    cx.p(tx(&l.restore_intro));
     let example = example_capture(first_caps).name;
-    cx.h(3, l.h_with_regie);
+    cx.h(3, &l.h_with_regie);
     let svc = format!("--service {}", sh(example));
     let lines = vec![
-        (cx.regie("backup list", &svc), l.with_regie_comments[0]),
-        (cx.regie("restore", &svc), l.with_regie_comments[1]),
+        (
+            cx.regie("backup list", &svc),
+            l.with_regie_comments[0].as_str(),
+        ),
+        (cx.regie("restore", &svc), l.with_regie_comments[1].as_str()),
         (
             cx.regie("restore", &format!("{svc} --snapshot ID")),
-            l.with_regie_comments[2],
+            l.with_regie_comments[2].as_str(),
         ),
     ];
     cx.code("sh", commented(&lines));
-    cx.p(fill(l.with_regie_after, &[("from", c("--from-host HOST"))]));
-    cx.h(3, l.h_with_script);
-    cx.p(tx(l.with_script));
+    cx.p(fill(
+        &l.with_regie_after,
+        &[("from", c("--from-host HOST"))],
+    ));
+    cx.h(3, &l.h_with_script);
+    cx.p(tx(&l.with_script));
     let script_lines: Vec<String> = hosts
         .iter()
         .flat_map(|(h, caps)| {
@@ -49,13 +55,13 @@ pub(crate) fn restore(cx: &mut Ctx) {
         })
         .collect();
     cx.code("sh", script_lines.join("\n"));
-    cx.h(3, l.h_with_restic);
-    cx.p(tx(l.with_restic));
+    cx.h(3, &l.h_with_restic);
+    cx.p(tx(&l.with_restic));
     for (h, _) in &hosts {
         let env = restic_env(cx, &repo, h);
         cx.code("sh", env);
     }
-    cx.p(tx(l.restic_compose_note));
+    cx.p(tx(&l.restic_compose_note));
     for (h, caps) in &hosts {
         for cp in caps {
             cx.h(4, format!("{} ({h})", cp.name));
@@ -63,10 +69,10 @@ pub(crate) fn restore(cx: &mut Ctx) {
             cx.code("sh", steps);
         }
     }
-    cx.h(3, l.h_new_machine);
+    cx.h(3, &l.h_new_machine);
     let password = cx.regie("secrets show backup.restic_password", "");
     cx.p(fill(
-        l.new_machine,
+        &l.new_machine,
         &[
             ("password", c(password)),
             ("network", c(proxy_network(site))),
@@ -74,7 +80,10 @@ pub(crate) fn restore(cx: &mut Ctx) {
         ],
     ));
     if matches!(repo, Repo::Sftp { .. }) {
-        cx.p(fill(l.new_machine_nas, &[("nas_key", c("backup.nas_key"))]));
+        cx.p(fill(
+            &l.new_machine_nas,
+            &[("nas_key", c("backup.nas_key"))],
+        ));
     }
 }
 
@@ -140,20 +149,20 @@ fn manual_restore(cx: &Ctx, host: &str, cp: &Capture) -> String {
     let placeholder = format!("{host}-{name}-{}", l.capture_placeholder);
     let mut steps: Vec<(String, Vec<String>)> = vec![
         (
-            l.st_choose.into(),
+            l.st_choose.clone(),
             vec![
                 format!("restic snapshots --tag service={}", sh(name)),
                 format!("CAPTURE={}", sh(&placeholder)),
             ],
         ),
         (
-            l.st_fetch.into(),
+            l.st_fetch.clone(),
             vec![format!(
                 "restic restore latest --tag \"capture=$CAPTURE,part=files\" --target {}",
                 sh(&tmp)
             )],
         ),
-        (l.st_stop.into(), vec![format!("{dc} stop")]),
+        (l.st_stop.clone(), vec![format!("{dc} stop")]),
     ];
     if !b.volumes.is_empty() {
         let image = backup::restic_image(site);
@@ -170,11 +179,11 @@ fn manual_restore(cx: &Ctx, host: &str, cp: &Capture) -> String {
                 )
             })
             .collect();
-        steps.push((l.st_volumes.into(), copies));
+        steps.push((l.st_volumes.clone(), copies));
     }
     let dir = stack_dir(base, name);
     steps.push((
-        l.st_dir.into(),
+        l.st_dir.clone(),
         vec![
             format!("mkdir -p {}", sh(&dir)),
             format!(
@@ -199,14 +208,14 @@ fn manual_restore(cx: &Ctx, host: &str, cp: &Capture) -> String {
             "restic dump latest --tag \"capture=$CAPTURE,part=dump\" --path {path} {path} \\\n  | {dc} exec -T {comp} {}",
             words(&d.restore)
         ));
-        steps.push((fill_str(l.st_db, &[("file", &d.file)]), lines));
+        steps.push((fill_str(&l.st_db, &[("file", &d.file)]), lines));
     }
-    steps.push((l.st_start.into(), vec![format!("{dc} up -d --wait")]));
+    steps.push((l.st_start.clone(), vec![format!("{dc} up -d --wait")]));
     if !b.after_restore.is_empty() {
         let lines = b.after_restore.iter().map(|e| exec_line(&dc, e)).collect();
-        steps.push((l.st_after.into(), lines));
+        steps.push((l.st_after.clone(), lines));
     }
-    steps.push((l.st_clean.into(), vec![format!("rm -rf {}", sh(&tmp))]));
+    steps.push((l.st_clean.clone(), vec![format!("rm -rf {}", sh(&tmp))]));
     steps
         .iter()
         .enumerate()

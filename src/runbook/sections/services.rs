@@ -20,14 +20,14 @@ fn ports(l: &Lang, d: &Descriptor) -> String {
         .iter()
         .map(|p| format!("{}/{} — {}", p.port, p.proto, p.purpose))
         .collect::<Vec<_>>()
-        .join(l.list_sep)
+        .join(&l.list_sep)
 }
 
 pub(crate) fn services(cx: &mut Ctx) {
     let l = cx.l;
     let site = cx.site;
     let pattern = format!("{}-<service>", site.inv.site.name);
-    cx.p(fill(l.services_intro, &[("pattern", c(pattern))]));
+    cx.p(fill(&l.services_intro, &[("pattern", c(pattern))]));
     let rows = placed(site)
         .map(|(host, p)| {
             vec![
@@ -50,21 +50,21 @@ fn service(cx: &mut Ctx, host: &str, p: &Placed) {
     let site = cx.site;
     let d = descriptor(site, p);
     cx.h(3, format!("{} ({host})", p.name));
-    let mut items = vec![fill(l.svc_project, &[("v", c(project(site, &p.name)))])];
+    let mut items = vec![fill(&l.svc_project, &[("v", c(project(site, &p.name)))])];
     if let Some(h) = &p.hostname {
         items.push(fill(
-            l.svc_url,
+            &l.svc_url,
             &[("v", Inline::Link(format!("https://{h}")))],
         ));
     }
-    items.push(fill(l.svc_version, &[("v", c(&p.version))]));
+    items.push(fill(&l.svc_version, &[("v", c(&p.version))]));
     items.push(if d.ports.is_empty() {
-        tx(l.svc_no_ports)
+        tx(&l.svc_no_ports)
     } else {
-        fill(l.svc_ports, &[("v", t(ports(l, d)))])
+        fill(&l.svc_ports, &[("v", t(ports(l, d)))])
     });
     if d.automatic {
-        items.push(tx(l.svc_automatic));
+        items.push(tx(&l.svc_automatic));
         items.push(tls(cx, host));
     }
     cx.list(items);
@@ -80,10 +80,10 @@ fn tls(cx: &Ctx, host: &str) -> Vec<Inline> {
     let inv = cx.inv();
     if cx.site.acme(host) {
         let email = inv.proxy.email.as_deref().unwrap_or(&inv.site.contact);
-        fill(cx.l.tls_acme, &[("email", c(email))])
+        fill(&cx.l.tls_acme, &[("email", c(email))])
     } else {
         fill(
-            cx.l.tls_internal,
+            &cx.l.tls_internal,
             &[("path", c("/data/caddy/pki/authorities/local/root.crt"))],
         )
     }

@@ -7,12 +7,12 @@ use crate::runbook::facts::{descriptor, human_window, placed};
 use crate::runbook::lang::Lang;
 use crate::runbook::{commented, Ctx};
 
-fn policy(l: &Lang, p: UpgradePolicy) -> &'static str {
+fn policy(l: &Lang, p: UpgradePolicy) -> &str {
     match p {
-        UpgradePolicy::SameMajor => l.policy_same_major,
-        UpgradePolicy::OneMajorAtATime => l.policy_one_major,
-        UpgradePolicy::Esr => l.policy_esr,
-        UpgradePolicy::Rolling => l.policy_rolling,
+        UpgradePolicy::SameMajor => &l.policy_same_major,
+        UpgradePolicy::OneMajorAtATime => &l.policy_one_major,
+        UpgradePolicy::Esr => &l.policy_esr,
+        UpgradePolicy::Rolling => &l.policy_rolling,
     }
 }
 
@@ -23,15 +23,19 @@ pub(crate) fn updates(cx: &mut Ctx) {
         Some(m) => {
             let window = human_window(l, &m.window);
             cx.p(fill(
-                l.updates_window,
+                &l.updates_window,
                 &[
                     ("window", Inline::Strong(window)),
                     ("tz", t(&site.inv.site.timezone)),
                 ],
             ));
-            cx.p(tx(if m.auto_update { l.auto_on } else { l.auto_off }));
+            cx.p(tx(if m.auto_update {
+                &l.auto_on
+            } else {
+                &l.auto_off
+            }));
         }
-        None => cx.p(tx(l.updates_no_window)),
+        None => cx.p(tx(&l.updates_no_window)),
     }
     let mut seen = Vec::new();
     let rows = placed(site)
@@ -52,13 +56,13 @@ pub(crate) fn updates(cx: &mut Ctx) {
         .collect();
     cx.table(&l.updates_head, rows);
     let lines: Vec<(String, &str)> = vec![
-        (cx.regie("update check", ""), l.updates_comments[0]),
+        (cx.regie("update check", ""), l.updates_comments[0].as_str()),
         (
             cx.regie("update apply", "--service SERVICE"),
-            l.updates_comments[1],
+            l.updates_comments[1].as_str(),
         ),
-        (cx.regie("update os", ""), l.updates_comments[2]),
+        (cx.regie("update os", ""), l.updates_comments[2].as_str()),
     ];
     cx.code("sh", commented(&lines));
-    cx.p(tx(l.updates_by_hand));
+    cx.p(tx(&l.updates_by_hand));
 }

@@ -15,8 +15,8 @@ use crate::runbook::{commented, Ctx};
 pub(crate) fn without_regie(cx: &mut Ctx) {
     let l = cx.l;
     let site = cx.site;
-    cx.p(tx(l.without_intro));
-    cx.h(3, l.h_compose);
+    cx.p(tx(&l.without_intro));
+    cx.h(3, &l.h_compose);
     let rows = placed(site)
         .map(|(host, p)| {
             vec![
@@ -29,7 +29,7 @@ pub(crate) fn without_regie(cx: &mut Ctx) {
         .collect();
     cx.table(&l.compose_head, rows);
     cx.p(fill(
-        l.proxy_first,
+        &l.proxy_first,
         &[
             ("network", c(proxy_network(site))),
             ("volume", c(proxy_data_volume(site))),
@@ -44,13 +44,13 @@ pub(crate) fn without_regie(cx: &mut Ctx) {
 fn compose_commands(cx: &mut Ctx) {
     let l = cx.l;
     let site = cx.site;
-    cx.h(3, l.h_commands);
+    cx.h(3, &l.h_commands);
     let start: Vec<String> = site
         .placement
         .iter()
         .flat_map(|(host, ps)| {
             let base = base_dir(site, host);
-            std::iter::once(format!("# {}", fill_str(l.start_all, &[("host", host)]))).chain(
+            std::iter::once(format!("# {}", fill_str(&l.start_all, &[("host", host)]))).chain(
                 ps.iter()
                     .map(move |p| format!("{} up -d", compose_cmd(site, base, &p.name))),
             )
@@ -78,11 +78,11 @@ fn compose_commands(cx: &mut Ctx) {
         "pull",
     ]
     .iter()
-    .zip(l.ops_comments)
+    .zip(l.ops_comments.iter().map(String::as_str))
     .map(|(op, comment)| (format!("docker compose -p \"$P\" -f \"$F\" {op}"), comment))
     .collect();
     cx.code("sh", format!("{head}\n{}", commented(&ops)));
-    cx.p(tx(l.compose_versions));
+    cx.p(tx(&l.compose_versions));
 }
 
 fn backup_without_regie(cx: &mut Ctx) {
@@ -92,10 +92,10 @@ fn backup_without_regie(cx: &mut Ctx) {
     let Some((host, caps)) = hosts.first() else {
         return;
     };
-    cx.h(3, l.h_backup_script);
+    cx.h(3, &l.h_backup_script);
     let script = script_path(site, host);
     cx.p(fill(
-        l.backup_script,
+        &l.backup_script,
         &[("script", c(on_hosts(site, backup::SCRIPT)))],
     ));
     let example = example_capture(caps).name;
@@ -109,11 +109,11 @@ fn backup_without_regie(cx: &mut Ctx) {
         format!("bash {q} restic snapshots"),
     ]
     .into_iter()
-    .zip(l.script_comments)
+    .zip(l.script_comments.iter().map(String::as_str))
     .collect();
     cx.code("sh", commented(&lines));
-    cx.h(3, l.h_stop);
-    cx.p(tx(l.stop_intro));
+    cx.h(3, &l.h_stop);
+    cx.p(tx(&l.stop_intro));
     let unit = timer_unit(site);
     cx.code(
         "sh",
@@ -125,5 +125,5 @@ fn backup_without_regie(cx: &mut Ctx) {
             l.stop_cron
         ),
     );
-    cx.p(tx(l.stop_maintain));
+    cx.p(tx(&l.stop_maintain));
 }
