@@ -1,0 +1,90 @@
+//! Section "Services": each service, its Compose project, URL, version,
+//! ports and images, and how the proxy gets its certificates.
+
+use crate::catalog::Descriptor;
+use crate::inventory::Placed;
+use crate::runbook::document::{c, fill, t, tx, Inline};
+use crate::runbook::facts::{descriptor, placed, project};
+use crate::runbook::lang::Lang;
+use crate::runbook::Ctx;
+
+fn url(p: &Placed) -> Vec<Inline> {
+    match &p.hostname {
+        Some(h) => vec![Inline::Link(format!("https://{h}"))],
+        None => vec![t("—")],
+    }
+}
+
+fn ports(l: &Lang, d: &Descriptor) -> String {
+    d.ports
+        .iter()
+        .map(|p| format!("{}/{} — {}", p.port, p.proto, p.purpose))
+        .collect::<Vec<_>>()
+        .join(&l.list_sep)
+}
+
+pub(crate) fn services(cx: &mut Ctx) {
+    let l = cx.l;
+    let site = cx.site;
+    let pattern = format!("{}-<service>", site.inv.site.name);
+    cx.p(fill(&l.services_intro, &[("pattern", c(pattern))]));
+    let rows = placed(site)
+        .map(|(host, p)| {
+            vec![
+                vec![c(&p.name)],
+                vec![t(&descriptor(site, p).description)],
+                vec![c(host)],
+                url(p),
+                vec![c(&p.version)],
+            ]
+        })
+        .collect();
+    cx.table(&l.services_head, rows);
+    for (host, p) in placed(site) {
+        service(cx, host, p);
+    }
+}
+
+fn service(cx: &mut Ctx, host: &str, p: &Placed) {
+    let l = cx.l;
+    let site = cx.site;
+    let d = descriptor(site, p);
+    cx.h(3, format!("{} ({host})", p.name));
+    let mut items = vec![fill(&l.svc_project, &[("v", c(project(site, &p.name)))])];
+    if let Some(h) = &p.hostname {
+        items.push(fill(
+            &l.svc_url,
+            &[("v", Inline::Link(format!("https://{h}")))],
+        ));
+    }
+    items.push(fill(&l.svc_version, &[("v", c(&p.version))]));
+    items.push(if d.ports.is_empty() {
+        tx(&l.svc_no_ports)
+    } else {
+        fill(&l.svc_ports, &[("v", t(ports(l, d)))])
+    });
+    if d.automatic {
+        items.push(tx(&l.svc_automatic));
+        items.push(tls(cx, host));
+    }
+    cx.list(items);
+    let rows = p
+        .images
+        .iter()
+        .map(|(comp, img)| vec![vec![c(comp)], vec![c(img)]])
+        .collect();
+    cx.table(&l.images_head, rows);
+}
+
+fn tls(cx: &Ctx, host: &str) -> Vec<Inline> {
+    let inv = cx.inv();
+    if cx.site.acme(host) {
+        let email = inv.proxy.email.as_deref().unwrap_or(&inv.site.contact);
+        fill(&cx.l.tls_acme, &[("email", c(email))])
+    } else {
+        fill(
+            &cx.l.tls_internal,
+            &[("path", c("/data/caddy/pki/authorities/local/root.crt"))],
+        )
+    }
+}
