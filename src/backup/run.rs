@@ -203,6 +203,20 @@ fn select(
     Ok(t)
 }
 
+/// The key the hosts use on an SFTP NAS, from the site's secrets
+/// (generated and saved the first time); none for other repositories.
+pub fn nas_key_for(site: &Resolved, identity: Option<&std::path::Path>) -> Result<Option<String>> {
+    if !matches!(Repo::of(site), Some(Repo::Sftp { .. })) {
+        return Ok(None);
+    }
+    let key = crate::site::site_files::key_for(site, identity)?;
+    let path = crate::site::site_files::secrets_path(site);
+    let mut store = crate::site::secrets::Store::open(&path, &key)?;
+    let k = backup::nas_key(&mut store)?;
+    store.save_if_changed(&key)?;
+    Ok(Some(k))
+}
+
 /// `regie backup init`: the NAS (directory, the hosts' key), then each
 /// host's repository.
 pub fn init(
@@ -393,6 +407,17 @@ pub struct Status {
     pub nas_free_kib: Option<u64>,
     pub nas_error: Option<String>,
     pub host_errors: Vec<(String, String)>,
+}
+
+impl Status {
+    /// A service's last backup is too old or its last restore drill
+    /// failed, or a host could not be read.
+    pub fn stale(&self) -> bool {
+        self.services
+            .iter()
+            .any(|s| !s.fresh || s.last_drill_ok == Some(false))
+            || !self.host_errors.is_empty()
+    }
 }
 
 /// Size of a host's restic repository (raw data), or restic's last error

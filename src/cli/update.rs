@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Subcommand;
 
-use crate::cli::{JobArgs, Output, EXIT_FAILED, EXIT_PENDING};
+use crate::cli::args::JobArgs;
+use crate::cli::output::Output;
+use crate::util::exit::{EXIT_FAILED, EXIT_PENDING};
 
 #[derive(Debug, Subcommand)]
 pub enum UpdateCmd {

@@ -486,6 +486,58 @@ pub fn history(
         .collect())
 }
 
+/// `regie lock status`: who holds the lock of each host running services,
+/// in inventory order; `each` gets every host's answer as it comes.
+pub fn lock_statuses(
+    site: &Resolved,
+    o: &RunOptions,
+    mut each: impl FnMut(&str, Result<Option<String>>),
+) {
+    for (host, h) in &site.inv.hosts {
+        if !site.placement.contains_key(host) {
+            continue;
+        }
+        each(host, lock_status(site, host, &h.base_dir, o));
+    }
+}
+
+/// `regie lock release HOST`: remove a stale lock. Ok(true) once released;
+/// an error when the host runs no service of the site.
+pub fn release_lock(site: &Resolved, host: &str, o: &RunOptions) -> Result<bool> {
+    if let Some(h) = site.inv.hosts.get(host) {
+        if site.placement.contains_key(host) {
+            lock_release(site, host, &h.base_dir, o)?;
+            return Ok(true);
+        }
+    }
+    if !site.placement.contains_key(host) {
+        bail!(
+            "no host `{host}` running services in {}",
+            site.file.display()
+        );
+    }
+    Ok(false)
+}
+
+/// `regie history`: the journals of the hosts running services (or of
+/// `only`), in inventory order, each entry as `{"host", "entry"}`.
+pub fn histories(
+    site: &Resolved,
+    only: Option<&str>,
+    o: &RunOptions,
+) -> Result<Vec<serde_json::Value>> {
+    let mut all = Vec::new();
+    for (name, h) in &site.inv.hosts {
+        if !site.placement.contains_key(name) || only.is_some_and(|x| x != name) {
+            continue;
+        }
+        for e in history(site, name, &h.base_dir, o)? {
+            all.push(serde_json::json!({ "host": name, "entry": e }));
+        }
+    }
+    Ok(all)
+}
+
 /// One round trip for the old content of every changed non-secret file.
 fn fetch_diffs(
     conn: &Conn,

@@ -548,6 +548,50 @@ pub fn summary(r: &SiteReport) -> String {
     t
 }
 
+/// `regie maintain`: every site in turn; one site's failure never stops
+/// the others. Each site's report is written into `report` when given;
+/// `each` gets each site's outcome (errors are already told on stderr).
+/// Returns the exit code: 1 if anything failed, 3 if only decisions are
+/// pending, 0 otherwise.
+pub fn run_sites(
+    inventories: &[PathBuf],
+    report: Option<&Path>,
+    o: &Options,
+    mut each: impl FnMut(&Path, Result<&SiteReport, &anyhow::Error>) -> Result<()>,
+) -> Result<i32> {
+    use crate::util::exit::{EXIT_FAILED, EXIT_PENDING};
+    let mut code = 0;
+    for inv in inventories {
+        match run_site(inv, o) {
+            Ok(r) => {
+                if let Some(dir) = report {
+                    if let Err(e) = write_report(dir, &r) {
+                        eprintln!("{}: writing the report: {e:#}", inv.display());
+                        code = EXIT_FAILED;
+                    }
+                }
+                code = match (code, r.exit_code()) {
+                    (EXIT_FAILED, _) | (_, EXIT_FAILED) => EXIT_FAILED,
+                    (EXIT_PENDING, _) | (_, EXIT_PENDING) => EXIT_PENDING,
+                    _ => 0,
+                };
+                each(inv, Ok(&r))?;
+            }
+            Err(e) => {
+                eprintln!("{}: {e:#}", inv.display());
+                if let Some(inv_err) = e.downcast_ref::<crate::site::diag::InvalidInput>() {
+                    for d in &inv_err.diagnostics {
+                        crate::site::diag::eprint(d);
+                    }
+                }
+                each(inv, Err(&e))?;
+                code = EXIT_FAILED;
+            }
+        }
+    }
+    Ok(code)
+}
+
 /// Write `<site>.json` and `<site>.txt` into `dir`.
 pub fn write_report(dir: &Path, r: &SiteReport) -> Result<()> {
     std::fs::create_dir_all(dir)?;
