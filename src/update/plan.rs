@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use serde::Serialize;
 
 use crate::site::catalog::UpgradePolicy;
-use crate::site::inventory::Window;
+use crate::site::inventory::{Resolved, Window};
 use crate::site::layout;
 use crate::util::shell::quote;
 
@@ -266,6 +266,22 @@ pub fn now_in(tz: &str) -> Result<(String, u32, String), String> {
         minutes,
         now.strftime("%a %Y-%m-%d %H:%M %Z").to_string(),
     ))
+}
+
+/// Why a run is refused outside the window, if it is.
+pub fn window_refusal(site: &Resolved) -> Option<String> {
+    let Some(m) = &site.inv.maintenance else {
+        return Some("the inventory has no maintenance window (maintenance.window): use --now to update anyway".into());
+    };
+    let w = crate::site::inventory::parse_window(&m.window).ok()?;
+    match now_in(&site.inv.site.timezone) {
+        Ok((day, min, shown)) if !in_window(&w, &day, min) => Some(format!(
+            "outside the maintenance window `{}` (now {shown}): use --now to update anyway",
+            m.window
+        )),
+        Ok(_) => None,
+        Err(e) => Some(e),
+    }
 }
 
 // ---------------------------------------------------------------------------

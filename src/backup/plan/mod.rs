@@ -1,0 +1,31 @@
+//! Backups, pure part: from the inventory and the catalog, the files each
+//! host needs to back itself up with restic — the host-resident script
+//! `regie-backup` (the same code runs from the timer, from `regie backup
+//! run` and by hand), the repository password and NAS key, the NAS's host
+//! key, scratch compose files for restore drills, the systemd timer or cron
+//! entry — and the small scripts and parsers the executor uses.
+//!
+//! One file per concept: `repo` (restic repository and captures), `script`
+//! (the host script around `backup.sh`), `drill` (drill compose copies and
+//! volume names), `schedule` (a host's backup files, timer and cron),
+//! `nas` (NAS key and setup scripts), `results` (parsers and per-service
+//! status). This file re-exports them under their old paths.
+
+mod drill;
+mod nas;
+mod repo;
+mod results;
+mod schedule;
+mod script;
+
+/// Where the backup files live under a host's base directory.
+pub use crate::site::layout::{BACKUP_DIR as DIR, BACKUP_SCRIPT as SCRIPT};
+
+pub use drill::{drill_compose, volume_names, VolumeNames};
+pub use nas::{nas_authorized_line, nas_df_script, nas_key, nas_known_hosts, nas_setup_script};
+pub use repo::{captures, restic_image, Capture, Repo, DEFAULT_IMAGE};
+pub use results::{
+    group_captures, parse_results, service_status, CaptureInfo, RunResult, Snapshot,
+};
+pub use schedule::{host_files, schedule_script};
+pub use script::{host_script, invoke};
