@@ -31,7 +31,7 @@ pub mod dns;
 pub mod maintain;
 pub mod osupdate;
 pub mod report;
-pub mod report_run;
+
 pub mod runbook;
 pub mod status;
 pub mod update;

@@ -200,7 +200,10 @@ fn check(files: &BTreeMap<String, String>) -> Vec<String> {
                 .find(|p| modules.contains(p))
                 .unwrap_or_else(|| path[..1].to_vec());
             let Some((to, to_layer)) = classify(&target) else {
-                problems.push(format!("{rel}: `crate::{}` names no module", path.join("::")));
+                problems.push(format!(
+                    "{rel}: `crate::{}` names no module",
+                    path.join("::")
+                ));
                 continue;
             };
             if to == from {
@@ -225,12 +228,14 @@ fn check(files: &BTreeMap<String, String>) -> Vec<String> {
         let name = m.last().cloned().unwrap_or_default();
         let parent = &m[..m.len() - 1];
         let parent_file = files.iter().find(|(f, _)| {
-            module_of(f) == parent && (f.ends_with("mod.rs") || f.as_str() == "lib.rs" || !parent.is_empty())
+            module_of(f) == parent
+                && (f.ends_with("mod.rs") || f.as_str() == "lib.rs" || !parent.is_empty())
         });
         let declared = parent_file.is_some_and(|(_, s)| {
             s.lines().any(|l| {
                 let l = l.trim();
-                l == format!("mod {name};") || l == format!("pub mod {name};")
+                l == format!("mod {name};")
+                    || l == format!("pub mod {name};")
                     || l == format!("pub(crate) mod {name};")
             })
         });
@@ -366,20 +371,51 @@ fn a_crate_that_follows_the_rule_passes() {
 #[test]
 fn forbidden_imports_cycles_and_orphans_are_caught() {
     let cases: [(&str, &str, &str); 7] = [
-        ("backup/plan.rs", "use crate::remote::ssh::Conn;\n", "backup.plan (Planner) must not import remote::ssh"),
-        ("backup/plan.rs", "use crate::{site::inventory, backup::run::go};\n", "must not import backup.run (Executor)"),
-        ("site/inventory.rs", "fn f() { crate::backup::plan::x(); }\n", "site::inventory (Site) must not import backup.plan"),
-        ("remote/ssh.rs", "use crate::backup::plan::Repo;\n", "remote::ssh (Remote) must not import backup.plan"),
-        ("backup/run.rs", "use crate::cli::Output;\n", "must not import cli"),
-        ("util/shell.rs", "use crate::site::inventory;\n", "util (Util) must not import site::inventory"),
-        ("site/mod.rs", "pub mod inventory;\npub mod other;\nuse crate::site::other::X;\n", "import cycle"),
+        (
+            "backup/plan.rs",
+            "use crate::remote::ssh::Conn;\n",
+            "backup.plan (Planner) must not import remote::ssh",
+        ),
+        (
+            "backup/plan.rs",
+            "use crate::{site::inventory, backup::run::go};\n",
+            "must not import backup.run (Executor)",
+        ),
+        (
+            "site/inventory.rs",
+            "fn f() { crate::backup::plan::x(); }\n",
+            "site::inventory (Site) must not import backup.plan",
+        ),
+        (
+            "remote/ssh.rs",
+            "use crate::backup::plan::Repo;\n",
+            "remote::ssh (Remote) must not import backup.plan",
+        ),
+        (
+            "backup/run.rs",
+            "use crate::cli::Output;\n",
+            "must not import cli",
+        ),
+        (
+            "util/shell.rs",
+            "use crate::site::inventory;\n",
+            "util (Util) must not import site::inventory",
+        ),
+        (
+            "site/mod.rs",
+            "pub mod inventory;\npub mod other;\nuse crate::site::other::X;\n",
+            "import cycle",
+        ),
     ];
     for (file, text, expected) in cases {
         let mut files = tree(&good());
         let old = files[file].clone();
         files.insert(file.to_string(), format!("{old}{text}"));
         if file == "site/mod.rs" {
-            files.insert("site/other.rs".into(), "use crate::site::inventory::X;\n".into());
+            files.insert(
+                "site/other.rs".into(),
+                "use crate::site::inventory::X;\n".into(),
+            );
             files.insert(
                 "site/inventory.rs".into(),
                 "use crate::site::other::Y;\n".into(),
@@ -395,7 +431,9 @@ fn forbidden_imports_cycles_and_orphans_are_caught() {
     files.insert("backup/orphan.rs".into(), String::new());
     let problems = check(&files);
     assert!(
-        problems.iter().any(|p| p.contains("backup/orphan.rs: not declared")),
+        problems
+            .iter()
+            .any(|p| p.contains("backup/orphan.rs: not declared")),
         "{problems:?}"
     );
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::{runbook, to_html, to_markdown};
+use crate::runbook::{runbook, to_html, to_markdown};
 
 fn parse_date(s: &str) -> Result<String, String> {
     s.parse::<jiff::civil::Date>()
@@ -48,8 +48,8 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn cli(args: &DocsArgs, output: crate::cli::Output) -> Result<i32> {
-    let site = crate::cli::load(&args.inventory)?;
+pub fn cli(args: &DocsArgs, output: crate::cli::output::Output) -> Result<i32> {
+    let site = crate::site::load(&args.inventory)?;
     let date = args
         .date
         .clone()
@@ -62,8 +62,8 @@ pub fn cli(args: &DocsArgs, output: crate::cli::Output) -> Result<i32> {
     let html = args.out.join(format!("{stem}.html"));
     write_atomic(&md, &to_markdown(&doc))?;
     write_atomic(&html, &to_html(&doc))?;
-    if output == crate::cli::Output::Json {
-        crate::cli::print_json(&json!({
+    if output == crate::cli::output::Output::Json {
+        crate::cli::output::print_json(&json!({
             "site": site.inv.site.name,
             "markdown": md,
             "html": html,

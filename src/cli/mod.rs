@@ -13,6 +13,7 @@ pub mod backup;
 pub mod bootstrap;
 pub mod deploy;
 pub mod dns;
+pub mod docs;
 pub mod hosts;
 pub mod inventory;
 pub mod maintain;
@@ -192,7 +193,7 @@ pub enum Cmd {
     /// and how to run everything without regie.
     Docs {
         #[command(flatten)]
-        args: crate::runbook::DocsArgs,
+        args: docs::DocsArgs,
     },
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
@@ -278,7 +279,7 @@ fn run(cli: &Cli) -> Result<i32> {
         } => dns::cli(args, out),
         Cmd::Check { cmd: None, args } => status::check_cli(args, out),
         Cmd::Report { args } => report::cli(args, out),
-        Cmd::Docs { args } => crate::runbook::cli(args, cli.output),
+        Cmd::Docs { args } => docs::cli(args, cli.output),
         Cmd::Completions { shell } => completions(*shell),
     }
 }

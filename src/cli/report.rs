@@ -54,9 +54,9 @@ pub fn cli(args: &ReportArgs, output: Output) -> Result<i32> {
         };
         for inv in &args.inventories {
             // One site's failure never stops the fleet's report.
-            match crate::site::load(inv)
-                .and_then(|site| crate::report_run::gather(&site, &o, args.days, !args.no_registry))
-            {
+            match crate::site::load(inv).and_then(|site| {
+                crate::report::run::gather(&site, &o, args.days, !args.no_registry)
+            }) {
                 Ok(i) => inputs.push(i),
                 Err(e) => {
                     eprintln!("error: {}: {e:#}", inv.display());

@@ -203,10 +203,10 @@ fn text_width(text: &str, size: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::BackupRun;
     use crate::report::backups::backup_days;
     use crate::report::state::DAY;
     use crate::report::tests::input;
+    use crate::status::history::BackupRun;
 
     fn run(time: u64, kind: &str, ok: bool, bytes: u64) -> BackupRun {
         BackupRun {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::history::{BackupRun, ReportInput};
+use crate::status::history::{BackupRun, ReportInput};
 
 use super::backup_chart::backup_chart;
 use super::html::{badge, dash, esc, para, section, table};

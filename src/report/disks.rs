@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::history::{ReportInput, Sample};
-use crate::status::SiteStatus;
+use crate::site::state::SiteStatus;
+use crate::status::history::{ReportInput, Sample};
 
 use super::html::{dash, esc, para, section, svg_text, table, CHART_W, INK};
 use super::lang::{fill, Lang};
@@ -249,17 +249,17 @@ fn disk_legend(
 
 /// One file system now, from the status (hosts and NAS).
 pub(super) struct DiskNow<'a> {
-    /// As in the samples ([`crate::history::sample_of`]): `host:mount` for
+    /// As in the samples ([`crate::status::history::sample_of`]): `host:mount` for
     /// a host, `nas:path` for the NAS.
     pub(super) id: String,
     /// The other spelling, `host:path` or `nas:mount` (findings use the
     /// mount point).
     alt: String,
-    pub(super) disk: &'a crate::status::Disk,
+    pub(super) disk: &'a crate::site::state::Disk,
 }
 
 pub(super) fn disks_now(status: &SiteStatus) -> Vec<DiskNow<'_>> {
-    let or_path = |d: &crate::status::Disk| {
+    let or_path = |d: &crate::site::state::Disk| {
         if d.mount.is_empty() {
             d.path.clone()
         } else {
@@ -374,9 +374,9 @@ pub(super) fn disks_section(input: &ReportInput, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::DiskSample;
     use crate::report::state::DAY;
     use crate::report::tests::TO;
+    use crate::status::history::DiskSample;
 
     #[test]
     fn disk_chart_draws_one_line_per_disk_with_a_legend() {

@@ -1,9 +1,9 @@
 //! The fleet overview page: one row per site, worst first, linking to the
 //! sites' pages.
 
-use crate::check::Level;
-use crate::history::ReportInput;
-use crate::status::SiteStatus;
+use crate::site::state::Level;
+use crate::site::state::SiteStatus;
+use crate::status::history::ReportInput;
 
 use super::disks::disks_now;
 use super::html::{badge, dash, esc, page, para, table, with_sub};

@@ -20,6 +20,7 @@ mod disks;
 mod fleet;
 mod html;
 mod lang;
+pub mod run;
 mod services;
 mod site;
 mod state;
@@ -31,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::history::ReportInput;
+use crate::status::history::ReportInput;
 
 use backups::{backups_section, drills_section};
 use disks::disks_section;
@@ -139,7 +140,7 @@ pub fn site_html(input: &ReportInput) -> String {
 mod tests {
     use super::state::DAY;
     use super::*;
-    use crate::check::{Finding, Level};
+    use crate::status::check::{Finding, Level};
 
     pub(super) fn finding(level: Level, kind: &str, subject: &str, message: &str) -> Finding {
         Finding {

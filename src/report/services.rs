@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::history::{ReportInput, Sample};
-use crate::status::ServiceStatus;
+use crate::site::state::ServiceStatus;
+use crate::status::history::{ReportInput, Sample};
 
 use super::html::{badge, dash, esc, para, section, table, with_sub};
 use super::lang::{fill, Lang};
@@ -280,9 +280,9 @@ pub(super) fn availability_section(input: &ReportInput, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::ServiceSample;
     use crate::report::site_html;
     use crate::report::tests::{input, TO};
+    use crate::status::history::ServiceSample;
 
     fn sample(time: u64, up: bool, restarts: u64) -> Sample {
         Sample {

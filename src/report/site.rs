@@ -1,8 +1,8 @@
 //! The site page's frame and short sections: the header with the overall
 //! state, the open problems, updates, certificates and the footer.
 
-use crate::check::Finding;
-use crate::history::ReportInput;
+use crate::site::state::Finding;
+use crate::status::history::ReportInput;
 
 use super::backups::result_badge;
 use super::html::{badge, dash, esc, para, section, table, with_sub};

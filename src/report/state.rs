@@ -1,9 +1,9 @@
 //! Judging for the manager: the overall state and level badges from
 //! `regie check`'s findings, and which days and readings the period covers.
 
-use crate::check::{Finding, Level};
-use crate::history::ReportInput;
-use crate::status::SiteStatus;
+use crate::site::state::SiteStatus;
+use crate::status::check::{Finding, Level};
+use crate::status::history::ReportInput;
 
 use super::html::badge;
 use super::lang::Lang;
@@ -57,7 +57,7 @@ impl State {
 }
 
 pub(super) fn worst_level(findings: &[Finding]) -> Level {
-    crate::check::worst(findings)
+    crate::status::check::worst(findings)
 }
 
 pub(super) fn level_class(level: Level) -> &'static str {

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::document::{c, tx, Inline};
 use super::facts::{descriptor, placed};
-use crate::inventory::{Placed, Resolved};
+use crate::site::inventory::{Placed, Resolved};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
@@ -69,7 +69,7 @@ pub fn dns_records(site: &Resolved) -> Vec<Record> {
                 vec![site.inv.site.domain.clone()]
             };
             for domain in domains {
-                let vars = crate::catalog::DnsVars {
+                let vars = crate::site::catalog::DnsVars {
                     hostname,
                     address,
                     domain: &domain,
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn dns_placeholders_and_address_records() {
-        let vars = crate::catalog::DnsVars {
+        let vars = crate::site::catalog::DnsVars {
             hostname: "mail.x.fr",
             address: "1.2.3.4",
             domain: "x.fr",

@@ -3,7 +3,7 @@
 //! helpers that turn wording templates into inlines ([`fill`], `{name}`
 //! placeholders, `` `code` `` markup) and words into shell.
 
-use crate::inventory::Locale;
+use crate::site::inventory::Locale;
 
 /// A run of text inside a paragraph, list item or table cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +134,7 @@ pub(super) fn sh(s: &str) -> String {
     if safe {
         s.to_string()
     } else {
-        crate::ssh::quote(s)
+        crate::util::shell::quote(s)
     }
 }
 
@@ -145,8 +145,8 @@ pub(super) fn words(cmd: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::Locale;
     use crate::runbook::lang::lang;
+    use crate::site::inventory::Locale;
 
     #[test]
     fn templates_fill_placeholders() {

@@ -4,9 +4,9 @@
 
 use super::document::{fill_str, sh};
 use super::lang::Lang;
-use crate::backup::{self, Capture};
-use crate::catalog::{Descriptor, FileSpec};
-use crate::inventory::{Placed, Resolved};
+use crate::backup::plan::{self as backup, Capture};
+use crate::site::catalog::{Descriptor, FileSpec};
+use crate::site::inventory::{Placed, Resolved};
 
 /// Compose project of a stack (`<site>-<stack>`, as render and backups name it).
 pub(super) fn project(site: &Resolved, stack: &str) -> String {
@@ -123,7 +123,7 @@ pub(super) fn join_and(l: &Lang, items: &[&str]) -> String {
 }
 
 pub(super) fn human_window(l: &Lang, window: &str) -> String {
-    let Ok(w) = crate::inventory::parse_window(window) else {
+    let Ok(w) = crate::site::inventory::parse_window(window) else {
         return window.to_string();
     };
     const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -146,8 +146,8 @@ pub(super) fn human_window(l: &Lang, window: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::Locale;
     use crate::runbook::lang::lang;
+    use crate::site::inventory::Locale;
 
     #[test]
     fn both_languages_have_every_day() {

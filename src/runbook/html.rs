@@ -2,8 +2,8 @@
 //! script, nothing fetched), printable to PDF.
 
 use super::document::{Block, Document, Inline};
-use crate::inventory::Locale;
-use crate::render::VERSION;
+use crate::site::files::VERSION;
+use crate::site::inventory::Locale;
 
 const CSS: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;line-height:1.45;color:#1a1a1a;max-width:60rem;margin:2rem auto;padding:0 1rem}

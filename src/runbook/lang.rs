@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::inventory::Locale;
+use crate::site::inventory::Locale;
 
 /// The wording of one language; the keys of its message file are the field
 /// names, every one required, no other accepted.

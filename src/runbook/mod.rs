@@ -14,9 +14,8 @@
 
 use std::path::Path;
 
-use crate::inventory::Resolved;
+use crate::site::inventory::Resolved;
 
-mod command;
 mod dns;
 mod document;
 mod facts;
@@ -25,7 +24,6 @@ mod lang;
 mod markdown;
 mod sections;
 
-pub use command::{cli, DocsArgs};
 pub use dns::{dns_records, Record};
 pub use document::{Block, Document, Inline};
 pub use html::to_html;
@@ -72,7 +70,7 @@ impl Ctx<'_> {
         };
         format!("regie {args} -i {}{rest}", sh(&self.inv))
     }
-    fn inv(&self) -> &crate::inventory::Inventory {
+    fn inv(&self) -> &crate::site::inventory::Inventory {
         &self.site.inv
     }
     /// The number of a main section, as rendered.
@@ -140,7 +138,7 @@ pub fn runbook(site: &Resolved, date: &str) -> Document {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::Locale;
+    use crate::site::inventory::Locale;
     use document::{c, t};
 
     fn table() -> Block {

@@ -1,14 +1,14 @@
 //! Section "Backups": the policy, the repositories, where the password and
 //! NAS key are, the schedule, what a capture holds, how to watch it all.
 
-use crate::backup::{self, Repo};
-use crate::inventory::Resolved;
+use crate::backup::plan::{self as backup, Repo};
 use crate::runbook::document::{c, fill, fill_str, sh, t, tx};
 use crate::runbook::facts::{backed_up, on_hosts, timer_unit};
 use crate::runbook::lang::Lang;
 use crate::runbook::{commented, Ctx};
+use crate::site::inventory::Resolved;
 
-fn keep(l: &Lang, k: &crate::inventory::Keep) -> String {
+fn keep(l: &Lang, k: &crate::site::inventory::Keep) -> String {
     [k.last, k.daily, k.weekly, k.monthly]
         .iter()
         .zip(&l.keep)

@@ -1,9 +1,9 @@
 //! The cover: the site's identity, the date and version that made the run
 //! book, what it covers, and the table of contents.
 
-use crate::render::VERSION;
 use crate::runbook::document::{c, fill, t, tx, Block, Inline};
 use crate::runbook::Ctx;
+use crate::site::files::VERSION;
 
 pub(crate) fn cover(cx: &mut Ctx, title: &str, date: &str) {
     let l = cx.l;

@@ -1,7 +1,7 @@
 //! Section "Where the data is": the files regie writes on each host, the
 //! Docker volumes and how each is backed up, the databases.
 
-use crate::backup::{self, Capture, Repo};
+use crate::backup::plan::{self as backup, Capture, Repo};
 use crate::runbook::document::{c, fill, fill_str, t, words};
 use crate::runbook::facts::{base_dir, descriptor, rendered_files, volume_name};
 use crate::runbook::lang::Lang;

@@ -1,7 +1,7 @@
 //! The end of section "Running without regie": where the secrets are, and
 //! what to hand over to the client or a new provider.
 
-use crate::backup::{self, Repo};
+use crate::backup::plan::{self as backup, Repo};
 use crate::runbook::document::{c, fill, t, tx, Inline};
 use crate::runbook::facts::{join_and, on_hosts};
 use crate::runbook::{file_name, Ctx};
@@ -10,7 +10,7 @@ pub(super) fn secrets(cx: &mut Ctx) {
     let l = cx.l;
     let site = cx.site;
     cx.h(3, &l.h_secrets);
-    let file = file_name(&crate::cli::secrets_path(site));
+    let file = file_name(&crate::site::site_files::secrets_path(site));
     let items = vec![
         fill(
             &l.secrets_file,
@@ -57,7 +57,10 @@ pub(super) fn handover(cx: &mut Ctx) {
         fill(&l.handover_inventory, &[("file", c(&cx.inv))]),
         fill(
             &l.handover_secrets,
-            &[("file", c(file_name(&crate::cli::secrets_path(site))))],
+            &[(
+                "file",
+                c(file_name(&crate::site::site_files::secrets_path(site))),
+            )],
         ),
         fill(
             &l.handover_key,
@@ -65,7 +68,10 @@ pub(super) fn handover(cx: &mut Ctx) {
         ),
         fill(
             &l.handover_known_hosts,
-            &[("file", c(file_name(&crate::apply::site_known_hosts(site))))],
+            &[(
+                "file",
+                c(file_name(&crate::site::site_files::site_known_hosts(site))),
+            )],
         ),
     ];
     if let Some(dir) = &site.inv.catalog {

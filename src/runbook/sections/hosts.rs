@@ -1,11 +1,11 @@
 //! Section "Hosts": the site's machines, how regie reaches them, and where
 //! the backup repositories are.
 
-use crate::backup::Repo;
-use crate::inventory::Role;
+use crate::backup::plan::Repo;
 use crate::runbook::document::{c, fill, fill_str, t, tx, Inline};
 use crate::runbook::lang::Lang;
 use crate::runbook::Ctx;
+use crate::site::inventory::Role;
 
 fn role(l: &Lang, r: Role) -> &str {
     match r {
@@ -15,7 +15,7 @@ fn role(l: &Lang, r: Role) -> &str {
     }
 }
 
-fn ssh_cell(l: &Lang, h: &crate::inventory::Host) -> Vec<Inline> {
+fn ssh_cell(l: &Lang, h: &crate::site::inventory::Host) -> Vec<Inline> {
     let target = match &h.ssh.user {
         Some(u) => format!("{u}@{}", h.address),
         None => h.address.clone(),

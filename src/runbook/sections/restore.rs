@@ -1,14 +1,14 @@
 //! Section "Restore": with regie, with the host's script, and with restic
 //! and docker alone (step by step per service), and on a new machine.
 
-use crate::backup::{self, Capture, Repo};
-use crate::catalog::Exec;
+use crate::backup::plan::{self as backup, Capture, Repo};
 use crate::runbook::document::{c, fill, fill_str, sh, tx, words};
 use crate::runbook::facts::{
     backed_up, backup_path, base_dir, compose_cmd, proxy_data_volume, proxy_network, script_path,
     stack_dir, volume_name,
 };
 use crate::runbook::{commented, Ctx};
+use crate::site::catalog::Exec;
 
 pub(crate) fn restore(cx: &mut Ctx) {
     let l = cx.l;

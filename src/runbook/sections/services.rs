@@ -1,12 +1,12 @@
 //! Section "Services": each service, its Compose project, URL, version,
 //! ports and images, and how the proxy gets its certificates.
 
-use crate::catalog::Descriptor;
-use crate::inventory::Placed;
 use crate::runbook::document::{c, fill, t, tx, Inline};
 use crate::runbook::facts::{descriptor, placed, project};
 use crate::runbook::lang::Lang;
 use crate::runbook::Ctx;
+use crate::site::catalog::Descriptor;
+use crate::site::inventory::Placed;
 
 fn url(p: &Placed) -> Vec<Inline> {
     match &p.hostname {

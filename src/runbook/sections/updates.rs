@@ -1,11 +1,11 @@
 //! Section "Updates and maintenance": the window, automatic updates, each
 //! service's upgrade policy, and updating with or without regie.
 
-use crate::catalog::UpgradePolicy;
 use crate::runbook::document::{c, fill, t, tx, Inline};
 use crate::runbook::facts::{descriptor, human_window, placed};
 use crate::runbook::lang::Lang;
 use crate::runbook::{commented, Ctx};
+use crate::site::catalog::UpgradePolicy;
 
 fn policy(l: &Lang, p: UpgradePolicy) -> &str {
     match p {

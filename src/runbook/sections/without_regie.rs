@@ -4,7 +4,7 @@
 
 use super::handover::{handover, secrets};
 use super::restore::example_capture;
-use crate::backup;
+use crate::backup::plan as backup;
 use crate::runbook::document::{c, fill, fill_str, sh, tx};
 use crate::runbook::facts::{
     backed_up, base_dir, compose_cmd, compose_file, on_hosts, placed, project, proxy_data_volume,
