@@ -37,12 +37,3 @@ pub mod status;
 pub mod update;
 
 pub mod cli;
-
-// Transitional paths for the files being split in parallel branches.
-pub use remote::ssh;
-pub use site::{catalog, diag, render, secrets};
-pub use status::{check, history};
-pub mod apply {
-    pub use crate::site::site_files::site_known_hosts;
-}
-pub use site::inventory;

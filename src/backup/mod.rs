@@ -3,7 +3,3 @@
 //! writes the scripts (pure), `run` drives them on the hosts.
 pub mod plan;
 pub mod run;
-
-// Transitional: the planner's old path, for files being split in parallel
-// branches.
-pub use plan::*;

@@ -29,11 +29,7 @@ use crate::site::diag;
 use crate::site::diag::InvalidInput;
 use crate::util::exit::{EXIT_FAILED, EXIT_INVALID};
 use args::TargetArgs;
-
-// Transitional: old paths used by files being split in parallel branches.
-pub use crate::site::load;
-pub use crate::site::site_files::secrets_path;
-pub use output::{plugin_unknown, print_json, Output};
+use output::{print_json, Output};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -140,7 +140,7 @@ pub fn site_html(input: &ReportInput) -> String {
 mod tests {
     use super::state::DAY;
     use super::*;
-    use crate::status::check::{Finding, Level};
+    use crate::site::state::{Finding, Level};
 
     pub(super) fn finding(level: Level, kind: &str, subject: &str, message: &str) -> Finding {
         Finding {

@@ -2,7 +2,7 @@
 //! `regie check`'s findings, and which days and readings the period covers.
 
 use crate::site::state::SiteStatus;
-use crate::status::check::{Finding, Level};
+use crate::site::state::{Finding, Level};
 use crate::status::history::ReportInput;
 
 use super::html::badge;

@@ -2,8 +2,8 @@
 //! monitoring plugin conventions (exit 0 OK, 1 WARNING, 2 CRITICAL,
 //! 3 UNKNOWN; one summary line and perfdata). Pure: no network here.
 
-pub use crate::site::state::{Finding, Level};
-pub use crate::site::thresholds::Thresholds;
+use crate::site::state::{Finding, Level};
+use crate::site::thresholds::Thresholds;
 
 use crate::site::state::{
     CertStatus, ContainerStatus, Disk, HostStatus, ServiceStatus, SiteStatus,

@@ -7,7 +7,3 @@ pub mod history;
 pub mod plan;
 pub mod run;
 pub mod text;
-
-// Transitional: the state model's old path, for files being split in
-// parallel branches.
-pub use crate::site::state::*;
