@@ -1,11 +1,12 @@
 //! The command line of `regie docs`: its arguments, and writing the Markdown
 //! and HTML files of the run book.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use serde_json::json;
+
+use crate::util::fs::write_atomic;
 
 use crate::runbook::{runbook, to_html, to_markdown};
 
@@ -33,21 +34,6 @@ fn today(tz: &str) -> String {
     jiff::Timestamp::now().to_zoned(tz).date().to_string()
 }
 
-/// Write a file through a temporary file in the same directory and a rename:
-/// a reader never sees half a run book.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
 pub fn cli(args: &DocsArgs, output: crate::cli::output::Output) -> Result<i32> {
     let site = crate::site::load(&args.inventory)?;
     let date = args
@@ -60,8 +46,8 @@ pub fn cli(args: &DocsArgs, output: crate::cli::output::Output) -> Result<i32> {
     let stem = format!("{}-runbook", site.inv.site.name);
     let md = args.out.join(format!("{stem}.md"));
     let html = args.out.join(format!("{stem}.html"));
-    write_atomic(&md, &to_markdown(&doc))?;
-    write_atomic(&html, &to_html(&doc))?;
+    write_atomic(&md, to_markdown(&doc).as_bytes(), 0o644)?;
+    write_atomic(&html, to_html(&doc).as_bytes(), 0o644)?;
     if output == crate::cli::output::Output::Json {
         crate::cli::output::print_json(&json!({
             "site": site.inv.site.name,

@@ -135,39 +135,7 @@ pub fn keygen(path: &Path) -> Result<String> {
 
 /// Atomically write a file readable by its owner only.
 pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile_in(dir, path)?;
-    tmp.1.write_all(data)?;
-    tmp.1.sync_all()?;
-    std::fs::rename(&tmp.0, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
-fn tempfile_in(dir: &Path, target: &Path) -> Result<(PathBuf, std::fs::File)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
-    for i in 0..100u32 {
-        let p = dir.join(format!(".{name}.tmp{}-{i}", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&p)
-        {
-            Ok(f) => return Ok((p, f)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot create a file in {}", dir.display()))
-            }
-        }
-    }
-    bail!("cannot create a temporary file in {}", dir.display())
+    crate::util::fs::write_atomic(path, data, 0o600)
 }
 
 /// The decrypted secrets of one site.
