@@ -1,7 +1,7 @@
 //! Deploy planning, pure: from a rendered host and what the host reported,
 //! decide which files to write or remove and which stacks to bring up, and
 //! produce the shell scripts that do it. Nothing here touches the network;
-//! [`crate::apply`] runs the scripts over SSH.
+//! [`crate::deploy::run`] runs the scripts over SSH.
 
 use std::collections::{BTreeMap, BTreeSet};
 

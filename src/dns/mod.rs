@@ -3,8 +3,8 @@
 //! answers, and the zone-file lines that fix what is missing or wrong.
 //!
 //! Commands as data: [`MailSetup::from_site`], [`wanted`], [`queries`],
-//! [`judge`] and [`zone_snippet`] are pure; only [`Dns`] talks to the
-//! network (in `remote::resolver`), behind the [`Resolve`] trait.
+//! [`judge`] and [`zone_snippet`] are pure; only the hickory resolver
+//! (`remote::resolver::Dns`) talks to the network, behind the [`Resolve`] trait.
 //!
 //! - `wanted`: the mail setup and the records it needs;
 //! - `util::dns`: the [`Resolve`] trait, queries and answers;

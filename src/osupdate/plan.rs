@@ -4,8 +4,8 @@
 //!
 //! Commands are data: [`report_script`] is a POSIX sh script printing
 //! `key=value` lines that [`parse_report`] reads; [`unattended_script`]
-//! installs and configures unattended-upgrades. Only [`report`] and
-//! [`run`] touch the network.
+//! installs and configures unattended-upgrades. Everything here is pure;
+//! [`crate::osupdate::run`] reads the hosts.
 
 use std::collections::BTreeSet;
 

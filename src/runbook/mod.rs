@@ -5,8 +5,8 @@
 //!
 //! Commands as data: [`runbook`] builds a [`Document`] from the resolved
 //! site and a date, with no network and no secret (it says where secrets are,
-//! never what they are); [`to_markdown`] and [`to_html`] render it; [`cli`]
-//! writes the two files.
+//! never what they are); [`to_markdown`] and [`to_html`] render it;
+//! `regie docs` (`cli::docs`) writes the two files.
 //!
 //! This file holds the generator: the context the section builders write
 //! into, and the order of the main sections. The builders are in

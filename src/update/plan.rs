@@ -1,7 +1,7 @@
 //! Update planning, pure: which versions a service may move to under its
 //! catalog policy, whether now is inside the maintenance window, how the
 //! inventory's `version:` is rewritten, and the shell scripts the executor
-//! (`update_run`) runs on a host. Nothing here touches the network.
+//! ([`crate::update::run`]) runs on a host. Nothing here touches the network.
 
 use std::cmp::Ordering;
 
