@@ -492,6 +492,14 @@ pub fn logs_script(containers: &[&str], lines: u32) -> String {
         .join("; ")
 }
 
+/// Print a host's deploy and update journal (nothing when there is none).
+pub fn journal_read_script(base_dir: &str) -> String {
+    format!(
+        "cat {} 2>/dev/null || true",
+        quote(&crate::site::layout::journal(base_dir))
+    )
+}
+
 /// Write the host manifest (sent on stdin) and append to the journal.
 pub fn manifest_script(base_dir: &str, journal_line: &str) -> String {
     format!(

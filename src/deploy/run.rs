@@ -472,14 +472,7 @@ pub fn history(
     o: &RunOptions,
 ) -> Result<Vec<serde_json::Value>> {
     let conn = connect(site, host, o)?;
-    let out = conn.run(
-        &format!(
-            "cat {}/{}/journal.jsonl 2>/dev/null || true",
-            crate::util::shell::quote(base),
-            deploy::STATE_DIR
-        ),
-        b"",
-    )?;
+    let out = conn.run(&deploy::journal_read_script(base), b"")?;
     Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())

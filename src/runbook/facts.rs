@@ -10,7 +10,7 @@ use crate::site::inventory::{Placed, Resolved};
 
 /// Compose project of a stack (`<site>-<stack>`, as render and backups name it).
 pub(super) fn project(site: &Resolved, stack: &str) -> String {
-    format!("{}-{stack}", site.inv.site.name)
+    crate::site::layout::project(&site.inv.site.name, stack)
 }
 
 /// The proxy's shared network and certificate volume: their names are fixed

@@ -14,6 +14,7 @@ pub use crate::site::files::{
     sha256_hex, HostRender, Manifest, RenderedFile, StackManifest, MARKER, VERSION,
 };
 use crate::site::inventory::Resolved;
+use crate::site::layout::project;
 use crate::site::secrets::{Kind, Store};
 use crate::site::site_files::site_known_hosts;
 
@@ -182,11 +183,6 @@ fn register_secret_fns(t: &mut tera::Tera, store: &Arc<Mutex<Store>>, prefix: &s
         });
         Ok(Json::String(h.expose().to_string()))
     });
-}
-
-/// The compose project name of a stack on its host.
-pub fn project(site: &str, stack: &str) -> String {
-    format!("{site}-{stack}")
 }
 
 /// Files a capability adds to a host's render beside the stacks' own (the
