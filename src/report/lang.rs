@@ -90,6 +90,33 @@ impl Lang {
         }
     }
 
+    /// A value of a finding's detail as the language writes it: decimal
+    /// comma and French binary units (`121,9 Gio`) in French.
+    pub(super) fn value(self, v: &str) -> String {
+        match self {
+            Lang::En => v.to_string(),
+            Lang::Fr => {
+                let b = v.as_bytes();
+                let mut out = String::with_capacity(v.len());
+                for (i, ch) in v.char_indices() {
+                    let digit =
+                        |j: Option<usize>| j.and_then(|j| b.get(j)).is_some_and(u8::is_ascii_digit);
+                    if ch == '.' && digit(i.checked_sub(1)) && digit(Some(i + 1)) {
+                        out.push(',');
+                    } else {
+                        out.push(ch);
+                    }
+                }
+                ["KiB", "MiB", "GiB", "TiB"]
+                    .iter()
+                    .zip(["Kio", "Mio", "Gio", "Tio"])
+                    .fold(out, |s, (en, fr)| {
+                        s.replace(&format!(" {en}"), &format!("\u{a0}{fr}"))
+                    })
+            }
+        }
+    }
+
     pub(super) fn pct(self, x: f64, places: usize) -> String {
         match self {
             Lang::Fr => format!("{}{NBSP}%", self.decimal(x, places)),

@@ -136,6 +136,7 @@ mod tests {
             kind: kind.into(),
             subject: subject.into(),
             message: message.into(),
+            detail: None,
         }
     }
 

@@ -65,6 +65,20 @@ fn headline(lang: Lang, f: &Finding) -> Option<String> {
     Some(fill(template, &[&f.subject]))
 }
 
+/// The check's sentence in the page's language when the finding carries it
+/// as data and the language has it; else the check's own (English) message.
+fn detail(lang: Lang, f: &Finding) -> String {
+    let Some(d) = &f.detail else {
+        return f.message.clone();
+    };
+    let Some(template) = lang.t().details.get(&d.code) else {
+        return f.message.clone();
+    };
+    let args: Vec<String> = d.args.iter().map(|a| lang.value(a)).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    fill(template, &args)
+}
+
 pub(super) fn problems_section(input: &ReportInput, lang: Lang) -> String {
     let t = lang.t();
     let open = open_findings(&input.findings);
@@ -74,15 +88,15 @@ pub(super) fn problems_section(input: &ReportInput, lang: Lang) -> String {
     let mut h = String::from("<ul class=\"problems\">\n");
     for f in open {
         let (title, detail) = match headline(lang, f) {
-            Some(title) => (title, f.message.as_str()),
-            None => (f.message.clone(), f.subject.as_str()),
+            Some(title) => (title, detail(lang, f)),
+            None => (detail(lang, f), f.subject.clone()),
         };
         h.push_str(&format!(
             "<li class=\"{}\">{}<strong>{}</strong><span class=\"sub\">{}</span></li>\n",
             level_class(f.level),
             level_badge(lang, f.level),
             esc(&title),
-            esc(detail)
+            esc(&detail)
         ));
     }
     h.push_str("</ul>\n");
@@ -244,4 +258,89 @@ pub(super) fn footer(input: &ReportInput, lang: Lang) -> String {
     }
     h.push_str("</footer>\n");
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::state::{CertStatus, Disk, HostStatus, SiteStatus};
+    use crate::site::thresholds::Thresholds;
+
+    /// The findings `regie check` makes for a full disk and two
+    /// certificates (one expiring, one expired).
+    fn judged() -> Vec<Finding> {
+        let st = SiteStatus {
+            hosts: vec![HostStatus {
+                host: "srv2".into(),
+                reachable: true,
+                disks: vec![Disk {
+                    path: "/".into(),
+                    mount: "/".into(),
+                    avail_kib: 127_800_000,
+                    used_pct: 87.0,
+                    inodes_pct: Some(97.0),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            certificates: vec![
+                CertStatus {
+                    hostname: "wiki.x.fr".into(),
+                    days_left: Some(12.4),
+                    ..Default::default()
+                },
+                CertStatus {
+                    hostname: "cloud.x.fr".into(),
+                    days_left: Some(-3.0),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        crate::status::check::judge(&st, &Thresholds::default())
+            .into_iter()
+            .filter(|f| f.detail.is_some())
+            .collect()
+    }
+
+    #[test]
+    fn english_details_are_the_checks_own_messages() {
+        let found = judged();
+        let codes: Vec<&str> = found
+            .iter()
+            .map(|f| f.detail.as_ref().unwrap().code.as_str())
+            .collect();
+        assert_eq!(codes.len(), 4, "{found:?}");
+        for code in ["disk_used", "disk_inodes", "cert_expires", "cert_expired"] {
+            assert!(codes.contains(&code), "{code} missing from {codes:?}");
+        }
+        for f in &found {
+            assert_eq!(detail(Lang::En, f), f.message);
+        }
+    }
+
+    #[test]
+    fn french_details_are_translated() {
+        let fr: Vec<String> = judged().iter().map(|f| detail(Lang::Fr, f)).collect();
+        let all = fr.join("\n");
+        assert!(
+            all.contains("srv2:/ : 87\u{a0}% utilisés, 121,9\u{a0}Gio libres"),
+            "{all}"
+        );
+        assert!(
+            all.contains("le certificat expire dans 12,4\u{a0}jour(s)"),
+            "{all}"
+        );
+        assert!(
+            all.contains("le certificat a expiré il y a 3\u{a0}jour(s)"),
+            "{all}"
+        );
+        for english in ["used", "certificate", "day(s)", "GiB"] {
+            assert!(!all.contains(english), "{english} in {all}");
+        }
+        // A finding stored before details existed keeps its message.
+        let mut old = judged().remove(0);
+        old.detail = None;
+        assert_eq!(detail(Lang::Fr, &old), old.message);
+    }
 }

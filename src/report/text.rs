@@ -34,6 +34,9 @@ pub(super) struct Text {
     /// A plain headline per finding kind (`{0}`: its subject); the check's
     /// own message follows as the detail.
     pub(super) headlines: BTreeMap<String, String>,
+    /// The check's sentence per detail code (`{0}`, `{1}`...: its values),
+    /// so that a French page does not show English details.
+    pub(super) details: BTreeMap<String, String>,
     pub(super) h_services: String,
     pub(super) col_service: String,
     pub(super) col_address: String,
@@ -168,6 +171,8 @@ mod tests {
         assert_eq!(en().doc_title, "Service report");
         let kinds = |t: &Text| t.headlines.keys().cloned().collect::<Vec<_>>();
         assert_eq!(kinds(fr()), kinds(en()));
+        let codes = |t: &Text| t.details.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(codes(fr()), codes(en()));
     }
 
     /// The `{0}`, `{1}`... of a text, as `fill` reads them.

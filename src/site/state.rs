@@ -266,8 +266,20 @@ pub struct Finding {
     pub kind: String,
     /// What it is about (`srv1:/`, `files`, `cloud.example.fr`).
     pub subject: String,
-    /// One readable sentence.
+    /// One readable sentence (English).
     pub message: String,
+    /// The same sentence as data, for pages in other languages: a code
+    /// (`disk_used`, `cert_expires`...) and its values, numbers written
+    /// with a `.`. Absent in readings stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Detail>,
+}
+
+/// A finding's sentence as a code and its values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detail {
+    pub code: String,
+    pub args: Vec<String>,
 }
 
 impl Level {

@@ -2,7 +2,7 @@
 //! monitoring plugin conventions (exit 0 OK, 1 WARNING, 2 CRITICAL,
 //! 3 UNKNOWN; one summary line and perfdata). Pure: no network here.
 
-use crate::site::state::{Finding, Level};
+use crate::site::state::{Detail, Finding, Level};
 use crate::site::thresholds::Thresholds;
 
 use crate::site::state::{
@@ -20,7 +20,17 @@ fn finding(
         kind: kind.into(),
         subject: subject.into(),
         message: message.into(),
+        detail: None,
     }
+}
+
+/// A finding whose sentence a report can translate: `code` and its values.
+fn with_detail(mut f: Finding, code: &str, args: &[String]) -> Finding {
+    f.detail = Some(Detail {
+        code: code.into(),
+        args: args.to_vec(),
+    });
+    f
 }
 
 fn over(v: f64, warn: f64, crit: f64) -> Level {
@@ -37,30 +47,48 @@ fn judge_disk(out: &mut Vec<Finding>, owner: &str, d: &Disk, t: &Thresholds) {
     let subject = format!("{owner}:{}", d.mount);
     let l = over(d.used_pct, t.disk_warning, t.disk_critical);
     if l != Level::Ok {
-        out.push(finding(
-            l,
-            "disk",
-            &subject,
-            format!(
-                "{subject}: {:.0}% used, {} free (limits {:.0}%/{:.0}%)",
-                d.used_pct,
-                human_kib(d.avail_kib),
-                t.disk_warning,
-                t.disk_critical
+        let args = [
+            subject.clone(),
+            format!("{:.0}", d.used_pct),
+            human_kib(d.avail_kib),
+            format!("{:.0}", t.disk_warning),
+            format!("{:.0}", t.disk_critical),
+        ];
+        out.push(with_detail(
+            finding(
+                l,
+                "disk",
+                &subject,
+                format!(
+                    "{}: {}% used, {} free (limits {}%/{}%)",
+                    args[0], args[1], args[2], args[3], args[4]
+                ),
             ),
+            "disk_used",
+            &args,
         ));
     }
     if let Some(p) = d.inodes_pct {
         let l = over(p, t.inodes_warning, t.inodes_critical);
         if l != Level::Ok {
-            out.push(finding(
-                l,
-                "disk",
-                &subject,
-                format!(
-                    "{subject}: {p:.0}% of inodes used (limits {:.0}%/{:.0}%)",
-                    t.inodes_warning, t.inodes_critical
+            let args = [
+                subject.clone(),
+                format!("{p:.0}"),
+                format!("{:.0}", t.inodes_warning),
+                format!("{:.0}", t.inodes_critical),
+            ];
+            out.push(with_detail(
+                finding(
+                    l,
+                    "disk",
+                    &subject,
+                    format!(
+                        "{}: {}% of inodes used (limits {}%/{}%)",
+                        args[0], args[1], args[2], args[3]
+                    ),
                 ),
+                "disk_inodes",
+                &args,
             ));
         }
     }
@@ -233,12 +261,10 @@ fn judge_cert(out: &mut Vec<Finding>, c: &CertStatus, t: &Thresholds) {
         return;
     };
     if days < 0.0 {
-        out.push(finding(
-            Level::Critical,
-            "certificate",
-            h,
-            format!("{h}: certificate expired {:.0} day(s) ago", -days),
-        ));
+        let args = [h.clone(), format!("{:.0}", -days)];
+        let message = format!("{}: certificate expired {} day(s) ago", args[0], args[1]);
+        let f = finding(Level::Critical, "certificate", h, message);
+        out.push(with_detail(f, "cert_expired", &args));
         return;
     }
     let l = if days < t.cert_critical_days {
@@ -249,12 +275,10 @@ fn judge_cert(out: &mut Vec<Finding>, c: &CertStatus, t: &Thresholds) {
         Level::Ok
     };
     if l != Level::Ok {
-        out.push(finding(
-            l,
-            "certificate",
-            h,
-            format!("{h}: certificate expires in {days:.1} day(s)"),
-        ));
+        let args = [h.clone(), format!("{days:.1}")];
+        let message = format!("{}: certificate expires in {} day(s)", args[0], args[1]);
+        let f = finding(l, "certificate", h, message);
+        out.push(with_detail(f, "cert_expires", &args));
     }
     if c.public_ca && c.trusted == Some(false) {
         out.push(finding(
