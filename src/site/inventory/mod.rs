@@ -54,6 +54,21 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// The host running `service` and its placement; an error naming the
+    /// inventory when the service is not placed.
+    pub fn service(&self, service: &str) -> anyhow::Result<(String, Placed)> {
+        self.placement
+            .iter()
+            .find_map(|(h, v)| {
+                v.iter()
+                    .find(|p| p.name == service)
+                    .map(|p| (h.clone(), p.clone()))
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!("no service `{service}` placed in {}", self.file.display())
+            })
+    }
+
     /// Whether the proxy on `host` gets public certificates (ACME) rather
     /// than the internal CA's.
     pub fn acme(&self, host: &str) -> bool {

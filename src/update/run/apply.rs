@@ -120,15 +120,7 @@ impl InventoryChange {
 /// Errors before anything changed are returned as `Err`; once the host is
 /// locked, the report says what happened.
 pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyReport> {
-    let (host, placed) = site
-        .placement
-        .iter()
-        .find_map(|(h, v)| {
-            v.iter()
-                .find(|p| p.name == service)
-                .map(|p| (h.clone(), p.clone()))
-        })
-        .ok_or_else(|| anyhow!("no service `{service}` placed in {}", site.file.display()))?;
+    let (host, placed) = site.service(service)?;
     let d = site.catalog.stacks[service].clone();
     let (main, mc) = main_component(&d)
         .map(|(n, c)| (n.clone(), c.clone()))

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 
 use super::apply::{finish, lock_host, rollback, ApplyReport};
 use super::{project, render_host};
@@ -26,15 +26,7 @@ pub fn rollback_interrupted(
     identity: Option<&Path>,
     restore_data: Option<bool>,
 ) -> Result<ApplyReport> {
-    let (host, placed) = site
-        .placement
-        .iter()
-        .find_map(|(h, v)| {
-            v.iter()
-                .find(|p| p.name == service)
-                .map(|p| (h.clone(), p.clone()))
-        })
-        .ok_or_else(|| anyhow!("no service `{service}` placed in {}", site.file.display()))?;
+    let (host, placed) = site.service(service)?;
     let d = &site.catalog.stacks[service];
     let old_r = render_host(site, &host, identity)?;
     let (conn, base, _) = lock_host(

@@ -31,15 +31,7 @@ pub fn postgres(
     major: u64,
     ao: &ApplyOptions,
 ) -> Result<ApplyReport> {
-    let (host, placed) = site
-        .placement
-        .iter()
-        .find_map(|(h, v)| {
-            v.iter()
-                .find(|p| p.name == service)
-                .map(|p| (h.clone(), p.clone()))
-        })
-        .ok_or_else(|| anyhow!("no service `{service}` placed in {}", site.file.display()))?;
+    let (host, placed) = site.service(service)?;
     let d = site.catalog.stacks[service].clone();
     let dump = d
         .backup
