@@ -7,14 +7,12 @@ use std::net::IpAddr;
 use anyhow::{Context, Result};
 
 use super::zone::unquote;
-use crate::site::catalog::DnsRecord;
+use crate::site::dns::{dkim_selector, service_domains, service_records, Record};
 use crate::site::inventory::Resolved;
 use crate::util::dns::{Query, Rtype};
 
 /// The catalog stack that receives mail.
 const MAIL: &str = "mail";
-/// docker-mailserver's own default, for a catalog without `dkim_selector`.
-const DEFAULT_DKIM_SELECTOR: &str = "mail";
 
 /// The mail service as the inventory places it.
 #[derive(Debug, Clone)]
@@ -29,8 +27,9 @@ pub struct MailSetup {
     /// Mail domains (`settings.domains`, default the site domain).
     pub domains: Vec<String>,
     pub dkim: DkimSource,
-    /// The catalog's `dns` records for the mail stack.
-    pub records: Vec<DnsRecord>,
+    /// The mail service's records as the site model fills them
+    /// (`site::dns`, which the run book prints too).
+    pub records: Vec<Record>,
 }
 
 /// Where the DKIM key comes from: docker-mailserver makes it on the host.
@@ -83,15 +82,10 @@ impl MailSetup {
             .stacks
             .get(MAIL)
             .context("the catalog has no `mail` stack")?;
-        let mut domains: Vec<String> = placed.settings["domains"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|d| d.as_str().map(str::to_ascii_lowercase))
+        let domains = service_domains(site, placed)
+            .iter()
+            .map(|d| d.to_ascii_lowercase())
             .collect();
-        if domains.is_empty() {
-            domains.push(site.inv.site.domain.to_ascii_lowercase());
-        }
         Ok(Some(MailSetup {
             hostname: hostname.to_ascii_lowercase(),
             host: placed.host.clone(),
@@ -99,15 +93,12 @@ impl MailSetup {
             site_domain: site.inv.site.domain.to_ascii_lowercase(),
             domains,
             dkim: DkimSource {
-                selector: descriptor
-                    .dkim_selector
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_DKIM_SELECTOR.to_string()),
+                selector: dkim_selector(descriptor).to_string(),
                 host: placed.host.clone(),
                 stack_dir: format!("{}/{MAIL}", host.base_dir.trim_end_matches('/')),
                 project: format!("{}-{MAIL}", site.inv.site.name),
             },
-            records: descriptor.dns.clone(),
+            records: service_records(site, placed),
         }))
     }
 
@@ -122,20 +113,13 @@ impl MailSetup {
             .unwrap_or_else(|| name.split_once('.').map_or(name, |(_, p)| p).to_string())
     }
 
-    /// The catalog's value for a record of this type and name whose value
-    /// starts with `prefix` (placeholders replaced), else `default`.
-    fn value(&self, kind: &str, name: &str, domain: &str, prefix: &str, default: String) -> String {
-        let vars = crate::site::catalog::DnsVars {
-            hostname: &self.hostname,
-            address: &self.address,
-            domain,
-            dkim_selector: &self.dkim.selector,
-        };
-        let subst = |s: &str| vars.fill(s);
+    /// The site model's value for a record of this type and name whose
+    /// value starts with `prefix`, else `default`.
+    fn value(&self, kind: &str, name: &str, prefix: &str, default: String) -> String {
         self.records
             .iter()
-            .filter(|r| r.kind.eq_ignore_ascii_case(kind) && subst(&r.name) == name)
-            .map(|r| subst(&r.value))
+            .filter(|r| r.kind.eq_ignore_ascii_case(kind) && r.name.eq_ignore_ascii_case(name))
+            .map(|r| r.value.clone())
             .find(|v| unquote(v).starts_with(prefix))
             .unwrap_or(default)
     }
@@ -215,7 +199,7 @@ pub fn wanted(setup: &MailSetup, ips: Option<&[IpAddr]>) -> Vec<Wanted> {
         },
         zone: d.to_string(),
         name: d.to_string(),
-        values: vec![setup.value("MX", d, d, "", format!("10 {h}."))],
+        values: vec![setup.value("MX", d, "", format!("10 {h}."))],
     });
     for v6 in [false, true] {
         let Some(ips) = ips else { break };
@@ -238,7 +222,7 @@ pub fn wanted(setup: &MailSetup, ips: Option<&[IpAddr]>) -> Vec<Wanted> {
         },
         zone: d.to_string(),
         name: d.to_string(),
-        values: vec![setup.value("TXT", d, d, "v=spf1", "\"v=spf1 mx ~all\"".into())],
+        values: vec![setup.value("TXT", d, "v=spf1", "\"v=spf1 mx ~all\"".into())],
     }));
     out.extend(per_domain(&|d| Wanted {
         expect: Expect::Dkim {
@@ -255,7 +239,7 @@ pub fn wanted(setup: &MailSetup, ips: Option<&[IpAddr]>) -> Vec<Wanted> {
         Wanted {
             expect: Expect::Dmarc,
             zone: d.to_string(),
-            values: vec![setup.value("TXT", &name, d, "v=DMARC1", default)],
+            values: vec![setup.value("TXT", &name, "v=DMARC1", default)],
             name,
         }
     }));

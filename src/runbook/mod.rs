@@ -24,7 +24,6 @@ mod lang;
 mod markdown;
 mod sections;
 
-pub use dns::{dns_records, Record};
 pub use document::{Block, Document, Inline};
 pub use html::to_html;
 pub use lang::{lang, Lang};

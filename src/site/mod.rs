@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod diag;
+pub mod dns;
 pub mod files;
 pub mod image;
 pub mod inventory;

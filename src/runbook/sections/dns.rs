@@ -1,14 +1,15 @@
 //! Section "DNS records": the records to create, as a table and a zone file
-//! snippet (the records themselves come from `runbook/dns.rs`).
+//! snippet (the records themselves come from `site::dns`).
 
-use crate::runbook::dns::{dns_records, dns_value, zone_file};
+use crate::runbook::dns::{dns_value, zone_file};
 use crate::runbook::document::{c, fill, t, tx};
 use crate::runbook::Ctx;
+use crate::site::dns::site_records;
 
 pub(crate) fn dns(cx: &mut Ctx) {
     let l = cx.l;
     let site = cx.site;
-    let records = dns_records(site);
+    let records = site_records(site);
     if records.is_empty() {
         cx.p(tx(&l.dns_none));
         return;
