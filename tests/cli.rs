@@ -296,6 +296,34 @@ fn a_catalog_directory_adds_stacks_and_overrides_templates() {
         .replace("titel: x", "title: Projets");
     std::fs::write(dir.join("site.yml"), src).unwrap();
     let out = dir.join("out");
+    // Templates whose services lack the labels regie finds containers by
+    // are refused at render, naming the template, the service and the
+    // label; nothing is written, no secret is made.
+    regie()
+        .env("REGIE_PASSPHRASE", "test")
+        .args(["render", "-i"])
+        .arg(dir.join("site.yml"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "kanban/docker-compose.yml.tera: service `app` must carry the label regie.site: custom (found no such label)",
+        ));
+    assert!(!out.exists());
+    assert!(!dir.join("site.secrets.age").exists());
+    let labelled = |t: &str| {
+        let body = t.replace(
+            "services:\n  app:\n",
+            "services:\n  app:\n{{ m::common(stack=stack, component=\"app\", site=site, config_hash=config_hash) }}\n",
+        );
+        format!("{{%- import \"macros.tera\" as m -%}}\n{body}")
+    };
+    for t in ["kanban", "wiki"] {
+        let p = cat.join(format!("templates/{t}/docker-compose.yml.tera"));
+        let src = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, labelled(&src)).unwrap();
+    }
     regie()
         .env("REGIE_PASSPHRASE", "test")
         .args(["render", "-i"])
@@ -305,12 +333,13 @@ fn a_catalog_directory_adds_stacks_and_overrides_templates() {
         .assert()
         .success();
     let k = std::fs::read_to_string(out.join("srv1/kanban/docker-compose.yml")).unwrap();
+    assert!(k.contains("regie.site: \"custom\""), "{k}");
     assert!(
         k.contains("\"registry.example.fr/kanban:1.0\"") && k.contains("TITLE: \"Projets\""),
         "{k}"
     );
     let w = std::fs::read_to_string(out.join("srv1/wiki/docker-compose.yml")).unwrap();
-    assert!(w.starts_with("# site override"));
+    assert!(w.contains("# site override"), "{w}");
     let caddy = std::fs::read_to_string(out.join("srv1/proxy/config/Caddyfile")).unwrap();
     assert!(caddy.contains("tableau.custom.fr {"), "{caddy}");
     // A broken descriptor is reported with its file.

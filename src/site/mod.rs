@@ -8,6 +8,7 @@ pub mod dns;
 pub mod files;
 pub mod image;
 pub mod inventory;
+pub mod labels;
 pub mod layout;
 pub mod render;
 pub mod secrets;

@@ -14,6 +14,7 @@ pub use crate::site::files::{
     sha256_hex, HostRender, Manifest, RenderedFile, StackManifest, MARKER, VERSION,
 };
 use crate::site::inventory::Resolved;
+use crate::site::labels;
 use crate::site::layout::project;
 use crate::site::secrets::{Kind, Store};
 use crate::site::site_files::site_known_hosts;
@@ -335,7 +336,17 @@ fn render_inner(
                         tera_chain(&e)
                     )
                 })?;
-                if !f.is_compose() {
+                if f.is_compose() {
+                    let want = labels::Expected {
+                        site: &inv.site.name,
+                        config_hash: ctx
+                            .get("config_hash")
+                            .and_then(Json::as_str)
+                            .unwrap_or_default(),
+                    };
+                    labels::check(&text, &f.template, &want)
+                        .map_err(|e| anyhow!("service `{}` on host `{hostname}`: {e}", s.name))?;
+                } else {
                     hasher.update(f.path.as_bytes());
                     hasher.update([0]);
                     hasher.update(text.as_bytes());
