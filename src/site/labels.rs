@@ -17,7 +17,7 @@ pub struct Expected<'a> {
 
 /// One service's label, from either compose form (a map, or a list of
 /// `key=value`).
-fn label<'v>(labels: &'v Value, key: &str) -> Option<String> {
+fn label(labels: &Value, key: &str) -> Option<String> {
     match labels {
         Value::Mapping(m) => m.get(key).map(|v| match v {
             Value::String(s) => s.clone(),
