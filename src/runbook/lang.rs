@@ -173,6 +173,7 @@ pub struct Lang {
     pub policy_one_major: String,
     pub policy_esr: String,
     pub policy_rolling: String,
+    pub policy_release_tags: String,
     pub updates_comments: [String; 3],
     pub updates_by_hand: String,
     // DNS.

@@ -160,6 +160,9 @@ pub enum UpgradePolicy {
     Esr,
     /// Moving tags such as `stable`: follow the digest.
     Rolling,
+    /// Every release is a new tag of the same form (Jitsi `stable-NNNNN`,
+    /// DokuWiki dates): newer tags are proposed, none is a major.
+    ReleaseTags,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 
 use serde::Serialize;
 
+use super::release;
 use crate::site::catalog::UpgradePolicy;
 use crate::site::inventory::{Resolved, Window};
 use crate::site::layout;
@@ -66,6 +67,21 @@ pub fn candidates(
     if policy == UpgradePolicy::Rolling {
         c.notes
             .push("rolling tag: updates are new digests of the same tag".into());
+        return c;
+    }
+    if policy == UpgradePolicy::ReleaseTags {
+        if release::release(current, current).is_none() {
+            c.notes.push(format!(
+                "version `{current}` is not a release tag: newer releases cannot be judged"
+            ));
+            return c;
+        }
+        let plain: Vec<String> = tags
+            .iter()
+            .filter_map(|t| t.strip_suffix(suffix).map(String::from))
+            .collect();
+        c.newer = release::newer(current, &plain);
+        c.allowed = c.newer.last().cloned();
         return c;
     }
     let Some(cur) = parse_version(current, "") else {
@@ -135,7 +151,7 @@ pub fn candidates(
                 )),
             }
         }
-        UpgradePolicy::Rolling => unreachable!(),
+        UpgradePolicy::Rolling | UpgradePolicy::ReleaseTags => unreachable!(),
     }
     c
 }
@@ -159,6 +175,17 @@ pub fn refuse(
     }
     if policy == UpgradePolicy::Rolling {
         return None;
+    }
+    if policy == UpgradePolicy::ReleaseTags {
+        return match release::compare(target, current) {
+            Some(Ordering::Greater) => None,
+            Some(_) => Some(format!(
+                "{target} is older than {current}: downgrades are refused (restore a backup taken before the update instead)"
+            )),
+            None => Some(format!(
+                "{target} is not a release tag of the same form as {current}"
+            )),
+        };
     }
     let (Some(cur), Some(tgt)) = (parse_version(current, ""), parse_version(target, "")) else {
         return Some(format!(
@@ -586,6 +613,34 @@ mod tests {
 
     fn tags(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn release_tag_policies_propose_newer_releases_and_refuse_older_ones() {
+        let t = tags(&["stable-11031", "stable-11146-2", "stable-11200", "stable"]);
+        let c = candidates(ReleaseTags, &[], "stable-11146-2", "", &t);
+        assert_eq!(c.newer, ["stable-11200"]);
+        assert_eq!(c.allowed.as_deref(), Some("stable-11200"));
+        assert_eq!(c.next_major, None);
+        assert_eq!(
+            refuse(ReleaseTags, &[], "stable-11146-2", "stable-11200", "", &t),
+            None
+        );
+        assert!(
+            refuse(ReleaseTags, &[], "stable-11146-2", "stable-11031", "", &t)
+                .unwrap()
+                .contains("downgrades are refused")
+        );
+        assert!(refuse(ReleaseTags, &[], "stable-11146-2", "stable", "", &t)
+            .unwrap()
+            .contains("not a release tag"));
+        // Under `rolling` (the old policy of visio and wiki) a new release
+        // tag was never proposed.
+        assert!(candidates(Rolling, &[], "stable-11146-2", "", &t)
+            .newer
+            .is_empty());
+        let c = candidates(ReleaseTags, &[], "stable", "", &t);
+        assert!(c.newer.is_empty() && c.notes[0].contains("not a release tag"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ fn policy(l: &Lang, p: UpgradePolicy) -> &str {
         UpgradePolicy::OneMajorAtATime => &l.policy_one_major,
         UpgradePolicy::Esr => &l.policy_esr,
         UpgradePolicy::Rolling => &l.policy_rolling,
+        UpgradePolicy::ReleaseTags => &l.policy_release_tags,
     }
 }
 
