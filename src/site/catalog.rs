@@ -224,6 +224,8 @@ pub enum SettingType {
     Email,
     Domain,
     Ip,
+    /// A network in CIDR notation, or one address.
+    Cidr,
     Enum,
     List,
     Object,

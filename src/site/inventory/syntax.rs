@@ -46,6 +46,41 @@ pub fn is_email(s: &str) -> bool {
         && is_domain(dom)
 }
 
+/// A network in CIDR notation (`192.168.1.0/24`, `fd00::/8`), or a single
+/// address, as Caddy's `remote_ip` reads it: the address and its prefix
+/// length.
+pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+    let (ip, len) = match s.split_once('/') {
+        Some((ip, len)) => (ip, Some(len)),
+        None => (s, None),
+    };
+    let ip: IpAddr = ip.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len = match len {
+        None => max,
+        Some(l) if !l.is_empty() && l.len() <= 3 && l.bytes().all(|b| b.is_ascii_digit()) => {
+            l.parse().ok().filter(|n| *n <= max)?
+        }
+        Some(_) => return None,
+    };
+    Some((ip, len))
+}
+
+/// Whether the network `net` (from [`parse_cidr`]) holds `ip`.
+pub fn cidr_contains(net: (IpAddr, u8), ip: IpAddr) -> bool {
+    match (net.0, ip) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(net.1)).unwrap_or(0);
+            u32::from(n) & mask == u32::from(a) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(net.1)).unwrap_or(0);
+            u128::from(n) & mask == u128::from(a) & mask
+        }
+        _ => false,
+    }
+}
+
 pub fn is_address(s: &str) -> bool {
     s.parse::<IpAddr>().is_ok() || is_domain(s) || is_slug(s)
 }
@@ -218,5 +253,40 @@ mod tests {
         assert_eq!(parse_window("daily 04:00-05:00").unwrap().days.len(), 7);
         assert!(parse_window("sunday 03:00-05:00").is_err());
         assert!(parse_window("sun 3h-5h").is_err());
+    }
+
+    #[test]
+    fn cidrs_parse_and_contain() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(parse_cidr("192.168.1.0/24"), Some((ip("192.168.1.0"), 24)));
+        assert_eq!(parse_cidr("203.0.113.40"), Some((ip("203.0.113.40"), 32)));
+        assert_eq!(parse_cidr("fd00::/8"), Some((ip("fd00::"), 8)));
+        for bad in [
+            "192.168.1.0/33",
+            "10.0.0.0/",
+            "bureau",
+            "10.0.0.0/+8",
+            "::/129",
+            "1.2.3.4/08x",
+        ] {
+            assert_eq!(parse_cidr(bad), None, "{bad}");
+        }
+        let n = parse_cidr("172.16.0.0/12").unwrap();
+        assert!(cidr_contains(n, ip("172.17.0.1")));
+        assert!(cidr_contains(n, ip("172.31.255.255")));
+        assert!(!cidr_contains(n, ip("172.32.0.1")));
+        assert!(!cidr_contains(n, ip("::1")));
+        assert!(cidr_contains(
+            parse_cidr("0.0.0.0/0").unwrap(),
+            ip("8.8.8.8")
+        ));
+        assert!(cidr_contains(
+            parse_cidr("fd00::/8").unwrap(),
+            ip("fd12::1")
+        ));
+        assert!(!cidr_contains(
+            parse_cidr("192.168.1.0/24").unwrap(),
+            ip("192.168.2.1")
+        ));
     }
 }

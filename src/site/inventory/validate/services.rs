@@ -232,7 +232,42 @@ fn service_rules(
                 }
             }
         }
+        "share" => share_upload_from(p, settings, diags),
         _ => {}
+    }
+}
+
+/// The first address of each network Docker gives bridges from its default
+/// pools (172.17.0.0/16 to 172.31.0.0/16): the gateway a client relayed by
+/// docker-proxy (IPv6, hairpin) appears to come from.
+fn docker_gateways() -> impl Iterator<Item = IpAddr> {
+    (17u8..=31).map(|n| IpAddr::from([172, n, 0, 1]))
+}
+
+/// share's upload networks: a list that holds Docker's bridge gateways lets
+/// every relayed client upload (audit: share, S3).
+fn share_upload_from(p: &str, settings: &Json, diags: &mut Vec<Diagnostic>) {
+    for (i, n) in settings["upload_from"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let Some(net) = n.as_str().and_then(super::super::syntax::parse_cidr) else {
+            continue;
+        };
+        if let Some(gw) = docker_gateways().find(|g| super::super::syntax::cidr_contains(net, *g)) {
+            diags.push(
+                err(
+                    format!("{p}.settings.upload_from[{i}]"),
+                    format!(
+                        "`{}` holds {gw}, the gateway of a Docker bridge network: clients relayed by Docker (IPv6, hairpin) appear to come from it and could upload from anywhere",
+                        n.as_str().unwrap_or_default().escape_debug()
+                    ),
+                )
+                .expected("the office network itself, such as 192.168.1.0/24 (not 172.16.0.0/12)"),
+            );
+        }
     }
 }
 

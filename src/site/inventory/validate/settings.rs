@@ -108,6 +108,7 @@ fn check_value(path: &str, v: &Yaml, spec: &SettingSpec, diags: &mut Vec<Diagnos
         | SettingType::Email
         | SettingType::Domain
         | SettingType::Ip
+        | SettingType::Cidr
         | SettingType::Enum => {
             let s = match v {
                 Yaml::String(s) => s.clone(),
@@ -127,6 +128,11 @@ fn check_value(path: &str, v: &Yaml, spec: &SettingSpec, diags: &mut Vec<Diagnos
                 SettingType::Ip => (
                     s.parse::<IpAddr>().is_ok(),
                     "an IP address such as 203.0.113.7".to_string(),
+                ),
+                SettingType::Cidr => (
+                    super::super::syntax::parse_cidr(&s).is_some(),
+                    "a network in CIDR notation such as 192.168.1.0/24 or 2001:db8::/48"
+                        .to_string(),
                 ),
                 _ => (
                     spec.values.contains(&s),
