@@ -91,7 +91,9 @@ fn modes_and_manifest_hashes() {
         "srv1/chat/app.env",
         "srv1/chat/db.env",
         "srv1/files/app.env",
-        "srv2/visio/jitsi.env",
+        "srv2/visio/jicofo.env",
+        "srv2/visio/jvb.env",
+        "srv2/proxy/proxy.env",
         "srv1/mail/config/postfix-accounts.cf",
     ] {
         let mode = std::fs::metadata(out.join(secret))
