@@ -24,6 +24,7 @@ pub mod site;
 
 pub mod remote;
 
+pub mod acceptance;
 pub mod backup;
 pub mod bootstrap;
 pub mod deploy;

@@ -8,6 +8,7 @@ use anyhow::Result;
 use clap::{CommandFactory, Parser, Subcommand};
 use serde_json::json;
 
+pub mod acceptance;
 pub mod args;
 pub mod backup;
 pub mod bootstrap;
@@ -95,6 +96,14 @@ pub enum Cmd {
         /// Also delete the volumes of pruned stacks (data loss!).
         #[arg(long, requires = "prune")]
         delete_data: bool,
+    },
+    /// Before a new regie or catalog version reaches clients: deploy every
+    /// stack of a staging site, put in known data, back up, lose it,
+    /// restore, drill, update from the previous version, report per stack,
+    /// and remove everything the run made. Exit 1 when a stack fails.
+    Acceptance {
+        #[command(flatten)]
+        args: acceptance::AcceptanceArgs,
     },
     /// Check a host (OS, Docker, compose, disk, RAM, time sync, ports);
     /// with --install, install Docker and compose from the distribution.
@@ -250,6 +259,7 @@ fn run(cli: &Cli) -> Result<i32> {
             health_timeout,
             delete_data,
         } => deploy::deploy(out, target, *yes, *health_timeout, *delete_data),
+        Cmd::Acceptance { args } => acceptance::acceptance(out, args),
         Cmd::Bootstrap {
             host,
             inventory,
