@@ -284,7 +284,16 @@ pub(crate) fn deploy_locked(
                 }
                 changed.push(s.name.clone());
                 pb.set_message(format!("{}: waiting for health checks", s.name));
-                if let Err(why) = wait_healthy(conn, &s.project, o.health_timeout) {
+                // Never shorter than the stack's own start period and retries.
+                let budget = r
+                    .files
+                    .iter()
+                    .find(|f| f.path == format!("{}/docker-compose.yml", s.name))
+                    .map(|f| {
+                        crate::deploy::health::health_budget(&String::from_utf8_lossy(&f.content))
+                    })
+                    .unwrap_or_default();
+                if let Err(why) = wait_healthy(conn, &s.project, o.health_timeout.max(budget)) {
                     unhealthy.push(format!("{}: {why}", s.name));
                 }
             }
