@@ -17,18 +17,15 @@ pub(super) fn check_hosts(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
     for (name, h) in &inv.hosts {
         let p = format!("hosts.{name}");
         match &h.arch {
-            Some(a) => {
-                if !Arch::parse(a).is_some_and(|a| HOST_ARCHS.contains(&a)) {
-                    diags.push(
-                        err(
-                            format!("{p}.arch"),
-                            format!("unknown architecture `{}`", a.escape_debug()),
-                        )
-                        .expected(list(&HOST_ARCHS).replace(" and ", " or "))
-                        .hint(did_you_mean(a, Arch::all_spellings())),
-                    );
-                }
-            }
+            Some(a) if !Arch::parse(a).is_some_and(|a| HOST_ARCHS.contains(&a)) => diags.push(
+                err(
+                    format!("{p}.arch"),
+                    format!("unknown architecture `{}`", a.escape_debug()),
+                )
+                .expected(list(&HOST_ARCHS).replace(" and ", " or "))
+                .hint(did_you_mean(a, Arch::all_spellings())),
+            ),
+            Some(_) => {}
             None if h.role == Role::Sbc => diags.push(
                 Diagnostic::warning(
                     format!("{p}.role"),
