@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use include_dir::{include_dir, Dir};
 use serde::{Deserialize, Serialize};
 
-use crate::site::facts::{ImageFacts, StackFacts};
+use crate::site::facts::StackFacts;
 
 static STACKS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/stacks");
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -522,55 +522,6 @@ impl Catalog {
                         );
                     }
                 }
-            }
-        }
-        Ok(())
-    }
-
-    /// The facts of a component's image, when they were checked for the
-    /// image and tag the descriptor pins (after an image bump without new
-    /// facts, none: nothing is assumed about the new image).
-    pub fn image_facts(&self, stack: &str, component: &str) -> Option<&ImageFacts> {
-        let c = self.stacks.get(stack)?.components.get(component)?;
-        let f = self.facts.get(stack)?.components.get(component)?;
-        (f.image == c.image && f.tag == format!("{}{}", c.tag, c.suffix)).then_some(f)
-    }
-
-    /// Facts name known components, and every command and user the
-    /// descriptor's hooks and dumps use works in the image they run in.
-    fn check_facts(&self, name: &str) -> Result<()> {
-        let d = &self.stacks[name];
-        if let Some(f) = self.facts.get(name) {
-            if let Some(c) = f.components.keys().find(|c| !d.components.contains_key(*c)) {
-                bail!("upstream facts of `{name}` name unknown component `{c}`");
-            }
-        }
-        let o = &self.origin[name];
-        let hooks = d.backup.before.iter().chain(&d.backup.after);
-        let hooks = hooks.chain(&d.backup.after_restore).chain(&d.upgrade.after);
-        let mut uses: Vec<(&str, Option<&str>, &[String])> = hooks
-            .map(|x| {
-                (
-                    x.component.as_str(),
-                    x.user.as_deref(),
-                    x.command.as_slice(),
-                )
-            })
-            .collect();
-        for x in &d.backup.dumps {
-            uses.push((&x.component, None, &x.command));
-            uses.push((&x.component, None, &x.restore));
-            if let Some(c) = &x.check {
-                uses.push((&x.component, None, c));
-            }
-        }
-        for (comp, user, cmd) in uses {
-            let Some(f) = self.image_facts(name, comp) else {
-                continue;
-            };
-            let r = user.map_or(Ok(()), |u| f.check_user(u));
-            if let Err(e) = r.and_then(|_| f.check_command(cmd)) {
-                bail!("{o}: `{}` in component `{comp}` {e}", cmd.join(" "));
             }
         }
         Ok(())

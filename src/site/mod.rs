@@ -4,6 +4,7 @@
 
 pub mod arch;
 pub mod catalog;
+pub mod catalog_facts;
 pub mod diag;
 pub mod dns;
 pub mod facts;
