@@ -98,9 +98,7 @@ fn hostile_values_cannot_inject_keys() {
     // The Roundcube PHP file gets a single-quoted literal.
     let php = std::fs::read_to_string(out.join("srv1/mail/webmail/regie.php")).unwrap();
     assert!(
-        php.contains(
-            r#"$config['product_name'] = 'd\'A "$HOME" #1: {evil} ${X}\\n';"#
-        ),
+        php.contains(r#"$config['product_name'] = 'd\'A "$HOME" #1: {evil} ${X}\\n';"#),
         "{php}"
     );
 }
