@@ -230,12 +230,10 @@ fn rerender_removes_files_of_removed_services() {
         .arg(&out)
         .assert()
         .success();
-    assert!(out.join("pi/chat/docker-compose.yml").exists());
-    std::fs::write(
-        dir.join("site.yml"),
-        src.replace("  chat:\n    host: pi\n", ""),
-    )
-    .unwrap();
+    assert!(out.join("pi/files/docker-compose.yml").exists());
+    let without = src.replace("  files:\n    host: pi\n", "");
+    assert_ne!(without, src);
+    std::fs::write(dir.join("site.yml"), without).unwrap();
     regie()
         .args(["render", "-i"])
         .arg(dir.join("site.yml"))
@@ -243,7 +241,7 @@ fn rerender_removes_files_of_removed_services() {
         .arg(&out)
         .assert()
         .success();
-    assert!(!out.join("pi/chat").exists());
+    assert!(!out.join("pi/files").exists());
     assert!(out.join("pi/wiki/docker-compose.yml").exists());
 }
 

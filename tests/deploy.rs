@@ -599,6 +599,12 @@ fn bootstrap_reports_what_a_host_has_and_lacks() {
             .any(|l| l.starts_with("ok   compose ") && l.contains("v1 1.29")),
         "{out}"
     );
+    // The inventory sets no `arch`: the real one is read and reported.
+    assert!(
+        out.lines().any(|l| l.starts_with("WARN architecture")
+            && l.contains("the inventory sets none: add `arch: ")),
+        "{out}"
+    );
     // Without compose the host is not ready, and --install names the package.
     common::testbed::docker(&[
         "exec",

@@ -148,3 +148,44 @@ fn town_hall_places_all_six_services_and_a_proxy_per_host() {
     let caddy = String::from_utf8(lan["pi/proxy/config/Caddyfile"].clone()).unwrap();
     assert!(caddy.contains("tls internal"));
 }
+
+#[test]
+fn a_long_accented_site_name_is_cut_to_mattermosts_30_bytes() {
+    // Mattermost refuses a site name over 30 bytes; the name counts in
+    // bytes, so "é" counts twice and must not be cut in half.
+    let tmp = tempfile::tempdir().unwrap();
+    for f in ["mairie-techniville.secrets.age", "example-identity.txt"] {
+        std::fs::copy(format!("inventories/{f}"), tmp.path().join(f)).unwrap();
+    }
+    let src = std::fs::read_to_string("inventories/mairie-techniville.yml").unwrap();
+    let long = "Communauté de communes de Fréjus";
+    let changed = src.replacen(
+        "display_name: Mairie de Techniville",
+        &format!("display_name: {long}"),
+        1,
+    );
+    assert_ne!(changed, src);
+    let inv = tmp.path().join("mairie-techniville.yml");
+    std::fs::write(&inv, changed).unwrap();
+    let out = tmp.path().join("out");
+    regie()
+        .args(["render", "-i"])
+        .arg(&inv)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let compose = std::fs::read_to_string(out.join("srv1/chat/docker-compose.yml")).unwrap();
+    let line = compose
+        .lines()
+        .find(|l| l.contains("MM_TEAMSETTINGS_SITENAME"))
+        .unwrap();
+    // The 30th byte falls inside the "é" of "Fréjus": it is left out whole.
+    assert_eq!(
+        line.trim(),
+        r#"MM_TEAMSETTINGS_SITENAME: "Communauté de communes de Fr""#,
+        "{line}"
+    );
+    let short = "Mairie de Techniville";
+    assert!(long.len() > 30 && short.len() <= 30);
+}

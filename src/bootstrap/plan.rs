@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::site::arch::{list, Arch};
 use crate::site::inventory::Resolved;
 pub use crate::site::state::Level;
 use crate::util::shell::quote;
@@ -24,6 +25,8 @@ pub fn facts_script(base_dir: &str) -> String {
          echo \"ntp=$(timedatectl show -p NTPSynchronized --value 2>/dev/null)\"\n\
          echo \"listening=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == \"0A\" {{split($2, a, \":\"); print a[2]}}' | sort -u | tr '\\n' ' ')\"\n\
          echo \"apt=$(command -v apt-get || true)\"\n\
+         echo \"arch_uname=$(uname -m)\"\n\
+         echo \"arch_dpkg=$(dpkg --print-architecture 2>/dev/null)\"\n\
          {uu}",
         b = quote(base_dir),
         uu = crate::osupdate::plan::unattended_probe()
@@ -52,8 +55,22 @@ fn fact<'a>(out: &'a str, key: &str) -> &'a str {
         .trim()
 }
 
+/// What a host must offer for the stacks placed on it.
+#[derive(Debug, Clone, Default)]
+pub struct Needs {
+    pub ram_mb: u64,
+    /// Ports the stacks publish.
+    pub ports: Vec<u16>,
+    /// The architecture the inventory declares for the host.
+    pub arch: Option<Arch>,
+    /// Placed images with the architectures they are published for
+    /// (from the catalog's upstream facts).
+    pub images: Vec<(String, Vec<Arch>)>,
+}
+
 /// Judge the facts against what the host must run.
-pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Report {
+pub fn judge(host: &str, out: &str, need: &Needs) -> Report {
+    let (need_ram_mb, need_ports) = (need.ram_mb, &need.ports[..]);
     let mut checks = Vec::new();
     let mut install = Vec::new();
     let mut push = |level, what: &str, detail: String| {
@@ -208,10 +225,58 @@ pub fn judge(host: &str, out: &str, need_ram_mb: u64, need_ports: &[u16]) -> Rep
             ),
         );
     }
+    judge_arch(host, out, need, &mut push);
     Report {
         host: host.into(),
         checks,
         install,
+    }
+}
+
+/// The host's real architecture against the inventory's `arch` and the
+/// architectures of the images placed on it.
+fn judge_arch(host: &str, out: &str, need: &Needs, push: &mut impl FnMut(Level, &str, String)) {
+    let (dpkg, uname) = (fact(out, "arch_dpkg"), fact(out, "arch_uname"));
+    let Some(real) = Arch::of_host(dpkg, uname) else {
+        push(
+            Level::Warning,
+            "architecture",
+            format!("unknown (uname -m: `{uname}`, dpkg: `{dpkg}`)"),
+        );
+        return;
+    };
+    let lacking: Vec<String> = need
+        .images
+        .iter()
+        .filter(|(_, archs)| !archs.contains(&real))
+        .map(|(image, archs)| format!("{image} ({} only)", list(archs)))
+        .collect();
+    if !lacking.is_empty() {
+        push(
+            Level::Critical,
+            "architecture",
+            format!(
+                "the host is {real}; not published for it: {}",
+                lacking.join(", ")
+            ),
+        );
+    }
+    match need.arch {
+        None => push(
+            Level::Warning,
+            "architecture",
+            format!("{real}; the inventory sets none: add `arch: {real}` to hosts.{host}"),
+        ),
+        Some(d) if d != real => push(
+            Level::Critical,
+            "architecture",
+            format!(
+                "the inventory says {d} but the host is {real}: fix hosts.{host}.arch \
+                 (the stacks were checked against {d})"
+            ),
+        ),
+        Some(_) if lacking.is_empty() => push(Level::Ok, "architecture", real.to_string()),
+        Some(_) => {}
     }
 }
 
@@ -243,9 +308,9 @@ pub fn install_script(packages: &[String]) -> String {
     s
 }
 
-/// What the host must offer for the stacks placed on it: RAM (MB) and the
-/// ports they publish.
-pub fn needs(site: &Resolved, host: &str) -> (u64, Vec<u16>) {
+/// What the host must offer for the stacks placed on it: RAM (MB), the
+/// ports they publish, the architecture its images need.
+pub fn needs(site: &Resolved, host: &str) -> Needs {
     let placed = site.placement.get(host).cloned().unwrap_or_default();
     let ram: u64 = placed
         .iter()
@@ -257,7 +322,31 @@ pub fn needs(site: &Resolved, host: &str) -> (u64, Vec<u16>) {
         .collect();
     ports.sort();
     ports.dedup();
-    (ram, ports)
+    let mut images = Vec::new();
+    for p in &placed {
+        let d = &site.catalog.stacks[&p.name];
+        let overrides = if d.automatic {
+            &site.inv.proxy.images
+        } else {
+            &site.inv.services[&p.name].images
+        };
+        for comp in d.components.keys().filter(|c| !overrides.contains_key(*c)) {
+            if let Some(f) = site.catalog.image_facts(&p.name, comp) {
+                images.push((p.images[comp].clone(), f.arches()));
+            }
+        }
+    }
+    Needs {
+        ram_mb: ram,
+        ports,
+        arch: site
+            .inv
+            .hosts
+            .get(host)
+            .and_then(|h| h.arch.as_deref())
+            .and_then(Arch::parse),
+        images,
+    }
 }
 
 impl Report {
@@ -292,10 +381,19 @@ pub fn text(r: &Report) -> String {
 mod tests {
     use super::*;
 
+    fn need(ram_mb: u64, ports: &[u16]) -> Needs {
+        Needs {
+            ram_mb,
+            ports: ports.to_vec(),
+            arch: Some(Arch::Amd64),
+            images: Vec::new(),
+        }
+    }
+
     #[test]
     fn judges_a_fresh_host() {
         let out = "os_id=debian\nos_version=12\nos_name=Debian GNU/Linux 12 (bookworm)\ndocker=\ndocker_cli=\ncompose=\nfree_kib=1048576\nmem_kib=4000000\nntp=\nlistening=0016 0050 \napt=/usr/bin/apt-get\n";
-        let r = judge("srv1", out, 8192, &[80, 443, 25]);
+        let r = judge("srv1", out, &need(8192, &[80, 443, 25]));
         assert_eq!(r.install, vec!["docker.io", "docker-compose"]);
         let by = |w: &str| r.checks.iter().find(|c| c.what == w).unwrap().clone();
         assert_eq!(by("docker").level, Level::Critical);
@@ -307,8 +405,8 @@ mod tests {
 
     #[test]
     fn judges_a_ready_host() {
-        let out = "os_id=ubuntu\nos_version=24.04\nos_name=Ubuntu 24.04\ndocker=27.5.1\ndocker_cli=/usr/bin/docker\ncompose=v2 2.33.0\nfree_kib=104857600\nmem_kib=16000000\nntp=yes\nlistening=0016\napt=/usr/bin/apt-get\n";
-        let r = judge("srv1", out, 4096, &[80, 443]);
+        let out = "os_id=ubuntu\nos_version=24.04\nos_name=Ubuntu 24.04\ndocker=27.5.1\ndocker_cli=/usr/bin/docker\ncompose=v2 2.33.0\nfree_kib=104857600\nmem_kib=16000000\nntp=yes\nlistening=0016\napt=/usr/bin/apt-get\narch_uname=x86_64\narch_dpkg=amd64\n";
+        let r = judge("srv1", out, &need(4096, &[80, 443]));
         assert!(r.install.is_empty());
         assert!(
             r.checks.iter().all(|c| c.level == Level::Ok),
@@ -324,21 +422,19 @@ mod tests {
         let r = judge(
             "srv1",
             &format!("{ready}uu_installed=yes\nuu_lists=1\nuu_periodic=1\n"),
-            1,
-            &[],
+            &need(1, &[]),
         );
         assert_eq!(by(&r).unwrap().level, Level::Ok);
         assert!(r.install.is_empty());
         let r = judge(
             "srv1",
             &format!("{ready}uu_installed=yes\nuu_periodic=0\n"),
-            1,
-            &[],
+            &need(1, &[]),
         );
         assert_eq!(by(&r).unwrap().level, Level::Warning);
         assert!(by(&r).unwrap().detail.contains("installed but off"));
         assert_eq!(r.install, vec![UNATTENDED]);
-        let r = judge("srv1", &format!("{ready}uu_installed=no\n"), 1, &[]);
+        let r = judge("srv1", &format!("{ready}uu_installed=no\n"), &need(1, &[]));
         assert_eq!(by(&r).unwrap().level, Level::Warning);
         assert_eq!(r.install, vec![UNATTENDED]);
         assert!(
@@ -352,11 +448,70 @@ mod tests {
                 "{}uu_installed=no\n",
                 ready.replace("apt=/usr/bin/apt-get", "apt=")
             ),
-            1,
-            &[],
+            &need(1, &[]),
         );
         assert!(by(&r).is_none());
         assert!(r.install.is_empty());
+    }
+
+    #[test]
+    fn judges_the_architecture_against_the_inventory_and_the_images() {
+        let ready = "os_id=debian\nos_version=12\nos_name=Debian 12\ndocker=27.5.1\ndocker_cli=/usr/bin/docker\ncompose=v2 2.33.0\nfree_kib=104857600\nmem_kib=16000000\nntp=yes\nlistening=\napt=/usr/bin/apt-get\n";
+        let arch = |r: &Report| {
+            r.checks
+                .iter()
+                .filter(|c| c.what == "architecture")
+                .map(|c| (c.level, c.detail.clone()))
+                .collect::<Vec<_>>()
+        };
+        let pi = format!("{ready}arch_uname=aarch64\narch_dpkg=arm64\n");
+        let mut n = need(1, &[]);
+        n.arch = Some(Arch::Arm64);
+        n.images = vec![("caddy:2.11.2-alpine".into(), vec![Arch::Amd64, Arch::Arm64])];
+        let r = judge("pi", &pi, &n);
+        assert_eq!(arch(&r), [(Level::Ok, "arm64".to_string())]);
+        // Not set in the inventory: a finding naming the line to add.
+        n.arch = None;
+        let a = arch(&judge("pi", &pi, &n));
+        assert_eq!(a[0].0, Level::Warning);
+        assert!(a[0].1.contains("add `arch: arm64` to hosts.pi"), "{a:?}");
+        // The inventory says amd64: the stacks were checked for the wrong one.
+        n.arch = Some(Arch::Amd64);
+        let a = arch(&judge("pi", &pi, &n));
+        assert_eq!(a[0].0, Level::Critical);
+        assert!(a[0].1.contains("says amd64 but the host is arm64"), "{a:?}");
+        // An image without a build for the host.
+        n.images.push((
+            "mattermost/mattermost-team-edition:11.7.9".into(),
+            vec![Arch::Amd64],
+        ));
+        let r = judge("pi", &pi, &n);
+        assert!(r.failed());
+        assert!(arch(&r)[0]
+            .1
+            .contains("mattermost-team-edition:11.7.9 (amd64 only)"));
+        // A 64-bit kernel under a 32-bit system pulls armv7 images.
+        let armhf = format!("{ready}arch_uname=aarch64\narch_dpkg=armhf\n");
+        n.arch = Some(Arch::Armv7);
+        n.images.clear();
+        assert_eq!(
+            arch(&judge("pi", &armhf, &n)),
+            [(Level::Ok, "armv7".to_string())]
+        );
+        let none = arch(&judge("pi", ready, &n));
+        assert_eq!(none[0].0, Level::Warning);
+    }
+
+    #[test]
+    fn needs_name_the_declared_arch_and_each_placed_image() {
+        let site =
+            crate::site::inventory::load(std::path::Path::new("inventories/asso-lan.yml")).unwrap();
+        let n = needs(&site, "pi");
+        assert_eq!(n.arch, Some(Arch::Arm64));
+        let names: Vec<&str> = n.images.iter().map(|(i, _)| i.as_str()).collect();
+        assert!(names.contains(&"nextcloud:34.0.2-apache"), "{names:?}");
+        assert!(names.contains(&"caddy:2.11.2-alpine"), "{names:?}");
+        assert!(n.images.iter().all(|(_, a)| a.contains(&Arch::Arm64)));
     }
 
     #[test]

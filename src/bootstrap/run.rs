@@ -21,10 +21,10 @@ pub fn bootstrap(
         .hosts
         .get(host)
         .with_context(|| format!("no host `{host}` in {}", site.file.display()))?;
-    let (ram, ports) = needs(site, host);
+    let need = needs(site, host);
     let conn = connect(site, host, o)?;
     let facts = conn.run(&facts_script(&h.base_dir), b"")?;
-    let mut report = judge(host, &String::from_utf8_lossy(&facts.stdout), ram, &ports);
+    let mut report = judge(host, &String::from_utf8_lossy(&facts.stdout), &need);
     show(&report)?;
     if install && !report.install.is_empty() {
         eprintln!("{host}: installing {}", report.install.join(" "));
@@ -33,7 +33,7 @@ pub fn bootstrap(
             bail!("{host}: installation failed: {}", out.stderr.trim());
         }
         let facts = conn.run(&facts_script(&h.base_dir), b"")?;
-        report = judge(host, &String::from_utf8_lossy(&facts.stdout), ram, &ports);
+        report = judge(host, &String::from_utf8_lossy(&facts.stdout), &need);
         show(&report)?;
     }
     Ok(report)

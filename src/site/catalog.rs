@@ -9,8 +9,11 @@ use anyhow::{bail, Context, Result};
 use include_dir::{include_dir, Dir};
 use serde::{Deserialize, Serialize};
 
+use crate::site::facts::StackFacts;
+
 static STACKS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/stacks");
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+static FACTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/stacks/facts");
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -290,6 +293,8 @@ pub struct Catalog {
     pub templates: BTreeMap<String, String>,
     /// Where each descriptor came from (for messages).
     pub origin: BTreeMap<String, String>,
+    /// Upstream facts about each stack's images (`stacks/facts/<stack>.yml`).
+    pub facts: BTreeMap<String, StackFacts>,
 }
 
 fn parse_descriptor(name: &str, src: &str, origin: &str) -> Result<Descriptor> {
@@ -360,17 +365,28 @@ impl Catalog {
         }
         let mut templates = BTreeMap::new();
         walk_templates(&TEMPLATES, &mut templates);
+        let mut facts = BTreeMap::new();
+        for f in FACTS.files() {
+            let Some(name) = f.path().file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let o = format!("(built-in) stacks/facts/{}", f.path().display());
+            let src = f.contents_utf8().unwrap_or_default();
+            facts.insert(name.to_string(), StackFacts::parse(name, src, &o)?);
+        }
         let cat = Catalog {
             stacks,
             templates,
             origin,
+            facts,
         };
         cat.check()?;
         Ok(cat)
     }
 
     /// The built-in catalog with a site's directory laid over it:
-    /// `DIR/stacks/<name>.yml` replaces or adds a descriptor and
+    /// `DIR/stacks/<name>.yml` replaces or adds a descriptor,
+    /// `DIR/stacks/facts/<name>.yml` the upstream facts of its images, and
     /// `DIR/templates/<stack>/<file>` replaces or adds a template.
     pub fn with_overrides(dir: Option<&Path>) -> Result<Catalog> {
         let mut cat = Catalog::builtin()?;
@@ -387,6 +403,11 @@ impl Catalog {
                     continue;
                 };
                 let o = sdir.join(&rel).display().to_string();
+                if let Some(stack) = name.strip_prefix("facts/") {
+                    let f = StackFacts::parse(stack, &src, &o)?;
+                    cat.facts.insert(stack.to_string(), f);
+                    continue;
+                }
                 cat.stacks
                     .insert(name.to_string(), parse_descriptor(name, &src, &o)?);
                 cat.origin.insert(name.to_string(), o);
@@ -478,6 +499,7 @@ impl Catalog {
             for (k, spec) in &d.settings {
                 check_spec(o, k, spec)?;
             }
+            self.check_facts(name)?;
             if !d.files.iter().any(FileSpec::is_compose) {
                 bail!("{o}: no file renders docker-compose.yml");
             }
@@ -560,27 +582,4 @@ pub fn catalog_dir_display(p: &Option<PathBuf>) -> String {
         .unwrap_or_else(|| "(built-in)".into())
 }
 
-/// Names of the escaping filters; a test checks every template uses one on
-/// every printed expression.
-pub const ESCAPERS: [&str; 5] = ["yaml", "env", "caddy", "token", "php"];
-
-/// Expressions of a template that print a value without going through an
-/// escaping filter (macro calls `m::...` are checked in the macro itself).
-pub fn unescaped_expressions(src: &str) -> Vec<String> {
-    let mut bad = Vec::new();
-    let mut rest = src;
-    while let Some(i) = rest.find("{{") {
-        let after = &rest[i + 2..];
-        let Some(j) = after.find("}}") else {
-            bad.push("unclosed {{".to_string());
-            break;
-        };
-        let expr = after[..j].trim_matches(|c: char| c == '-' || c.is_whitespace());
-        let last = expr.rsplit('|').next().unwrap_or("").trim();
-        if !((expr.contains('|') && ESCAPERS.contains(&last)) || expr.starts_with("m::")) {
-            bad.push(format!("{{{{ {expr} }}}}"));
-        }
-        rest = &after[j + 2..];
-    }
-    bad
-}
+pub use crate::site::template_lint::{unescaped_expressions, ESCAPERS};

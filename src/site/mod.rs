@@ -2,9 +2,12 @@
 //! rendered files, the secrets, and where things live on hosts and beside
 //! the inventory. No network here; planners and executors build on it.
 
+pub mod arch;
 pub mod catalog;
+pub mod catalog_facts;
 pub mod diag;
 pub mod dns;
+pub mod facts;
 pub mod files;
 pub mod image;
 pub mod inventory;
@@ -15,6 +18,7 @@ pub mod secrets;
 pub mod selection;
 pub mod site_files;
 pub mod state;
+pub mod template_lint;
 pub mod thresholds;
 
 use std::path::Path;

@@ -121,6 +121,25 @@ fn f_php(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     )))
 }
 
+/// At most `n` bytes of a text, cut at a character boundary and without
+/// trailing spaces (`max_bytes(n=30)`), for settings limited in bytes such
+/// as Mattermost's site name. Not an escaper: an escaping filter follows.
+fn f_max_bytes(v: &Json, args: &HashMap<String, Json>) -> tera::Result<Json> {
+    let s = as_text(v)?;
+    let n = args
+        .get("n")
+        .and_then(Json::as_u64)
+        .ok_or_else(|| tera::Error::msg("max_bytes needs n=<bytes>"))? as usize;
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        if i + c.len_utf8() > n {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    Ok(Json::String(s[..end].trim_end().to_string()))
+}
+
 fn new_tera(templates: &BTreeMap<String, String>) -> Result<tera::Tera> {
     let mut t = tera::Tera::default();
     t.autoescape_on(vec![]);
@@ -131,6 +150,7 @@ fn new_tera(templates: &BTreeMap<String, String>) -> Result<tera::Tera> {
     t.register_filter("caddy", f_caddy);
     t.register_filter("token", f_token);
     t.register_filter("php", f_php);
+    t.register_filter("max_bytes", f_max_bytes);
     // Templates must not read the operator's environment (it may hold
     // REGIE_PASSPHRASE or cloud credentials).
     t.register_function(
@@ -511,6 +531,29 @@ mod tests {
         for bad in ["a\nB=c", "a$b", "'q'", "x # y", " lead", "a\\b"] {
             assert!(call(f_env, bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn max_bytes_cuts_at_a_character_boundary() {
+        let cut = |s: &str, n: u64| {
+            let args = HashMap::from([("n".to_string(), Json::from(n))]);
+            f_max_bytes(&Json::String(s.into()), &args)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        // "é" is two bytes; the 30th byte falls inside it, so it is left
+        // out whole (cutting it in half would be invalid UTF-8).
+        let name = "Association des jardins de Fréjus";
+        assert_eq!(name.len(), 34);
+        let got = cut(name, 30);
+        assert_eq!(got, "Association des jardins de Fr");
+        assert_eq!(got.len(), 29);
+        assert_eq!(cut("Jardins partagés", 30), "Jardins partagés");
+        // No trailing space left after a cut between words.
+        assert_eq!(cut("Les Jardins partagés", 12), "Les Jardins");
+        assert_eq!(cut("ééé", 5), "éé");
     }
 
     #[test]

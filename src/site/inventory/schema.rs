@@ -90,6 +90,22 @@ pub struct Host {
     /// On a NAS: directory that holds the backup repositories.
     #[serde(default)]
     pub path: Option<String>,
+    /// CPU architecture (`amd64`, `arm64`, `armv7`; `x86_64`, `aarch64`...
+    /// are read as those). Stacks whose images lack it are refused.
+    #[serde(default)]
+    pub arch: Option<String>,
+}
+
+impl Host {
+    /// The declared architecture, or arm64 assumed for a single-board
+    /// computer that declares none (`true`: assumed).
+    pub fn arch(&self) -> Option<(crate::site::arch::Arch, bool)> {
+        match (&self.arch, self.role) {
+            (Some(a), _) => crate::site::arch::Arch::parse(a).map(|a| (a, false)),
+            (None, Role::Sbc) => Some((crate::site::arch::Arch::Arm64, true)),
+            (None, _) => None,
+        }
+    }
 }
 
 fn default_base_dir() -> String {

@@ -4,6 +4,7 @@
 //! diagnostics at the same place keep it). Also resolves where each stack
 //! runs: the placement.
 
+mod arch;
 mod backup;
 mod hosts;
 mod maintenance;
@@ -33,9 +34,11 @@ pub(super) fn validate(
 ) -> BTreeMap<String, Vec<Placed>> {
     site::check(inv, diags);
     hosts::check(inv, diags);
+    arch::check_hosts(inv, diags);
     let mut placement = services::check(inv, cat, diags);
     proxy::place(inv, cat, &mut placement, diags);
     hosts::check_placement(inv, cat, &placement, diags);
+    arch::check_placement(inv, cat, &placement, diags);
     backup::check(inv, &placement, diags);
     monitoring::check(inv, diags);
     maintenance::check(inv, diags);

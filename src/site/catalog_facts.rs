@@ -1,0 +1,60 @@
+//! The catalog with its upstream facts: which facts apply to a
+//! component's image, and the descriptor's hooks and dumps checked against
+//! them when the catalog loads (a second `impl Catalog`, beside the
+//! descriptor schema of `catalog.rs`).
+
+use anyhow::{bail, Result};
+
+use crate::site::catalog::Catalog;
+use crate::site::facts::ImageFacts;
+
+impl Catalog {
+    /// The facts of a component's image, when they were checked for the
+    /// image and tag the descriptor pins (after an image bump without new
+    /// facts, none: nothing is assumed about the new image).
+    pub fn image_facts(&self, stack: &str, component: &str) -> Option<&ImageFacts> {
+        let c = self.stacks.get(stack)?.components.get(component)?;
+        let f = self.facts.get(stack)?.components.get(component)?;
+        (f.image == c.image && f.tag == format!("{}{}", c.tag, c.suffix)).then_some(f)
+    }
+
+    /// Facts name known components, and every command and user the
+    /// descriptor's hooks and dumps use works in the image they run in.
+    pub(crate) fn check_facts(&self, name: &str) -> Result<()> {
+        let d = &self.stacks[name];
+        if let Some(f) = self.facts.get(name) {
+            if let Some(c) = f.components.keys().find(|c| !d.components.contains_key(*c)) {
+                bail!("upstream facts of `{name}` name unknown component `{c}`");
+            }
+        }
+        let o = &self.origin[name];
+        let hooks = d.backup.before.iter().chain(&d.backup.after);
+        let hooks = hooks.chain(&d.backup.after_restore).chain(&d.upgrade.after);
+        let mut uses: Vec<(&str, Option<&str>, &[String])> = hooks
+            .map(|x| {
+                (
+                    x.component.as_str(),
+                    x.user.as_deref(),
+                    x.command.as_slice(),
+                )
+            })
+            .collect();
+        for x in &d.backup.dumps {
+            uses.push((&x.component, None, &x.command));
+            uses.push((&x.component, None, &x.restore));
+            if let Some(c) = &x.check {
+                uses.push((&x.component, None, c));
+            }
+        }
+        for (comp, user, cmd) in uses {
+            let Some(f) = self.image_facts(name, comp) else {
+                continue;
+            };
+            let r = user.map_or(Ok(()), |u| f.check_user(u));
+            if let Err(e) = r.and_then(|_| f.check_command(cmd)) {
+                bail!("{o}: `{}` in component `{comp}` {e}", cmd.join(" "));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! The catalog against its upstream facts (`stacks/facts/*.yml`): every
+//! image has facts for the tag it pins, every rendered compose file of the
+//! example inventories (stacks and restore-drill copies) only runs programs
+//! and users its images have, and a catalog whose hooks do not fit their
+//! image is refused when it loads.
+
+mod common;
+
+use common::*;
+use regie::site::catalog::Catalog;
+
+#[test]
+fn every_pinned_image_has_facts_for_its_tag() {
+    let cat = Catalog::builtin().unwrap();
+    let mut missing = Vec::new();
+    for (stack, d) in &cat.stacks {
+        for (comp, c) in &d.components {
+            if cat.image_facts(stack, comp).is_none() {
+                missing.push(format!(
+                    "{stack}/{comp}: {}:{}{} has no facts in stacks/facts/{stack}.yml for this image and tag",
+                    c.image, c.tag, c.suffix
+                ));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn rendered_compose_files_fit_their_images() {
+    let cat = Catalog::builtin().unwrap();
+    let facts = |s: &str, c: &str| cat.image_facts(s, c).cloned();
+    let mut bad = Vec::new();
+    let mut checked = 0;
+    for ex in EXAMPLES {
+        let tmp = tempfile::tempdir().unwrap();
+        for (path, bytes) in render_example(ex, &tmp.path().join("out")) {
+            let drill = path.contains("/.regie/backup/drill/");
+            if !(path.ends_with("/docker-compose.yml") || drill) {
+                continue;
+            }
+            let src = String::from_utf8(bytes).unwrap();
+            bad.extend(regie::site::facts::audit_compose(
+                facts,
+                &format!("{ex}/{path}"),
+                &src,
+            ));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} compose files checked");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn a_hook_that_does_not_fit_its_image_is_refused_at_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("stacks")).unwrap();
+    let files = std::fs::read_to_string("stacks/files.yml").unwrap();
+    // Maintenance mode as an account the Nextcloud image does not have.
+    let bad_user = files.replacen("user: www-data", "user: nextcloud", 1);
+    std::fs::write(tmp.path().join("stacks/files.yml"), &bad_user).unwrap();
+    let e = Catalog::with_overrides(Some(tmp.path())).unwrap_err();
+    assert!(
+        format!("{e:#}").contains("`nextcloud`, which is not an account"),
+        "{e:#}"
+    );
+    let bad_prog = files.replacen("command: [pg_dump,", "command: [mysqldump,", 1);
+    std::fs::write(tmp.path().join("stacks/files.yml"), &bad_prog).unwrap();
+    let e = Catalog::with_overrides(Some(tmp.path())).unwrap_err();
+    assert!(format!("{e:#}").contains("runs `mysqldump`"), "{e:#}");
+}
+
+#[test]
+fn site_facts_override_the_built_in_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("stacks/facts")).unwrap();
+    let chat = std::fs::read_to_string("stacks/facts/chat.yml").unwrap();
+    let arm = chat.replacen("archs: [amd64]", "archs: [amd64, arm64]", 1);
+    assert_ne!(arm, chat);
+    std::fs::write(tmp.path().join("stacks/facts/chat.yml"), arm).unwrap();
+    let cat = Catalog::with_overrides(Some(tmp.path())).unwrap();
+    assert_eq!(
+        cat.image_facts("chat", "app").unwrap().archs,
+        ["amd64", "arm64"]
+    );
+    // A fact without a source is refused.
+    let nosrc: String = chat
+        .lines()
+        .filter(|l| !l.starts_with("      archs: \"https://github.com/mattermost"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(nosrc, chat);
+    std::fs::write(tmp.path().join("stacks/facts/chat.yml"), nosrc).unwrap();
+    let e = Catalog::with_overrides(Some(tmp.path())).unwrap_err();
+    assert!(
+        format!("{e:#}").contains("fact `archs` has neither a source"),
+        "{e:#}"
+    );
+}
