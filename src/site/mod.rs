@@ -9,6 +9,7 @@ pub mod files;
 pub mod image;
 pub mod inventory;
 pub mod layout;
+pub mod mail;
 pub mod render;
 pub mod secrets;
 pub mod selection;

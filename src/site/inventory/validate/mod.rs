@@ -6,6 +6,7 @@
 
 mod backup;
 mod hosts;
+mod mail;
 mod maintenance;
 mod monitoring;
 mod notify;
