@@ -271,3 +271,86 @@ fn the_mail_drill_cannot_reach_out() {
         }
     }
 }
+
+/// The `certs` container's script, run for real (busybox sh, as POSIX as
+/// the image's dash): it finds the certificate under any issuer's
+/// directory, copies it with its key, and copies a renewal.
+#[test]
+fn the_certs_script_copies_the_certificate_from_any_issuer() {
+    use std::process::Command;
+    let tmp = tempfile::tempdir().unwrap();
+    let files = render_example("cabinet-durand", &tmp.path().join("out"));
+    let c: Value = serde_yaml::from_str(&text(&files, "srv1/mail/docker-compose.yml")).unwrap();
+    let certs = &c["services"]["certs"];
+    let host = certs["environment"]["MAIL_HOST"].as_str().unwrap();
+    // Compose turns `$$` into `$`.
+    let script = certs["command"][2].as_str().unwrap().replace("$$", "$");
+    // The loop's pause, shortened for the test.
+    let script = script.replace("sleep 60", "sleep 1");
+    let caddy = tmp.path().join("caddy");
+    let tls = tmp.path().join("tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    let put = |issuer: &str, body: &str| {
+        let d = caddy.join(format!("caddy/certificates/{issuer}/{host}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join(format!("{host}.key")), format!("key {body}")).unwrap();
+        std::fs::write(d.join(format!("{host}.crt")), format!("crt {body}")).unwrap();
+    };
+    // Another site's certificate is never copied.
+    let other = caddy.join("caddy/certificates/acme-v02.api.letsencrypt.org-directory/wiki.x.fr");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("wiki.x.fr.crt"), "other").unwrap();
+    put("acme.zerossl.com-v2-dv90", "zerossl");
+    let name = format!("regie-certs-test-{}", std::process::id());
+    let run = Command::new("docker")
+        .args(["run", "-d", "--rm", "--name", &name, "--network", "none"])
+        .args(["-e", &format!("MAIL_HOST={host}")])
+        .arg("-v")
+        .arg(format!("{}:/caddy:ro", caddy.display()))
+        .arg("-v")
+        .arg(format!("{}:/tls", tls.display()))
+        .args(["regie-busybox:1", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let wait_for = |want: &str| {
+        for _ in 0..50 {
+            if std::fs::read_to_string(tls.join("cert.pem"))
+                .ok()
+                .as_deref()
+                == Some(want)
+            {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        false
+    };
+    let first = wait_for("crt zerossl");
+    // A renewal by another issuer, newer: copied too.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    put("acme-v02.api.letsencrypt.org-directory", "letsencrypt");
+    let renewed = wait_for("crt letsencrypt");
+    let logs = Command::new("docker")
+        .args(["logs", &name])
+        .output()
+        .unwrap();
+    let _ = Command::new("docker").args(["rm", "-f", &name]).output();
+    let logs =
+        String::from_utf8_lossy(&logs.stdout).to_string() + &String::from_utf8_lossy(&logs.stderr);
+    assert!(first, "first certificate not copied: {logs}");
+    assert!(renewed, "renewal not copied: {logs}");
+    assert_eq!(
+        std::fs::read_to_string(tls.join("key.pem")).unwrap(),
+        "key letsencrypt"
+    );
+    let names: Vec<_> = std::fs::read_dir(&tls)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
