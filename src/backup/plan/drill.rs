@@ -58,7 +58,8 @@ impl VolumeNames {
 /// published ports, no external networks (so not behind the proxy), only
 /// internal networks (no way out: a restored mail queue is not sent
 /// again, an app sends no notification), no fixed subnets or addresses
-/// (they would clash with the live stack's), no fixed container names,
+/// (they would clash with the live stack's), network names of its own,
+/// no fixed container names,
 /// never restarted, labelled `regie.drill`.
 pub fn drill_compose(compose: &str) -> Result<String> {
     let mut doc: Value = serde_yaml::from_str(compose).context("parsing the compose file")?;
@@ -84,6 +85,11 @@ pub fn drill_compose(compose: &str) -> Result<String> {
             let m = v.as_mapping_mut().expect("a mapping");
             m.remove("ipam");
             m.insert("internal".into(), true.into());
+            // A network with a fixed name (the proxy's) gets its own drill
+            // name: the drill never joins, nor trips over, the live one.
+            if let Some(name) = m.get("name").and_then(Value::as_str).map(String::from) {
+                m.insert("name".into(), format!("{name}-drill").into());
+            }
         }
     }
     let mut uses_default = false;
@@ -273,6 +279,12 @@ networks:
             Value::from("mail.x.fr")
         );
         // Every service is on a named network or none: no default network.
+        assert!(v["networks"].get("default").is_none());
+        // A fixed network name (the proxy's own network) gets a drill name.
+        let c = "services:\n  caddy:\n    image: x\n    networks: [proxy]\nnetworks:\n  proxy: { name: s_proxy }\n";
+        let v: Value = serde_yaml::from_str(&drill_compose(c).unwrap()).unwrap();
+        assert_eq!(v["networks"]["proxy"]["name"], Value::from("s_proxy-drill"));
+        assert_eq!(v["networks"]["proxy"]["internal"], Value::from(true));
         assert!(v["networks"].get("default").is_none());
         // A service left on no network is on compose's default one, made
         // internal too.
