@@ -373,7 +373,7 @@ fn validate_reports_warnings_but_succeeds() {
         &inv,
         "site: { name: warn, domain: warn.fr, contact: a@warn.fr }\n\
          hosts:\n  srv1: { role: server, address: 192.0.2.1, ram_mb: 512 }\n\
-         services:\n  mail: { host: srv1 }\n",
+         services:\n  mail: { host: srv1, settings: { accounts: [{ address: a@warn.fr }] } }\n",
     )
     .unwrap();
     let o = regie()

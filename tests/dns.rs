@@ -125,7 +125,8 @@ services:
     p
 }
 
-const MAIL: &str = "  mail:\n    host: srv1\n";
+const MAIL: &str =
+    "  mail:\n    host: srv1\n    settings: { accounts: [{ address: jean@durand.example }] }\n";
 
 fn check_dns(inv: &Path, resolver: &str, json: bool) -> (i32, String, String) {
     let mut c = Regie::cargo_bin("regie").unwrap();

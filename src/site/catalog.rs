@@ -29,6 +29,11 @@ pub struct Descriptor {
     /// Web entry point served through the host's reverse proxy.
     #[serde(default)]
     pub web: Option<Web>,
+    /// The stack sends mail (notifications, password resets): when the
+    /// site has a mail service, regie gives it a mailbox there and the
+    /// template a `mail_sender` (address, password, SMTP host).
+    #[serde(default)]
+    pub sends_mail: bool,
     pub min_ram_mb: u64,
     pub components: BTreeMap<String, Component>,
     /// Ports published on the host.

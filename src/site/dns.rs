@@ -41,17 +41,7 @@ pub fn dkim_selector(d: &Descriptor) -> &str {
 /// The domains a service's `{domain}` records are made for: its `domains`
 /// setting (mail), else the site's domain.
 pub fn service_domains(site: &Resolved, p: &Placed) -> Vec<String> {
-    let listed: Vec<String> = p.settings["domains"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(String::from))
-        .collect();
-    if listed.is_empty() {
-        vec![site.inv.site.domain.clone()]
-    } else {
-        listed
-    }
+    crate::site::mail::domains(&p.settings, &site.inv.site.domain)
 }
 
 /// The catalog's records of one placed service, filled; none when the

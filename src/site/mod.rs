@@ -13,6 +13,7 @@ pub mod image;
 pub mod inventory;
 pub mod labels;
 pub mod layout;
+pub mod mail;
 pub mod render;
 pub mod secrets;
 pub mod selection;

@@ -16,6 +16,7 @@ pub use crate::site::files::{
 use crate::site::inventory::Resolved;
 use crate::site::labels;
 use crate::site::layout::project;
+use crate::site::mail;
 use crate::site::secrets::{Kind, Store};
 use crate::site::site_files::site_known_hosts;
 
@@ -206,6 +207,66 @@ fn register_secret_fns(t: &mut tera::Tera, store: &Arc<Mutex<Store>>, prefix: &s
     });
 }
 
+/// The mail stack's derived values (`mail` in its templates: accounts
+/// with the service mailboxes, aliases with postmaster and abuse, the
+/// backend network) and, for each stack that sends mail, its `mail_sender`
+/// (SMTP host, address, password). Empty without a mail service.
+fn mail_contexts(site: &Resolved, store: &Arc<Mutex<Store>>) -> (Json, BTreeMap<String, Json>) {
+    let inv = &site.inv;
+    let Ok((mail_host, m)) = site.service(mail::STACK) else {
+        return (Json::Null, BTreeMap::new());
+    };
+    let domains = mail::domains(&m.settings, &inv.site.domain);
+    let primary = mail::primary_domain(&domains, &inv.site.domain);
+    let senders: Vec<String> = site
+        .placement
+        .values()
+        .flatten()
+        .filter(|p| {
+            site.catalog
+                .stacks
+                .get(&p.name)
+                .is_some_and(|d| d.sends_mail)
+        })
+        .map(|p| p.name.clone())
+        .collect();
+    let accounts = mail::accounts(&m.settings, &senders, &primary);
+    let aliases = mail::aliases(&m.settings, &domains, &accounts, &inv.site.contact);
+    let backend = m.settings["backend_subnet"]
+        .as_str()
+        .and_then(|s| mail::Backend::parse(s).ok())
+        .map(|b| {
+            json!({ "subnet": b.subnet(), "gateway": b.gateway(),
+                    "dynamic_range": b.dynamic_range(), "webmail": b.webmail() })
+        });
+    let mut out = BTreeMap::new();
+    for s in &senders {
+        let address = mail::sender_address(s, &primary);
+        let pw = store
+            .lock()
+            .expect("store")
+            .get_or_generate(&mail::password_secret(&address), Kind::Alnum(20));
+        let local_part = address.split('@').next().unwrap_or_default();
+        out.insert(
+            s.clone(),
+            json!({ "host": m.hostname, "address": address, "local_part": local_part,
+                    "domain": primary, "password": pw.expose(),
+                    // A LAN-only mail host's certificate comes from the proxy's own CA.
+                    "public_certificate": site.acme(&mail_host) }),
+        );
+    }
+    let ctx = json!({
+        "domains": domains,
+        "postmaster": format!("postmaster@{primary}"),
+        "accounts": accounts.iter().map(|a| json!({
+            "address": a.address, "quota": a.quota, "service": a.service })).collect::<Vec<_>>(),
+        "aliases": aliases.iter().map(|a| json!({
+            "address": a.address, "to": a.to, "generated": a.generated })).collect::<Vec<_>>(),
+        "backend": backend,
+    });
+    (ctx, out)
+}
+
 /// Files a capability adds to a host's render beside the stacks' own (the
 /// backup script and its keys): given the site, the host, the host's
 /// rendered stack files and the site's known_hosts text.
@@ -251,6 +312,7 @@ fn render_inner(
             );
         }
     }
+    let (mail_ctx, senders) = mail_contexts(site, store);
     let mut out = Vec::new();
     // The NAS's pinned key goes into each backed-up host's files.
     let known_hosts = std::fs::read_to_string(site_known_hosts(site)).unwrap_or_default();
@@ -333,6 +395,8 @@ fn render_inner(
                 }),
             );
             ctx.insert("settings", &s.settings);
+            ctx.insert("mail", &mail_ctx);
+            ctx.insert("mail_sender", senders.get(&s.name).unwrap_or(&Json::Null));
             // Config files first, then the compose file with their hash.
             let mut specs: Vec<&FileSpec> = d.files.iter().collect();
             specs.sort_by_key(|f| f.is_compose());

@@ -55,8 +55,12 @@ impl VolumeNames {
 }
 
 /// A scratch copy of a stack's compose file for restore drills: no
-/// published ports, no external networks (so not behind the proxy), no
-/// fixed container names, never restarted, labelled `regie.drill`.
+/// published ports, no external networks (so not behind the proxy), only
+/// internal networks (no way out: a restored mail queue is not sent
+/// again, an app sends no notification), no fixed subnets or addresses
+/// (they would clash with the live stack's), network names of its own,
+/// no fixed container names,
+/// never restarted, labelled `regie.drill`.
 pub fn drill_compose(compose: &str) -> Result<String> {
     let mut doc: Value = serde_yaml::from_str(compose).context("parsing the compose file")?;
     let top = doc
@@ -74,7 +78,21 @@ pub fn drill_compose(compose: &str) -> Result<String> {
         for k in &external {
             nets.remove(k.as_str());
         }
+        for (_, v) in nets.iter_mut() {
+            if !v.is_mapping() {
+                *v = Value::Mapping(Mapping::new());
+            }
+            let m = v.as_mapping_mut().expect("a mapping");
+            m.remove("ipam");
+            m.insert("internal".into(), true.into());
+            // A network with a fixed name (the proxy's) gets its own drill
+            // name: the drill never joins, nor trips over, the live one.
+            if let Some(name) = m.get("name").and_then(Value::as_str).map(String::from) {
+                m.insert("name".into(), format!("{name}-drill").into());
+            }
+        }
     }
+    let mut uses_default = false;
     // Volumes with a fixed name get their own drill name: a drill never
     // touches a live volume.
     if let Some(Value::Mapping(vols)) = top.get_mut("volumes") {
@@ -113,6 +131,12 @@ pub fn drill_compose(compose: &str) -> Result<String> {
                     for e in &external {
                         map.remove(e.as_str());
                     }
+                    for (_, n) in map.iter_mut() {
+                        if let Some(n) = n.as_mapping_mut() {
+                            n.remove("ipv4_address");
+                            n.remove("ipv6_address");
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -120,6 +144,9 @@ pub fn drill_compose(compose: &str) -> Result<String> {
                 || matches!(m.get("networks"), Some(Value::Mapping(l)) if l.is_empty())
             {
                 m.remove("networks");
+            }
+            if !m.contains_key("networks") && !m.contains_key("network_mode") {
+                uses_default = true;
             }
             match m.get_mut("labels") {
                 Some(Value::Mapping(l)) => {
@@ -133,6 +160,20 @@ pub fn drill_compose(compose: &str) -> Result<String> {
                 }
             }
         }
+    }
+    // Services on no named network are on compose's `default` one.
+    if uses_default {
+        let nets = top
+            .entry("networks".into())
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
+        if !nets.is_mapping() {
+            *nets = Value::Mapping(Mapping::new());
+        }
+        let mut d = Mapping::new();
+        d.insert("internal".into(), true.into());
+        nets.as_mapping_mut()
+            .expect("a mapping")
+            .insert("default".into(), Value::Mapping(d));
     }
     // Written as JSON (which YAML parsers read): every string stays quoted,
     // so YAML 1.1 readers such as compose v1 never take `on` or `no` for
@@ -205,5 +246,51 @@ networks:
         assert_eq!(n.drill["data"], "s-x-drill_data");
         assert_eq!(n.live["certs"], "s_proxy_data");
         assert_eq!(n.drill["certs"], "s_proxy_data-drill");
+    }
+
+    #[test]
+    fn drill_networks_are_internal_without_fixed_addresses() {
+        let c = r#"
+services:
+  mailserver:
+    image: x
+    networks: { backend: { aliases: [mail.x.fr] } }
+  webmail:
+    image: y
+    networks:
+      backend: { ipv4_address: 172.31.253.2 }
+      proxy: {}
+  certs:
+    image: x
+    network_mode: none
+networks:
+  backend:
+    ipam: { config: [{ subnet: 172.31.253.0/24 }] }
+  proxy: { external: true, name: s_proxy }
+"#;
+        let v: Value = serde_yaml::from_str(&drill_compose(c).unwrap()).unwrap();
+        assert_eq!(v["networks"]["backend"]["internal"], Value::from(true));
+        assert!(v["networks"]["backend"].get("ipam").is_none());
+        assert!(v["services"]["webmail"]["networks"]["backend"]
+            .get("ipv4_address")
+            .is_none());
+        assert_eq!(
+            v["services"]["mailserver"]["networks"]["backend"]["aliases"][0],
+            Value::from("mail.x.fr")
+        );
+        // Every service is on a named network or none: no default network.
+        assert!(v["networks"].get("default").is_none());
+        // A fixed network name (the proxy's own network) gets a drill name.
+        let c = "services:\n  caddy:\n    image: x\n    networks: [proxy]\nnetworks:\n  proxy: { name: s_proxy }\n";
+        let v: Value = serde_yaml::from_str(&drill_compose(c).unwrap()).unwrap();
+        assert_eq!(v["networks"]["proxy"]["name"], Value::from("s_proxy-drill"));
+        assert_eq!(v["networks"]["proxy"]["internal"], Value::from(true));
+        assert!(v["networks"].get("default").is_none());
+        // A service left on no network is on compose's default one, made
+        // internal too.
+        let c = "services:\n  app:\n    image: x\n    networks: [proxy]\nnetworks:\n  proxy: { external: true }\n";
+        let v: Value = serde_yaml::from_str(&drill_compose(c).unwrap()).unwrap();
+        assert!(v["services"]["app"].get("networks").is_none());
+        assert_eq!(v["networks"]["default"]["internal"], Value::from(true));
     }
 }

@@ -7,6 +7,7 @@
 mod arch;
 mod backup;
 mod hosts;
+mod mail;
 mod maintenance;
 mod monitoring;
 mod notify;

@@ -2,7 +2,7 @@
 //! resources, hostname and settings, plus the rules of single built-in
 //! services. Returns the placement of the services on the hosts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde_json::Value as Json;
@@ -13,7 +13,7 @@ use super::settings::check_settings;
 use crate::site::catalog::{Catalog, Descriptor};
 use crate::site::diag::{did_you_mean, Diagnostic};
 use crate::site::inventory::syntax::{is_domain, is_image_ref, is_memory, is_tag};
-use crate::site::inventory::{Host, Inventory, Placed, Role, ServiceSpec};
+use crate::site::inventory::{Host, Inventory, Placed, Role};
 
 pub(super) fn check(
     inv: &Inventory,
@@ -141,7 +141,7 @@ pub(super) fn check(
             }
             None
         };
-        service_rules(svc, &p, spec, host, &settings, inv, diags);
+        service_rules(svc, &p, host, &settings, inv, cat, diags);
         if let Some(h) = host {
             let _ = h;
             placement
@@ -165,57 +165,14 @@ pub(super) fn check(
 fn service_rules(
     svc: &str,
     p: &str,
-    _spec: &ServiceSpec,
     host: Option<&Host>,
     settings: &Json,
     inv: &Inventory,
+    cat: &Catalog,
     diags: &mut Vec<Diagnostic>,
 ) {
     match svc {
-        "mail" => {
-            let domains: BTreeSet<String> = settings["domains"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|d| d.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let domains = if domains.is_empty() {
-                BTreeSet::from([inv.site.domain.clone()])
-            } else {
-                domains
-            };
-            let mut seen = BTreeSet::new();
-            for (i, a) in settings["accounts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                let addr = a["address"].as_str().unwrap_or_default();
-                if let Some((_, dom)) = addr.rsplit_once('@') {
-                    if !domains.contains(dom) {
-                        diags.push(
-                            err(
-                                format!("{p}.settings.accounts[{i}].address"),
-                                format!("`{addr}` is not in one of the mail domains"),
-                            )
-                            .expected(format!(
-                                "an address @{}",
-                                domains.iter().cloned().collect::<Vec<_>>().join(" or @")
-                            )),
-                        );
-                    }
-                }
-                if !seen.insert(addr.to_string()) {
-                    diags.push(err(
-                        format!("{p}.settings.accounts[{i}].address"),
-                        format!("account `{addr}` is listed twice"),
-                    ));
-                }
-            }
-        }
+        "mail" => super::mail::check(p, settings, inv, cat, diags),
         "visio" if settings["public_ip"].is_null() => {
             if let Some(h) = host {
                 if h.address.parse::<IpAddr>().is_err() {
