@@ -43,8 +43,9 @@ fn wiki_proxy(out: &Path) -> (String, String, String) {
     (host, String::from_utf8(caddyfile.clone()).unwrap(), env)
 }
 
-/// `curl` status code of an HTTPS request to `name` on 127.0.0.1.
-fn status(name: &str, port: u16, path: &str) -> String {
+/// `curl` status code of a request to `name` on 127.0.0.1 (`-k`: the
+/// certificate comes from Caddy's internal CA).
+fn status_of(scheme: &str, name: &str, port: u16, path: &str) -> String {
     let o = Command::new("curl")
         .args([
             "-sk",
@@ -57,10 +58,14 @@ fn status(name: &str, port: u16, path: &str) -> String {
         ])
         .arg("--resolve")
         .arg(format!("{name}:{port}:127.0.0.1"))
-        .arg(format!("https://{name}:{port}{path}"))
+        .arg(format!("{scheme}://{name}:{port}{path}"))
         .output()
         .expect("curl is installed");
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn status(name: &str, port: u16, path: &str) -> String {
+    status_of("https", name, port, path)
 }
 
 #[test]
@@ -127,20 +132,5 @@ fn the_rendered_caddyfile_loads_and_guards_the_wiki_installer() {
     // The rest of the wiki is not behind the key.
     assert_eq!(status(name, https, "/doku.php"), "502");
     // Plain HTTP redirects to HTTPS.
-    let o = Command::new("curl")
-        .args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "--max-time",
-            "10",
-        ])
-        .arg("--resolve")
-        .arg(format!("{name}:{http}:127.0.0.1"))
-        .arg(format!("http://{name}:{http}/"))
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "308");
+    assert_eq!(status_of("http", name, http, "/"), "308");
 }
