@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod diag;
 pub mod dns;
+pub mod dump;
 pub mod files;
 pub mod image;
 pub mod inventory;
