@@ -1,5 +1,5 @@
-# PostgreSQL functions of regie-backup (inserted into backup.sh where it
-# says @postgres.sh@): waiting for the real server, capturing the cluster's
+# PostgreSQL functions of regie-backup (inserted into backup.sh at its
+# marker line): waiting for the real server, capturing the cluster's
 # roles beside a dump and creating the missing ones before a load.
 
 # --- PostgreSQL: readiness and roles --------------------------------------
