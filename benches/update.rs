@@ -156,8 +156,8 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    reg.push("regie-postgres:1", "postgres:15");
-    reg.push("regie-postgres-next:1", "postgres:17");
+    reg.push("regie-postgres:2", "postgres:15");
+    reg.push("regie-postgres-next:2", "postgres:17");
     let (tb, inv) = site(&format!(
         "  pgapp:\n    host: srv1\n    settings: {{ registry: \"{}\" }}\n",
         reg.addr

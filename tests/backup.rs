@@ -417,10 +417,7 @@ fn faults_never_lose_a_backup() {
     let good = std::fs::read_to_string(&cat).unwrap();
     std::fs::write(
         &cat,
-        good.replace(
-            "pg_dump, --username=notes, --dbname=notes",
-            "pg_dump, --username=notes, --dbname=nosuchdb",
-        ),
+        good.replace("database: notes }", "database: nosuchdb }"),
     )
     .unwrap();
     s.cmd(&["deploy", "--yes"]).assert().success();

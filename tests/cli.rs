@@ -50,7 +50,8 @@ fn catalog_show_prints_a_descriptor_and_suggests_on_typos() {
         .success()
         .stdout(
             predicate::str::contains("mattermost/mattermost-{edition}-edition")
-                .and(predicate::str::contains("pg_dump")),
+                .and(predicate::str::contains("file: mattermost.pgdump"))
+                .and(predicate::str::contains("database: mattermost")),
         );
     regie()
         .args(["catalog", "show", "chta"])

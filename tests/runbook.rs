@@ -105,9 +105,10 @@ fn french_run_book_has_the_facts_a_provider_needs() {
     assert!(md.contains("IN A     203.0.113.10"));
     // The proxy's data volume has a fixed name.
     assert!(md.contains("`cabinet-durand_proxy_data`"));
-    // The database goes back into a fresh PostgreSQL.
+    // The database goes back into a fresh PostgreSQL, its roles first.
+    assert!(md.contains("exec -T postgres psql --username=nextcloud --dbname=postgres"));
     assert!(md.contains(
-        "exec -T postgres pg_restore --username=nextcloud --dbname=nextcloud --clean --if-exists --no-owner"
+        "exec -T postgres pg_restore --username=nextcloud --dbname=nextcloud --clean --if-exists --exit-on-error"
     ));
 }
 

@@ -383,7 +383,7 @@ fn update_refused_outside_window_and_aborted_when_backup_fails() {
 #[test]
 fn postgres_major_upgrade_by_dump_and_restore() {
     let reg = Registry::start();
-    let pg15 = reg.push("regie-postgres:1", "postgres:15");
+    let pg15 = reg.push("regie-postgres:2", "postgres:15");
     // "16": an image that exits at once, as a database that cannot start.
     let cid = docker(&["create", "regie-busybox:1"]);
     let cid = String::from_utf8_lossy(&cid.stdout).trim().to_string();
@@ -398,7 +398,7 @@ fn postgres_major_upgrade_by_dump_and_restore() {
     .success());
     docker(&["rm", "-f", &cid]);
     reg.push("regie-pg-broken:1", "postgres:16");
-    reg.push("regie-postgres-next:1", "postgres:17");
+    reg.push("regie-postgres-next:2", "postgres:17");
     let services = format!(
         "  pgapp:\n    host: srv1\n    settings: {{ registry: \"{}\" }}\n",
         reg.addr

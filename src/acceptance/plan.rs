@@ -72,7 +72,7 @@ pub fn probes(site: &Resolved, renders: &[HostRender]) -> Vec<Probe> {
                 bk.dumps
                     .iter()
                     .fold((Vec::new(), Vec::new()), |(mut db, mut un), d| {
-                        match d.check.as_deref().and_then(psql_of) {
+                        match d.check_command().as_deref().and_then(psql_of) {
                             Some(psql) => db.push(DbProbe {
                                 component: d.component.clone(),
                                 psql,

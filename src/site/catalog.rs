@@ -131,22 +131,7 @@ pub struct Backup {
     pub after_restore: Vec<Exec>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Dump {
-    pub component: String,
-    pub command: Vec<String>,
-    pub restore: Vec<String>,
-    pub file: String,
-    /// The volume holding the live database: emptied before a dump is
-    /// loaded back, so the restore starts from a fresh database.
-    #[serde(default)]
-    pub volume: Option<String>,
-    /// A command printing a short value (e.g. a count of tables) recorded
-    /// at backup time and compared after a restore drill.
-    #[serde(default)]
-    pub check: Option<Vec<String>>,
-}
+pub use super::dump::{check_dump, Dump, LoginFrom, Postgres};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -482,6 +467,15 @@ impl Catalog {
                         bail!("{o}: backup dump names undeclared volume `{v}`");
                     }
                 }
+                check_dump(o, x, &d.backup.volumes)?;
+            }
+            let mut names: Vec<String> = d.backup.dumps.iter().map(|x| x.file.clone()).collect();
+            names.extend(d.backup.dumps.iter().filter_map(Dump::roles_file));
+            let n = names.len();
+            names.sort();
+            names.dedup();
+            if names.len() != n {
+                bail!("{o}: two backup dumps (or their roles files) have the same file name");
             }
             fn check_spec(o: &str, path: &str, s: &SettingSpec) -> Result<()> {
                 match s.kind {

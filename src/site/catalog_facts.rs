@@ -30,23 +30,19 @@ impl Catalog {
         let o = &self.origin[name];
         let hooks = d.backup.before.iter().chain(&d.backup.after);
         let hooks = hooks.chain(&d.backup.after_restore).chain(&d.upgrade.after);
-        let mut uses: Vec<(&str, Option<&str>, &[String])> = hooks
-            .map(|x| {
-                (
-                    x.component.as_str(),
-                    x.user.as_deref(),
-                    x.command.as_slice(),
-                )
-            })
+        let mut uses: Vec<(&str, Option<&str>, Vec<String>)> = hooks
+            .map(|x| (x.component.as_str(), x.user.as_deref(), x.command.clone()))
             .collect();
+        // Dumps as they run: a `postgres:` dump's commands are built from it.
         for x in &d.backup.dumps {
-            uses.push((&x.component, None, &x.command));
-            uses.push((&x.component, None, &x.restore));
-            if let Some(c) = &x.check {
+            uses.push((&x.component, None, x.dump_command()));
+            uses.push((&x.component, None, x.restore_command()));
+            if let Some(c) = x.check_command() {
                 uses.push((&x.component, None, c));
             }
         }
         for (comp, user, cmd) in uses {
+            let cmd = cmd.as_slice();
             let Some(f) = self.image_facts(name, comp) else {
                 continue;
             };

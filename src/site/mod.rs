@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod catalog_facts;
 pub mod diag;
 pub mod dns;
+pub mod dump;
 pub mod facts;
 pub mod files;
 pub mod image;

@@ -6,10 +6,12 @@
 #                     container. Also serves as the NAS (SFTP).
 #   regie-restic:1    the same root file system with restic as entrypoint,
 #                     standing in for the restic/restic image.
-#   regie-postgres:1  the same with an entrypoint that behaves like the
-#                     postgres image's (POSTGRES_USER/PASSWORD/DB, PGDATA).
-#   regie-postgres-next:1  Debian trixie's PostgreSQL 17 with the same
-#                     entrypoint: a second major for the upgrade tests.
+#   regie-postgres:2  the same with an entrypoint that behaves like the
+#                     postgres image's (POSTGRES_USER/PASSWORD/DB, PGDATA,
+#                     a socket-only server for the first start's init).
+#   regie-postgres-next:2  Debian trixie's PostgreSQL 17 with the same
+#                     entrypoint: a second major for the upgrade tests
+#                     (regie-postgres-next:1 is its base).
 #   regie-busybox:1   FROM-scratch image holding a static busybox, for the
 #                     small web stacks deployed in tests.
 # Idempotent: an image that exists is kept. Needs root, debootstrap and a
@@ -65,7 +67,19 @@ derive() { # name entrypoint-json
   fi
 }
 derive regie-restic:1 '["/usr/bin/restic"]'
-derive regie-postgres:1 '["/usr/local/sbin/regie-postgres"]'
+
+# PostgreSQL stand-ins: a base image with this tree's entrypoint copied in.
+with_pg_entrypoint() { # name base
+  if ! docker image inspect "$1" >/dev/null 2>&1; then
+    echo "building $1" >&2
+    cid=$(docker create "$2" true)
+    docker cp "$here/postgres-entrypoint.sh" "$cid:/usr/local/sbin/regie-postgres" >/dev/null
+    docker commit --change 'ENTRYPOINT ["/usr/local/sbin/regie-postgres"]' --change 'CMD []' "$cid" "$1" >/dev/null
+    docker rm "$cid" >/dev/null
+  fi
+}
+with_pg_entrypoint regie-postgres:2 regie-testhost:3
+with_pg_entrypoint regie-postgres-next:2 regie-postgres-next:1
 
 if ! docker image inspect regie-busybox:1 >/dev/null 2>&1; then
   echo "building regie-busybox:1" >&2

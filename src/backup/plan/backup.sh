@@ -145,6 +145,35 @@ log_result() { # JSON line
   printf '==regie:result %s\n' "$1"
 }
 
+# Stream what COMMAND writes into restic as /dumps/FILE, a part=dump
+# snapshot of the capture being taken; uses capture()'s tags, snaps, added
+# and err.
+stream_dump() { # FILE CHECK COMMAND [ARGS...]
+  local file=$1 check=$2 out id bytes st rerr derr
+  shift 2
+  out=$("$@" 2>"$TMP/dump.err" |
+    r -- backup --stdin --stdin-filename "dumps/$file" --host "$HOST" \
+      --tag "$tags,part=dump,check=$check" --json 2>"$TMP/restic.err"
+    echo "${PIPESTATUS[*]}" >"$TMP/pipestatus")
+  read -r -a st <"$TMP/pipestatus"
+  id=$(summary_field snapshot_id <<<"$out")
+  bytes=$(summary_field total_bytes_processed <<<"$out")
+  [ -n "$id" ] && snaps+=("$id")
+  rerr=$(grep -v '^{' "$TMP/restic.err" | tail -n 3)
+  derr=$(tail -n 3 "$TMP/dump.err")
+  if [ "${st[0]}" != 0 ] && { [ "${st[1]}" = 0 ] || ! grep -q '^Fatal' "$TMP/restic.err"; }; then
+    # The dump failed (restic, fed nothing or half, may complain too).
+    err="dump $file failed (exit ${st[0]}): $derr"
+  elif [ "${st[1]}" != 0 ] || [ -z "$id" ]; then
+    # restic failed; a dump cut off by it only sees a broken pipe.
+    err="restic failed storing $file: $rerr"
+  elif [ "${bytes:-0}" = 0 ]; then
+    err="dump $file is empty"
+  else
+    added=$((added + $(summary_field data_added <<<"$out")))
+  fi
+}
+
 # Capture one service: hooks, dumps streamed into restic, then the volumes
 # and the stack's directory in one snapshot. Every snapshot of a capture
 # carries the same capture=... tag. Any failure forgets what this capture
@@ -167,28 +196,12 @@ capture() { # SERVICE KIND [EXTRA_TAG]
   while [ -z "$err" ] && [ "$i" -lt "$NDUMPS" ]; do
     step "$s: dump ${DUMP_FILE[$i]}"
     check=$("check_${s}_$i" 2>/dev/null | tr -cd '0-9A-Za-z._-' | head -c 40)
-    out=$("dump_${s}_$i" 2>"$TMP/dump.err" |
-      r -- backup --stdin --stdin-filename "dumps/${DUMP_FILE[$i]}" --host "$HOST" \
-        --tag "$tags,part=dump,check=${check:-none}" --json 2>"$TMP/restic.err"
-      echo "${PIPESTATUS[*]}" >"$TMP/pipestatus")
-    local st
-    read -r -a st <"$TMP/pipestatus"
-    id=$(summary_field snapshot_id <<<"$out")
-    bytes=$(summary_field total_bytes_processed <<<"$out")
-    [ -n "$id" ] && snaps+=("$id")
-    local rerr derr
-    rerr=$(grep -v '^{' "$TMP/restic.err" | tail -n 3)
-    derr=$(tail -n 3 "$TMP/dump.err")
-    if [ "${st[0]}" != 0 ] && { [ "${st[1]}" = 0 ] || ! grep -q '^Fatal' "$TMP/restic.err"; }; then
-      # The dump failed (restic, fed nothing or half, may complain too).
-      err="dump ${DUMP_FILE[$i]} failed (exit ${st[0]}): $derr"
-    elif [ "${st[1]}" != 0 ] || [ -z "$id" ]; then
-      # restic failed; a dump cut off by it only sees a broken pipe.
-      err="restic failed storing ${DUMP_FILE[$i]}: $rerr"
-    elif [ "${bytes:-0}" = 0 ]; then
-      err="dump ${DUMP_FILE[$i]} is empty"
-    else
-      added=$((added + $(summary_field data_added <<<"$out")))
+    stream_dump "${DUMP_FILE[$i]}" "${check:-none}" "dump_${s}_$i"
+    # PostgreSQL: the cluster's roles beside the dump (with their password
+    # hashes), so that a fresh cluster gets the roles owning the objects.
+    if [ -z "$err" ] && [ -n "${DUMP_ROLES[$i]}" ]; then
+      step "$s: roles ${DUMP_ROLES[$i]}"
+      stream_dump "${DUMP_ROLES[$i]}" none pg_roles_dump "${DUMP_COMPONENT[$i]}" "${DUMP_PG_USER[$i]}"
     fi
     i=$((i + 1))
   done
@@ -332,6 +345,8 @@ wait_healthy() { # PROJECT TIMEOUT [COMPONENT]
   done
 }
 
+# @postgres.sh@ (the PostgreSQL functions are inserted here)
+
 compose() { # PROJECT FILE ARGS...
   local p=$1 f=$2
   shift 2
@@ -351,15 +366,29 @@ compose() { # PROJECT FILE ARGS...
 # For a drill (scratch project), the capture goes straight into the scratch
 # volumes.
 put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
-  local s=$1 cap=$2 p=$3 f=$4 mounts=() i tv=() tdv=() live= stage
+  local s=$1 cap=$2 p=$3 f=$4 mounts=() i tv=() tdv=() tlv=() live= stage="" has_roles=()
   if [ "$p" = "$PROJECT" ]; then
     live=1
     tv=("${VOLUMES[@]}")
     tdv=("${DUMP_VOLUME[@]}")
+    tlv=("${DUMP_LOGIN_VOLUME[@]}")
   else
     tv=("${DRILL_VOLUMES[@]}")
     tdv=("${DRILL_DUMP_VOLUME[@]}")
+    tlv=("${DRILL_DUMP_LOGIN_VOLUME[@]}")
   fi
+  # Which PostgreSQL dumps of the capture have their roles beside them
+  # (captures taken before regie captured roles have none).
+  for ((i = 0; i < NDUMPS; i++)); do
+    has_roles[$i]=""
+    [ -n "${DUMP_ROLES[$i]}" ] || continue
+    capture_has "$cap" "${DUMP_ROLES[$i]}"
+    case $? in
+      0) has_roles[$i]=1 ;;
+      1) ;;
+      *) echo "reading the capture's parts failed, nothing changed: $(last "$TMP/has.err")" >&2; return 1 ;;
+    esac
+  done
   if [ -n "$live" ]; then
     stage="regie-stage-$PROJECT"
     docker volume rm -f "$stage" >/dev/null 2>&1
@@ -381,6 +410,16 @@ put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
         echo "fetching ${DUMP_FILE[$i]} failed, nothing changed: $(last "$TMP/dump.err")" >&2
         docker volume rm -f "$stage" >/dev/null
         return 1
+      fi
+      if [ -n "${has_roles[$i]}" ]; then
+        r -- dump latest --tag "capture=$cap,part=dump" --path "/dumps/${DUMP_ROLES[$i]}" "/dumps/${DUMP_ROLES[$i]}" 2>"$TMP/dump.err" |
+          rsh -v "$stage:/stage" -- "cat > /stage/.roles-$i"
+        fst=("${PIPESTATUS[@]}")
+        if [ "${fst[0]}" != 0 ] || [ "${fst[1]}" != 0 ]; then
+          echo "fetching ${DUMP_ROLES[$i]} failed, nothing changed: $(last "$TMP/dump.err")" >&2
+          docker volume rm -f "$stage" >/dev/null
+          return 1
+        fi
       fi
       i=$((i + 1))
     done
@@ -414,12 +453,11 @@ put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
     [ -n "$dbv" ] && docker volume rm -f "$dbv" >/dev/null
     compose "$p" "$f" up -d "$comp" >"$TMP/up" 2>&1 || { tail -n 5 "$TMP/up" >&2; return 1; }
     wait_healthy "$p" 300 "$comp" || return 1
-    # (PROJECT=$p: the restore command runs in project $p's container.)
-    if [ -n "$live" ]; then
-      rsh -v "$stage:/stage:ro" -- "cat /stage/.dump-$i" 2>"$TMP/dump.err" | PROJECT=$p "restore_${s}_$i" >"$TMP/load" 2>&1
-    else
-      r -- dump latest --tag "capture=$cap,part=dump" --path "/dumps/${DUMP_FILE[$i]}" "/dumps/${DUMP_FILE[$i]}" 2>"$TMP/dump.err" | PROJECT=$p "restore_${s}_$i" >"$TMP/load" 2>&1
+    # (PROJECT=$p: the commands run in project $p's containers.)
+    if [ -n "${DUMP_PG_USER[$i]}" ]; then
+      PROJECT=$p pg_prepare "$i" "${has_roles[$i]}" "${tlv[$i]}" || return 1
     fi
+    dump_part "$i" dump 2>"$TMP/dump.err" | PROJECT=$p "restore_${s}_$i" >"$TMP/load" 2>&1
     local st=("${PIPESTATUS[@]}")
     if [ "${st[0]}" != 0 ]; then
       echo "reading ${DUMP_FILE[$i]} failed: $(tail -n 3 "$TMP/dump.err")" >&2
@@ -428,6 +466,9 @@ put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
     if [ "${st[1]}" != 0 ]; then
       echo "loading ${DUMP_FILE[$i]} failed: $(tail -n 5 "$TMP/load")" >&2
       return 1
+    fi
+    if [ -n "${DUMP_PG_USER[$i]}" ]; then
+      PROJECT=$p pg_check_login "$i" || return 1
     fi
     i=$((i + 1))
   done

@@ -13,6 +13,8 @@
 
 mod drill;
 mod nas;
+#[cfg(test)]
+mod pg_tests;
 mod repo;
 mod results;
 mod schedule;

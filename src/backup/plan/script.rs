@@ -3,7 +3,7 @@
 //! as bash, ahead of the fixed body in `backup.sh`; and the command line
 //! that runs it.
 
-use crate::site::catalog::Exec;
+use crate::site::catalog::{Exec, LoginFrom, Postgres};
 use crate::site::files::{RenderedFile, VERSION};
 use crate::site::inventory::Resolved;
 use crate::util::shell::quote;
@@ -13,6 +13,8 @@ use super::repo::{captures, Repo, DEFAULT_IMAGE};
 use super::SCRIPT;
 
 const BODY: &str = include_str!("backup.sh");
+const POSTGRES: &str = include_str!("postgres.sh");
+const POSTGRES_MARK: &str = "# @postgres.sh@ (the PostgreSQL functions are inserted here)\n";
 
 fn words(cmd: &[String]) -> String {
     cmd.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
@@ -134,8 +136,17 @@ pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Op
                 .map(|d| d.volume.as_deref().map(f).unwrap_or_default()))
         };
         s.push_str(&format!("\n# --- {n}: {}\n", c.desc.description));
+        let pg = |f: &dyn Fn(&Postgres) -> String| {
+            arr(bk
+                .dumps
+                .iter()
+                .map(|d| d.postgres.as_ref().map(f).unwrap_or_default()))
+        };
+        let login = |f: &dyn Fn(&LoginFrom) -> String| {
+            pg(&|x: &Postgres| x.login_from.as_ref().map(f).unwrap_or_default())
+        };
         s.push_str(&format!(
-            "svc_{n}() {{\n  STACK={}\n  PROJECT={}\n  VOLUMES={}\n  DRILL_VOLUMES={}\n  NDUMPS={}\n  DUMP_FILE={}\n  DUMP_COMPONENT={}\n  DUMP_VOLUME={}\n  DRILL_DUMP_VOLUME={}\n}}\n",
+            "svc_{n}() {{\n  STACK={}\n  PROJECT={}\n  VOLUMES={}\n  DRILL_VOLUMES={}\n  NDUMPS={}\n  DUMP_FILE={}\n  DUMP_COMPONENT={}\n  DUMP_VOLUME={}\n  DRILL_DUMP_VOLUME={}\n",
             quote(n),
             quote(p),
             arr(bk.volumes.iter().map(|v| vn.live(p, v))),
@@ -145,6 +156,19 @@ pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Op
             arr(bk.dumps.iter().map(|d| d.component.clone())),
             dump_vol(&|v| vn.live(p, v)),
             dump_vol(&|v| vn.drill(p, v)),
+        ));
+        // PostgreSQL dumps (empty strings for the others): the superuser,
+        // the database, the roles file; where the app's login is kept.
+        s.push_str(&format!(
+            "  DUMP_PG_USER={}\n  DUMP_PG_DB={}\n  DUMP_ROLES={}\n  DUMP_LOGIN_VOLUME={}\n  DRILL_DUMP_LOGIN_VOLUME={}\n  DUMP_LOGIN_PATH={}\n  DUMP_LOGIN_USER_KEY={}\n  DUMP_LOGIN_PASSWORD_KEY={}\n}}\n",
+            pg(&|x| x.user.clone()),
+            pg(&|x| x.database.clone()),
+            arr(bk.dumps.iter().map(|d| d.roles_file().unwrap_or_default())),
+            login(&|l| vn.live(p, &l.volume)),
+            login(&|l| vn.drill(p, &l.volume)),
+            login(&|l| l.path.clone()),
+            login(&|l| l.user_key.clone()),
+            login(&|l| l.password_key.clone()),
         ));
         s.push_str(&hook_fn(&format!("before_{n}"), &bk.before, false));
         s.push_str(&hook_fn(&format!("after_{n}"), &bk.after, true));
@@ -156,15 +180,21 @@ pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Op
         for (i, d) in bk.dumps.iter().enumerate() {
             let ex =
                 |cmd: &[String]| format!("inside {} '' -- {}", quote(&d.component), words(cmd));
-            s.push_str(&format!("dump_{n}_{i}() {{ {}; }}\n", ex(&d.command)));
-            s.push_str(&format!("restore_{n}_{i}() {{ {}; }}\n", ex(&d.restore)));
-            match &d.check {
+            s.push_str(&format!(
+                "dump_{n}_{i}() {{ {}; }}\n",
+                ex(&d.dump_command())
+            ));
+            s.push_str(&format!(
+                "restore_{n}_{i}() {{ {}; }}\n",
+                ex(&d.restore_command())
+            ));
+            match &d.check_command() {
                 Some(c) => s.push_str(&format!("check_{n}_{i}() {{ {}; }}\n", ex(c))),
                 None => s.push_str(&format!("check_{n}_{i}() {{ :; }}\n")),
             }
         }
     }
-    s.push_str(BODY);
+    s.push_str(&BODY.replacen(POSTGRES_MARK, POSTGRES, 1));
     Some(s)
 }
 
@@ -213,6 +243,11 @@ mod script_tests {
                 let Some(script) = host_script(&site, host, &[]) else {
                     continue;
                 };
+                assert!(
+                    script.contains("\npg_prepare() {"),
+                    "the PostgreSQL functions are in"
+                );
+                assert!(!script.contains("@postgres.sh@"));
                 let dir = tempfile::tempdir().unwrap();
                 let f = dir.path().join("s");
                 std::fs::write(&f, &script).unwrap();

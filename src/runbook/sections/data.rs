@@ -100,7 +100,7 @@ fn data_host(cx: &mut Ctx, host: &str) {
                     ("service", c(&p.name)),
                     ("component", c(&dump.component)),
                     ("volume", c(volume)),
-                    ("command", c(words(&dump.command))),
+                    ("command", c(words(&dump.dump_command()))),
                     ("file", c(&dump.file)),
                 ],
             ));

@@ -204,9 +204,19 @@ fn manual_restore(cx: &Ctx, host: &str, cp: &Capture) -> String {
             ));
         }
         lines.push(format!("{dc} up -d --wait {comp}"));
+        if let (Some(roles), Some(pg)) = (d.roles_file(), &d.postgres) {
+            // The roles owning the dump's objects first (a capture made
+            // before regie captured roles has no roles file); the new
+            // superuser's own `CREATE ROLE` fails harmlessly.
+            let rpath = sh(&format!("/dumps/{roles}"));
+            lines.push(format!(
+                "restic dump latest --tag \"capture=$CAPTURE,part=dump\" --path {rpath} {rpath} \\\n  | {dc} exec -T {comp} psql --username={} --dbname=postgres",
+                sh(&pg.user)
+            ));
+        }
         lines.push(format!(
             "restic dump latest --tag \"capture=$CAPTURE,part=dump\" --path {path} {path} \\\n  | {dc} exec -T {comp} {}",
-            words(&d.restore)
+            words(&d.restore_command())
         ));
         steps.push((fill_str(&l.st_db, &[("file", &d.file)]), lines));
     }
