@@ -65,7 +65,11 @@ fn a_hook_that_does_not_fit_its_image_is_refused_at_load() {
         format!("{e:#}").contains("`nextcloud`, which is not an account"),
         "{e:#}"
     );
-    let bad_prog = files.replacen("command: [php, occ, upgrade]", "command: [mysqldump, occ, upgrade]", 1);
+    let bad_prog = files.replacen(
+        "command: [php, occ, upgrade]",
+        "command: [mysqldump, occ, upgrade]",
+        1,
+    );
     assert_ne!(bad_prog, files);
     std::fs::write(tmp.path().join("stacks/files.yml"), &bad_prog).unwrap();
     let e = Catalog::with_overrides(Some(tmp.path())).unwrap_err();
