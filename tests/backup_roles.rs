@@ -112,25 +112,7 @@ impl Site {
 
     /// Remove the stack's containers and volumes (a new, empty host).
     fn destroy_stack(&self) {
-        let p = format!("{}-owned", self.tb.site);
-        let ids = docker(&[
-            "ps",
-            "-aq",
-            "--filter",
-            &format!("label=com.docker.compose.project={p}"),
-        ]);
-        let ids: Vec<String> = String::from_utf8_lossy(&ids.stdout)
-            .split_whitespace()
-            .map(String::from)
-            .collect();
-        let mut args = vec!["rm", "-f"];
-        args.extend(ids.iter().map(String::as_str));
-        assert!(docker(&args).status.success());
-        for v in ["data", "db"] {
-            assert!(docker(&["volume", "rm", &format!("{p}_{v}")])
-                .status
-                .success());
-        }
+        self.tb.destroy_stack("owned", &["data", "db"]);
     }
 
     /// restic on srv1's repository on the NAS, as the site's password opens it.

@@ -295,16 +295,19 @@ fn a_catalog_directory_adds_stacks_and_overrides_templates() {
         .replace("titel: x", "title: Projets");
     std::fs::write(dir.join("site.yml"), src).unwrap();
     let out = dir.join("out");
+    let render = || {
+        regie()
+            .env("REGIE_PASSPHRASE", "test")
+            .args(["render", "-i"])
+            .arg(dir.join("site.yml"))
+            .arg("-o")
+            .arg(&out)
+            .assert()
+    };
     // Templates whose services lack the labels regie finds containers by
     // are refused at render, naming the template, the service and the
     // label; nothing is written, no secret is made.
-    regie()
-        .env("REGIE_PASSPHRASE", "test")
-        .args(["render", "-i"])
-        .arg(dir.join("site.yml"))
-        .arg("-o")
-        .arg(&out)
-        .assert()
+    render()
         .code(1)
         .stderr(predicate::str::contains(
             "kanban/docker-compose.yml.tera: service `app` must carry the label regie.site: custom (found no such label)",
@@ -323,14 +326,7 @@ fn a_catalog_directory_adds_stacks_and_overrides_templates() {
         let src = std::fs::read_to_string(&p).unwrap();
         std::fs::write(&p, labelled(&src)).unwrap();
     }
-    regie()
-        .env("REGIE_PASSPHRASE", "test")
-        .args(["render", "-i"])
-        .arg(dir.join("site.yml"))
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
+    render().success();
     let k = std::fs::read_to_string(out.join("srv1/kanban/docker-compose.yml")).unwrap();
     assert!(k.contains("regie.site: \"custom\""), "{k}");
     assert!(

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::backup::plan::{captures, restic_image, volume_names};
+use crate::backup::plan::{captures, unschedule_script, volume_names};
 use crate::site::files::HostRender;
 use crate::site::inventory::Resolved;
 use crate::site::layout::STATE_DIR;
@@ -263,22 +263,13 @@ pub fn teardown_script(site: &str, base: &str, projects: &[String], stacks: &[St
                 .collect::<Vec<_>>()
         )
     ));
-    s.push(format!(
-        "rm -f /etc/cron.d/regie-backup-{n}; if command -v systemctl >/dev/null 2>&1; then systemctl disable --now regie-backup-{n}.timer >/dev/null 2>&1; rm -f /etc/systemd/system/regie-backup-{n}.timer /etc/systemd/system/regie-backup-{n}.service; fi",
-        n = quote(site)
-    ));
+    s.push(unschedule_script(site));
     for st in stacks {
         s.push(format!("rm -rf {}/{}", quote(base), quote(st)));
     }
     s.push(format!("rm -rf {}/{}", quote(base), STATE_DIR));
     s.push("true".into());
     s.join("\n")
-}
-
-/// The backup image probes are written with: the site's restic image,
-/// which has `sh`.
-pub fn probe_image(site: &Resolved) -> String {
-    restic_image(site)
 }
 
 /// One step of one stack.

@@ -175,7 +175,8 @@ fn run_steps(
             })
             .collect(),
     };
-    let image = plan::probe_image(&site);
+    // The probes are written with the site's restic image, which has `sh`.
+    let image = crate::backup::plan::restic_image(&site);
 
     // 1. Deploy every stack (at the old version where one is given).
     let t0 = Instant::now();

@@ -110,7 +110,7 @@ pub(super) fn on_hosts(site: &Resolved, rel: &str) -> String {
 }
 
 pub(super) fn timer_unit(site: &Resolved) -> String {
-    format!("regie-backup-{}", site.inv.site.name)
+    crate::backup::plan::unit_name(&site.inv.site.name)
 }
 
 /// `a, b and c`.

@@ -390,6 +390,30 @@ impl TestBed {
         ids
     }
 
+    /// Remove a stack's containers and its `volumes` (a lost disk, or a
+    /// new empty host).
+    pub fn destroy_stack(&self, stack: &str, volumes: &[&str]) {
+        let p = format!("{}-{stack}", self.site);
+        let ids = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=com.docker.compose.project={p}"),
+        ]);
+        let ids: Vec<String> = String::from_utf8_lossy(&ids.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        let mut args = vec!["rm", "-f"];
+        args.extend(ids.iter().map(String::as_str));
+        assert!(docker(&args).status.success());
+        for v in volumes {
+            assert!(docker(&["volume", "rm", &format!("{p}_{v}")])
+                .status
+                .success());
+        }
+    }
+
     pub fn containers(&self) -> Vec<String> {
         let o = docker(&[
             "ps",

@@ -29,5 +29,5 @@ pub use repo::{captures, restic_image, Capture, Repo, DEFAULT_IMAGE};
 pub use results::{
     group_captures, parse_results, service_status, CaptureInfo, RunResult, Snapshot,
 };
-pub use schedule::{host_files, schedule_script};
+pub use schedule::{host_files, schedule_script, unit_name, unschedule_script};
 pub use script::{host_script, invoke};

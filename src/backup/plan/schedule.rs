@@ -79,7 +79,7 @@ pub fn host_files(
     let script = format!("{}/{SCRIPT}", h.base_dir);
     let tz = &site.inv.site.timezone;
     out.push(file(
-        format!("{DIR}/regie-backup-{name}.service"),
+        format!("{DIR}/{}.service", unit_name(name)),
         format!(
             "[Unit]\nDescription=regie backup of site {name} (restic)\n\
              Wants=network-online.target\nAfter=network-online.target docker.service\n\n\
@@ -90,7 +90,7 @@ pub fn host_files(
         false,
     ));
     out.push(file(
-        format!("{DIR}/regie-backup-{name}.timer"),
+        format!("{DIR}/{}.timer", unit_name(name)),
         format!(
             "[Unit]\nDescription=regie backup of site {name}, daily at {at} ({tz})\n\n\
              [Timer]\nOnCalendar={cal} {tz}\n# A run missed while the machine was off happens at the next boot.\nPersistent=true\n\n\
@@ -119,6 +119,26 @@ pub fn host_files(
     Ok(out)
 }
 
+/// The name of a site's backup timer, service and cron entry.
+pub fn unit_name(site: &str) -> String {
+    format!("regie-backup-{site}")
+}
+
+/// Removes what [`schedule_script`] installed (systemd units and cron
+/// entry), whichever it was.
+pub fn unschedule_script(site: &str) -> String {
+    format!(
+        "unit={unit}
+         rm -f \"/etc/cron.d/$unit\"
+         if command -v systemctl >/dev/null 2>&1; then
+           systemctl disable --now \"$unit.timer\" >/dev/null 2>&1
+           rm -f \"/etc/systemd/system/$unit.service\" \"/etc/systemd/system/$unit.timer\"
+         fi
+",
+        unit = quote(&unit_name(site)),
+    )
+}
+
 /// Installs the schedule: the systemd timer where systemd runs, else a cron
 /// entry. Prints which.
 pub fn schedule_script(base_dir: &str, site: &str) -> String {
@@ -139,6 +159,6 @@ pub fn schedule_script(base_dir: &str, site: &str) -> String {
            echo cron\n\
          fi\n",
         d = quote(&format!("{base_dir}/{DIR}")),
-        unit = quote(&format!("regie-backup-{site}")),
+        unit = quote(&unit_name(site)),
     )
 }
