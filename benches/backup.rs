@@ -115,7 +115,7 @@ fn main() {
     let inv = tb.inventory_with_backup(
         "  notes:\n    host: srv1\n",
         &tb.nas_yaml(),
-        "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 10, daily: 7, weekly: 0, monthly: 0 } }\n",
+        "backup: { to: nas, image: \"regie-restic:3\", keep: { last: 10, daily: 7, weekly: 0, monthly: 0 } }\n",
     );
     for h in ["srv1", "nas"] {
         regie(&inv, &["hosts", "trust", h]);
@@ -179,14 +179,14 @@ fn main() {
     let sftp = format!(
         "-o 'sftp.command=ssh -i /regie/nas_key -o UserKnownHostsFile=/regie/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -p {nas_port} deploy@127.0.0.1 -s sftp'"
     );
-    sh(&format!("{plain} regie-restic:1 {sftp} init"));
+    sh(&format!("{plain} regie-restic:3 {sftp} init"));
     let plain_run = || {
         sh(&format!(
             "set -eo pipefail\n\
-             docker exec {db_id} pg_dump --username=notes --dbname=notes --format=custom | {plain} regie-restic:1 {sftp} backup --stdin --stdin-filename dumps/notes.pgdump --host srv1 -q\n\
-             {plain} -v {project}_data:/volumes/{project}_data:ro regie-restic:1 {sftp} backup --host srv1 -q /volumes/{project}_data\n\
-             {plain} regie-restic:1 {sftp} forget --keep-last 10 --keep-daily 7 --group-by host,paths -q\n\
-             {plain} regie-restic:1 {sftp} prune -q\n"
+             docker exec {db_id} pg_dump --username=notes --dbname=notes --format=custom | {plain} regie-restic:3 {sftp} backup --stdin --stdin-filename dumps/notes.pgdump --host srv1 -q\n\
+             {plain} -v {project}_data:/volumes/{project}_data:ro regie-restic:3 {sftp} backup --host srv1 -q /volumes/{project}_data\n\
+             {plain} regie-restic:3 {sftp} forget --keep-last 10 --keep-daily 7 --group-by host,paths -q\n\
+             {plain} regie-restic:3 {sftp} prune -q\n"
         ))
     };
 
@@ -219,7 +219,7 @@ fn main() {
     let r = regie(&inv, &["restore", "--service", "notes", "--yes"]);
     let target = tempfile::tempdir().unwrap();
     let p = sh(&format!(
-        "{plain} -v {t}:/out regie-restic:1 {sftp} restore latest --path /volumes/{project}_data --target /out -q",
+        "{plain} -v {t}:/out regie-restic:3 {sftp} restore latest --path /volumes/{project}_data --target /out -q",
         t = target.path().display()
     ));
     println!("restore                regie {r:7.1} s (safety capture, files, database, start, health)   plain restic restore of the files {p:7.1} s");

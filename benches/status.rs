@@ -113,7 +113,7 @@ fn main() {
             services.push_str(&format!("  {name}:\n    host: srv{h}\n"));
         }
     }
-    let backup = "backup: { to: nas, image: \"regie-restic:1\" }\n";
+    let backup = "backup: { to: nas, image: \"regie-restic:3\" }\n";
     let inv = tb.inventory_with_backup(&services, &tb.nas_yaml(), backup);
     let state = tb.dir.path().join("state");
     let run = |args: &[&str]| time(Some(&inv), &state, args);

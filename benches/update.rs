@@ -56,7 +56,7 @@ fn site(services: &str) -> (TestBed, PathBuf) {
     let inv = tb.inventory_with_backup(
         services,
         &tb.nas_yaml(),
-        "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 10, daily: 7, weekly: 0, monthly: 0 } }\n",
+        "backup: { to: nas, image: \"regie-restic:3\", keep: { last: 10, daily: 7, weekly: 0, monthly: 0 } }\n",
     );
     for h in ["srv1", "nas"] {
         assert_eq!(regie(&inv, &["hosts", "trust", h]).1, 0);

@@ -11,7 +11,7 @@ use common::registry::Registry;
 use common::testbed::{docker, TestBed};
 use predicates::prelude::*;
 
-const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 5 } }\n";
+const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:3\", keep: { last: 5 } }\n";
 
 fn site(tb: &TestBed, reg: &Registry) -> std::path::PathBuf {
     let services = format!(

@@ -4,178 +4,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::notes_site::{fill_db, notes_on, sample_files, Site, BACKUP};
 use common::regie;
 use common::testbed::{docker, TestBed};
 use predicates::prelude::*;
-
-const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
-
-fn notes_on(host: &str) -> String {
-    format!("  notes:\n    host: {host}\n")
-}
-
-struct Site {
-    tb: TestBed,
-    inv: PathBuf,
-}
-
-impl Site {
-    /// Hosts srv1..srvN and a NAS, every key trusted, the `notes` stack
-    /// deployed on srv1, the repository initialised.
-    fn new(n: usize, nas_tmpfs_kib: Option<u64>) -> Site {
-        let mut tb = TestBed::new(n);
-        tb.start_nas(nas_tmpfs_kib);
-        let inv = tb.inventory_with_backup(&notes_on("srv1"), &tb.nas_yaml(), BACKUP);
-        Site::ready(tb, inv, n, true)
-    }
-
-    fn ready(tb: TestBed, inv: PathBuf, n: usize, nas: bool) -> Site {
-        let s = Site { tb, inv };
-        let hosts = (1..=n).map(|i| format!("srv{i}"));
-        for h in hosts.chain(nas.then(|| "nas".to_string())) {
-            s.cmd(&["hosts", "trust", &h]).assert().success();
-        }
-        s.cmd(&["deploy", "--yes"]).assert().success();
-        s.cmd(&["backup", "init"])
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("created"));
-        s
-    }
-
-    fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
-        let mut c = regie();
-        c.args(args).arg("-i").arg(&self.inv);
-        c
-    }
-
-    /// Run a command in a running container of the stack; its output.
-    fn exec(&self, service: &str, cmd: &[&str]) -> String {
-        let id = self.tb.container_of("notes", service);
-        let mut args = vec!["exec", id.as_str()];
-        args.extend_from_slice(cmd);
-        let o = docker(&args);
-        assert!(
-            o.status.success(),
-            "{cmd:?} in {service}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    fn app(&self, cmd: &[&str]) -> String {
-        self.exec("app", cmd)
-    }
-
-    fn sql(&self, q: &str) -> String {
-        self.tb.psql("notes", q)
-    }
-
-    /// Checksums of every file under /www, and a digest of the table.
-    fn fingerprint(&self) -> (String, String) {
-        let files = self.app(&[
-            "/bin/busybox",
-            "sh",
-            "-c",
-            "cd /www && /bin/busybox find . -type f | /bin/busybox sort | while read -r f; do /bin/busybox sha256sum \"$f\"; done",
-        ]);
-        let db = self.sql(
-            "select count(*) || ':' || md5(string_agg(id || ':' || body, ',' order by id)) from notes",
-        );
-        // Compared as a digest, so a failure prints two short lines.
-        (
-            regie::site::files::sha256_hex(files.as_bytes())
-                + &format!(" ({} files)", files.lines().count()),
-            db,
-        )
-    }
-
-    /// Copy a directory of the machine into the app's data volume.
-    fn put_files(&self, dir: &Path) {
-        let id = self.tb.container_of("notes", "app");
-        let o = docker(&[
-            "cp",
-            &format!("{}/.", dir.display()),
-            &format!("{id}:/www/"),
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    }
-
-    fn captures(&self) -> Vec<serde_json::Value> {
-        let out = self
-            .cmd(&["--output", "json", "backup", "list"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice::<Vec<serde_json::Value>>(&out).unwrap()
-    }
-
-    /// A restore that must fail with `message` and leave the live data as
-    /// it was.
-    fn restore_fails_changing_nothing(&self, message: &str) {
-        let before = self.fingerprint();
-        self.cmd(&[
-            "restore",
-            "--service",
-            "notes",
-            "--no-safety-backup",
-            "--yes",
-        ])
-        .assert()
-        .code(1)
-        .stdout(
-            predicate::str::contains("notes (restore)\tFAILED")
-                .and(predicate::str::contains(message)),
-        );
-        assert_eq!(self.fingerprint(), before);
-    }
-
-    /// Remove the stack's containers and volumes (a lost disk).
-    fn destroy_stack(&self) {
-        self.tb.destroy_stack("notes", &["data", "db"]);
-    }
-}
-
-/// Files of various sizes and names, some binary.
-fn sample_files(dir: &Path, seed: u64, big_kib: usize) {
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    for d in 0..5 {
-        let sub = dir.join(format!("dir{d}"));
-        std::fs::create_dir_all(&sub).unwrap();
-        for f in 0..40 {
-            let n = (next() % 4000) as usize;
-            let body: Vec<u8> = (0..n).map(|_| (next() % 256) as u8).collect();
-            std::fs::write(sub.join(format!("file {f}.bin")), body).unwrap();
-        }
-    }
-    std::fs::write(dir.join("index.html"), format!("seed {seed}\n")).unwrap();
-    if big_kib > 0 {
-        let body: Vec<u8> = (0..big_kib * 1024 / 8)
-            .flat_map(|_| next().to_le_bytes())
-            .collect();
-        std::fs::write(dir.join(format!("big-{seed}.bin")), body).unwrap();
-    }
-}
-
-fn fill_db(s: &Site, rows: u32) {
-    s.sql("create table if not exists notes (id serial primary key, body text not null)");
-    s.sql(&format!(
-        "insert into notes (body) select md5(g::text) || repeat('x', g % 50) from generate_series(1, {rows}) g"
-    ));
-}
 
 #[test]
 fn backup_restore_drill_and_disaster_recovery() {
@@ -284,7 +118,7 @@ fn backup_restore_drill_and_disaster_recovery() {
         &format!("{}:/repo", s.tb.nas_repo().display()),
         "-v",
         &format!("{}:/pw:ro", pw.display()),
-        "regie-restic:1",
+        "regie-restic:3",
         "-r",
         &format!("/repo/{}/srv1", s.tb.site),
         "--password-file",
@@ -537,7 +371,7 @@ fn local_repository_round_trip() {
         &notes_on("srv1"),
         "",
         &format!(
-            "backup: {{ to: local, path: {}, image: \"regie-restic:1\" }}\n",
+            "backup: {{ to: local, path: {}, image: \"regie-restic:3\" }}\n",
             repo.display()
         ),
     );

@@ -15,7 +15,7 @@ use common::regie;
 use common::testbed::{docker, TestBed};
 use predicates::prelude::*;
 
-const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
+const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:3\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
 
 fn owned_on(host: &str, init_seconds: u32) -> String {
     format!("  owned:\n    host: {host}\n    settings: {{ init_seconds: {init_seconds} }}\n")
@@ -132,7 +132,7 @@ impl Site {
             &repo,
             "-v",
             &pwm,
-            "regie-restic:1",
+            "regie-restic:3",
             "-r",
             &r,
             "--password-file",

@@ -4,7 +4,7 @@
 mod common;
 
 use common::regie;
-use common::testbed::TestBed;
+use common::testbed::{ComposeCli, TestBed};
 use predicates::prelude::*;
 
 fn two_stacks() -> &'static str {
@@ -45,7 +45,21 @@ fn unknown_host_key_is_refused_then_trusted() {
 
 #[test]
 fn cold_deploy_noop_and_config_change() {
-    let tb = TestBed::new(2);
+    deploy_round_trip(ComposeCli::V2);
+}
+
+/// The same round trip on hosts that have compose v1 only, supported
+/// while regie supports `docker-compose` 1.27+.
+#[test]
+fn cold_deploy_noop_and_config_change_on_compose_v1() {
+    deploy_round_trip(ComposeCli::V1Only);
+}
+
+fn deploy_round_trip(compose: ComposeCli) {
+    let tb = match compose {
+        ComposeCli::V2 => TestBed::new(2),
+        ComposeCli::V1Only => TestBed::with_compose_v1(2),
+    };
     let services = "  hello:\n    host: srv1\n    settings: { message: first }\n";
     let inv = tb.inventory(services, "");
     let run = |args: &[&str]| {
@@ -69,6 +83,7 @@ fn cold_deploy_noop_and_config_change() {
         ),
         "first\n"
     );
+    tb.assert_made_by_expected_compose("hello", "app");
     // Nothing pending now; a second deploy changes nothing.
     run(&["plan"])
         .assert()
@@ -100,6 +115,7 @@ fn cold_deploy_noop_and_config_change() {
         ),
         "second\n"
     );
+    tb.assert_made_by_expected_compose("hello", "app");
     // The journal on the host lists the two deploys that changed the stack.
     let o = run(&["history", "--output", "json"]).output().unwrap();
     assert!(o.status.success());

@@ -12,7 +12,7 @@ use common::registry::Registry;
 use common::sinks::{http_sink, smtp_server, unqp};
 use common::testbed::TestBed;
 
-const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
+const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:3\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
 
 #[test]
 fn maintain_updates_in_the_window_drills_reports_and_notifies() {

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 
 use common::testbed::TestBed;
 
-const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
+const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:3\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
 
 /// The fenced code blocks of a Markdown text.
 fn code_blocks(md: &str) -> Vec<String> {
@@ -49,7 +49,7 @@ fn host_bash(tb: &TestBed, host: &str, script: &str) -> std::process::Output {
         .args(["run", "--rm", "-i", "--network", "host"])
         .args(["-v", "/var/run/docker.sock:/var/run/docker.sock"])
         .args(["-v", &format!("{base}:{base}")])
-        .args(["--entrypoint", "bash", "regie-testhost:3", "-s"])
+        .args(["--entrypoint", "bash", "regie-testhost:4", "-s"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

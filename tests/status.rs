@@ -14,7 +14,7 @@ use std::process::Output;
 use common::registry::Registry;
 use common::testbed::{docker, TestBed};
 
-const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
+const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:3\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
 
 /// A TLS server (openssl s_server in a test host image) on a 127.0.0.1
 /// port, serving a self-signed certificate valid `days` more days (negative:
@@ -46,7 +46,7 @@ impl TlsServer {
             &format!("{}:/tls:ro", d.display()),
             "--entrypoint",
             "openssl",
-            "regie-testhost:3",
+            "regie-testhost:4",
             "s_server",
             "-quiet",
             "-accept",

@@ -12,7 +12,7 @@ use common::registry::Registry;
 use common::testbed::{docker, TestBed};
 use predicates::prelude::*;
 
-const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:1\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
+const BACKUP: &str = "backup: { to: nas, image: \"regie-restic:3\", keep: { last: 5, daily: 7, weekly: 0, monthly: 0 } }\n";
 
 struct Site {
     reg: Registry,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod notes_site;
 pub mod registry;
 pub mod sinks;
 pub mod testbed;
@@ -53,23 +54,30 @@ fn walk(root: &Path, dir: &Path, m: &mut BTreeMap<String, Vec<u8>>) {
     }
 }
 
-/// The compose CLI of this machine: `docker compose` (v2) if present, else
-/// `docker-compose` (v1). Panics if neither is installed: the test set-up
-/// (.ci/run) installs it.
+/// The compose CLIs of this machine, v2 (`docker compose`) first, then v1
+/// (`docker-compose`) when it is installed too. Panics without v2: the test
+/// set-up (.ci/run) installs both, as regie supports both.
+pub fn compose_clis() -> Vec<Vec<String>> {
+    let works = |argv: &[&str]| {
+        std::process::Command::new(argv[0])
+            .args(&argv[1..])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    assert!(
+        works(&["docker", "compose", "version"]),
+        "`docker compose` (v2) is not installed: .ci/run installs Debian trixie's plugin"
+    );
+    let mut clis = vec![vec!["docker".to_string(), "compose".to_string()]];
+    if works(&["docker-compose", "version"]) {
+        clis.push(vec!["docker-compose".to_string()]);
+    }
+    clis
+}
+
+/// The compose CLI regie prefers: `docker compose` (v2).
 pub fn compose_cli() -> Vec<String> {
-    let v2 = std::process::Command::new("docker")
-        .args(["compose", "version"])
-        .output();
-    if v2.is_ok_and(|o| o.status.success()) {
-        return vec!["docker".into(), "compose".into()];
-    }
-    let v1 = std::process::Command::new("docker-compose")
-        .arg("version")
-        .output();
-    if v1.is_ok_and(|o| o.status.success()) {
-        return vec!["docker-compose".into()];
-    }
-    panic!("neither `docker compose` nor `docker-compose` is installed (apt-get install docker-compose)");
+    compose_clis().remove(0)
 }
 
 /// Every directory holding a docker-compose.yml below `root`.

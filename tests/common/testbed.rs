@@ -12,6 +12,35 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
+/// The hosts' image: Debian bookworm with sshd, Docker's CLI, compose v1
+/// and the compose v2 plugin (which regie prefers when a host has it).
+pub const TESTHOST_IMAGE: &str = "regie-testhost:4";
+/// restic 0.19.1, the version regie pins by default, as the `backup.image`.
+pub const RESTIC_IMAGE: &str = "regie-restic:3";
+/// restic 0.14 (Debian bookworm's): repositories made by an older restic.
+pub const RESTIC_OLD_IMAGE: &str = "regie-restic:1";
+
+/// Which compose CLI the hosts of a test bed offer regie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComposeCli {
+    /// Both; regie takes `docker compose` (v2).
+    V2,
+    /// Only `docker-compose` (v1, 1.29): the round trips kept while
+    /// regie supports v1.
+    V1Only,
+}
+
+impl ComposeCli {
+    /// The `com.docker.compose.version` label compose puts on the
+    /// containers it creates: which CLI really ran.
+    pub fn label_prefix(self) -> &'static str {
+        match self {
+            ComposeCli::V2 => "2.",
+            ComposeCli::V1Only => "1.",
+        }
+    }
+}
+
 static IMAGES: Once = Once::new();
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
@@ -43,6 +72,7 @@ pub struct TestBed {
     /// Size in KiB of a tmpfs mounted as each host's deploy directory
     /// (disk-full tests); None for the plain disk.
     pub tmpfs_kib: Option<u64>,
+    pub compose: ComposeCli,
     pub site: String,
     pub dir: tempfile::TempDir,
     pub key: PathBuf,
@@ -72,6 +102,15 @@ impl TestBed {
     }
 
     pub fn with_tmpfs(n: usize, tmpfs_kib: Option<u64>) -> TestBed {
+        Self::build(n, tmpfs_kib, ComposeCli::V2)
+    }
+
+    /// `n` hosts that have compose v1 only.
+    pub fn with_compose_v1(n: usize) -> TestBed {
+        Self::build(n, None, ComposeCli::V1Only)
+    }
+
+    fn build(n: usize, tmpfs_kib: Option<u64>, compose: ComposeCli) -> TestBed {
         ensure_images();
         let site = format!(
             "t{}-{}",
@@ -98,6 +137,7 @@ impl TestBed {
         .unwrap();
         let mut tb = TestBed {
             tmpfs_kib,
+            compose,
             site,
             dir,
             key,
@@ -210,8 +250,16 @@ impl TestBed {
                 &entry,
             ]
             .into_iter()
+            .chain(
+                match self.compose {
+                    ComposeCli::V2 => [].as_slice(),
+                    ComposeCli::V1Only => ["-e", "REGIE_TESTHOST_COMPOSE=v1"].as_slice(),
+                }
+                .iter()
+                .copied(),
+            )
             .chain(extra.iter().copied())
-            .chain(["regie-testhost:3"])
+            .chain([TESTHOST_IMAGE])
             .collect::<Vec<_>>(),
         );
         assert!(
@@ -388,6 +436,24 @@ impl TestBed {
             "one running container for {project}/{service}: {ids:?}"
         );
         ids
+    }
+
+    /// Assert that the compose CLI this test bed offers is the one that
+    /// created `stack`'s `service` container (compose labels its version).
+    pub fn assert_made_by_expected_compose(&self, stack: &str, service: &str) {
+        let id = self.container_of(stack, service);
+        let o = docker(&[
+            "inspect",
+            "-f",
+            "{{index .Config.Labels \"com.docker.compose.version\"}}",
+            &id,
+        ]);
+        let v = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        assert!(
+            v.starts_with(self.compose.label_prefix()),
+            "{stack}/{service} was created by compose {v:?}, expected {:?}",
+            self.compose
+        );
     }
 
     /// Remove a stack's containers and its `volumes` (a lost disk, or a

@@ -4,8 +4,18 @@
 #                     docker-compose, restic, PostgreSQL 15 and
 #                     unattended-upgrades; a fresh SSH host key per
 #                     container. Also serves as the NAS (SFTP).
-#   regie-restic:1    the same root file system with restic as entrypoint,
-#                     standing in for the restic/restic image.
+#   regie-testhost:4  regie-testhost:3 with Debian trixie's compose v2 plugin
+#                     (2.26; `docker compose`) beside compose v1 (1.29): the
+#                     hosts of the e2e tests. A host started with
+#                     REGIE_TESTHOST_COMPOSE=v1 removes the plugin at start.
+#   regie-restic:3    the same root file system with restic 0.19.1 (Debian
+#                     testing's) as entrypoint, standing in for the
+#                     restic/restic image regie pins by default (0.19.1).
+#                     Not trixie's 0.18.0: it cannot store a dump under a
+#                     directory (`--stdin-filename dumps/x`, restic #5324,
+#                     fixed in 0.18.1, which no Debian release carries).
+#   regie-restic:1    the same with bookworm's restic 0.14: repositories made
+#                     by an older restic must stay readable.
 #   regie-postgres:2  the same with an entrypoint that behaves like the
 #                     postgres image's (POSTGRES_USER/PASSWORD/DB, PGDATA,
 #                     a socket-only server for the first start's init).
@@ -67,6 +77,23 @@ derive() { # name entrypoint-json
   fi
 }
 derive regie-restic:1 '["/usr/bin/restic"]'
+
+# Images with one file of another Debian release's package added
+# (debian-deb.sh), at the package's own path.
+with_deb_file() { # name base suite package=version path entrypoint-json cmd-json
+  if ! docker image inspect "$1" >/dev/null 2>&1; then
+    echo "building $1 ($4 from $3)" >&2
+    bash "$here/debian-deb.sh" "$3" "$4" "$work/$1"
+    cid=$(docker create "$2" true)
+    tar -C "$work/$1" -c ".$5" | docker cp - "$cid:/" >/dev/null
+    docker commit --change "ENTRYPOINT $6" --change "CMD $7" "$cid" "$1" >/dev/null
+    docker rm "$cid" >/dev/null
+  fi
+}
+with_deb_file regie-testhost:4 regie-testhost:3 trixie docker-compose=2.26.1-4 \
+  /usr/libexec/docker/cli-plugins/docker-compose '[]' '["/usr/local/sbin/regie-testhost"]'
+with_deb_file regie-restic:3 regie-testhost:3 forky restic=0.19.1-1 \
+  /usr/bin/restic '["/usr/bin/restic"]' '[]'
 
 # PostgreSQL stand-ins: a base image with this tree's entrypoint copied in.
 with_pg_entrypoint() { # name base

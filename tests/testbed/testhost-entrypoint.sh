@@ -2,6 +2,11 @@
 # Test host start: a new SSH host key for this container, the test's public
 # key for root and deploy, then sshd in the foreground.
 set -e
+# Hosts carry compose v1 and the v2 plugin; a host asked to have only v1
+# (the round trips that regie still supports on v1) drops the plugin.
+if [ "${REGIE_TESTHOST_COMPOSE:-}" = v1 ]; then
+  rm -f /usr/libexec/docker/cli-plugins/docker-compose
+fi
 ssh-keygen -A >/dev/null 2>&1
 mkdir -p /run/sshd
 for home in /root /home/deploy; do

@@ -191,7 +191,6 @@ mod tests {
     #[test]
     fn drill_copy_has_no_ports_no_proxy_and_a_label() {
         let c = r#"
-version: "2.4"
 services:
   app:
     image: x

@@ -6,7 +6,7 @@ use crate::site::catalog::Descriptor;
 use crate::site::inventory::{Resolved, Role};
 
 /// restic's own image; `backup.image` overrides it.
-pub const DEFAULT_IMAGE: &str = "restic/restic:0.18.1";
+pub const DEFAULT_IMAGE: &str = "restic/restic:0.19.1";
 
 /// The restic image the site's hosts run.
 pub fn restic_image(site: &Resolved) -> String {

@@ -68,6 +68,11 @@ pub(super) fn check(
                 .expected("HH:MM, e.g. 02:30"),
             );
         }
+        if let Some(image) = &b.image {
+            if let Some(d) = broken_restic(image) {
+                diags.push(d);
+            }
+        }
         if b.keep.last + b.keep.daily + b.keep.weekly + b.keep.monthly == 0 {
             diags.push(
                 err("backup.keep", "retention keeps nothing")
@@ -96,5 +101,46 @@ pub(super) fn check(
             "backup",
             "no backup policy: this site's data is not backed up",
         ));
+    }
+}
+
+/// restic 0.18.0 refuses `backup --stdin-filename dumps/FILE` ("open
+/// /dumps: no such file or directory", restic issue #5324, fixed in
+/// 0.18.1): every database dump of every capture would fail. Seen here
+/// with Debian trixie's restic 0.18.0.
+fn broken_restic(image: &str) -> Option<Diagnostic> {
+    let tag = crate::site::image::image_tag(image)?;
+    let version = tag.strip_prefix('v').unwrap_or(tag);
+    (version == "0.18.0").then(|| {
+        err(
+            "backup.image",
+            format!(
+                "restic {} cannot store database dumps (restic issue #5324: `--stdin-filename` with a directory fails)",
+                version.escape_debug()
+            ),
+        )
+        .expected("restic 0.18.1 or newer, or 0.17.3 or older")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::broken_restic;
+
+    #[test]
+    fn restic_0_18_0_is_refused_and_its_neighbours_are_not() {
+        for bad in ["restic/restic:0.18.0", "mirror:5000/restic:v0.18.0"] {
+            let d = broken_restic(bad).expect(bad);
+            assert!(d.to_string().contains("#5324"), "{d}");
+        }
+        for ok in [
+            "restic/restic:0.18.1",
+            "restic/restic:0.19.1",
+            "restic/restic:0.17.3",
+            "restic/restic",
+            "restic/restic@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(broken_restic(ok).is_none(), "{ok}");
+        }
     }
 }
