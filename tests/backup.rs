@@ -7,9 +7,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::notes_site::{fill_db, notes_on, sample_files, Site, BACKUP};
-use common::regie;
 use common::testbed::{docker, TestBed};
 use predicates::prelude::*;
+use std::path::Path;
 
 #[test]
 fn backup_restore_drill_and_disaster_recovery() {
