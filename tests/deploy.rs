@@ -283,11 +283,23 @@ fn a_failing_health_check_is_reported_and_not_recorded() {
     regie().args(["plan", "-i"]).arg(&inv).assert().code(3);
 }
 
+/// Take both compose CLIs (v1 and the v2 plugin) off srv1.
+fn remove_compose(tb: &TestBed) {
+    let o = common::testbed::docker(&[
+        "exec",
+        &tb.host("srv1").container,
+        "rm",
+        "-f",
+        "/usr/bin/docker-compose",
+        "/usr/libexec/docker/cli-plugins/docker-compose",
+    ]);
+    assert!(o.status.success());
+}
+
 #[test]
 fn missing_compose_cli_is_named() {
     let tb = TestBed::new(1);
-    let c = &tb.host("srv1").container;
-    common::testbed::docker(&["exec", c, "rm", "-f", "/usr/bin/docker-compose"]);
+    remove_compose(&tb);
     let inv = tb.inventory("  hello:\n    host: srv1\n", "");
     regie()
         .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
@@ -612,7 +624,7 @@ fn bootstrap_reports_what_a_host_has_and_lacks() {
     );
     assert!(
         out.lines()
-            .any(|l| l.starts_with("ok   compose ") && l.contains("v1 1.29")),
+            .any(|l| l.starts_with("ok   compose ") && l.contains("v2 2.26")),
         "{out}"
     );
     // The inventory sets no `arch`: the real one is read and reported.
@@ -622,13 +634,7 @@ fn bootstrap_reports_what_a_host_has_and_lacks() {
         "{out}"
     );
     // Without compose the host is not ready, and --install names the package.
-    common::testbed::docker(&[
-        "exec",
-        &tb.host("srv1").container,
-        "rm",
-        "-f",
-        "/usr/bin/docker-compose",
-    ]);
+    remove_compose(&tb);
     let o = regie()
         .args(["bootstrap", "srv1", "-i"])
         .arg(&inv)

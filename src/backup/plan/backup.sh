@@ -42,6 +42,17 @@ now() { date +%s; }
 # The last lines of a file on one line (for one-line error messages).
 last() { tail -n "${2:-3}" "$1" | tr '\n' ' ' | sed 's/ *$//'; }
 
+# restic's errors in FILE, one per line: plain lines as they are (restic up
+# to 0.16, and every command without --json), and the message of each
+# JSON error (restic 0.17 and later write them as JSON under --json:
+# {"message_type":"exit_error",...,"message":"Fatal: ..."}). Other JSON
+# lines (progress, summary) are left out.
+restic_errors() { # FILE
+  sed -n -e '/^{/!p' \
+    -e 's/^{"message_type":"exit_error".*"message":"\(.*\)"}$/\1/p' \
+    -e 's/^{"message_type":"error".*"message":"\([^"]*\)".*$/\1/p' "$1"
+}
+
 repo_for() { # HOST -> repository URL or path as restic sees it
   case $REPO_KIND in
     local) printf '/repo/%s' "$1" ;;
@@ -159,9 +170,9 @@ stream_dump() { # FILE CHECK COMMAND [ARGS...]
   id=$(summary_field snapshot_id <<<"$out")
   bytes=$(summary_field total_bytes_processed <<<"$out")
   [ -n "$id" ] && snaps+=("$id")
-  rerr=$(grep -v '^{' "$TMP/restic.err" | tail -n 3)
+  rerr=$(restic_errors "$TMP/restic.err" | tail -n 3)
   derr=$(tail -n 3 "$TMP/dump.err")
-  if [ "${st[0]}" != 0 ] && { [ "${st[1]}" = 0 ] || ! grep -q '^Fatal' "$TMP/restic.err"; }; then
+  if [ "${st[0]}" != 0 ] && { [ "${st[1]}" = 0 ] || ! restic_errors "$TMP/restic.err" | grep -q '^Fatal'; }; then
     # The dump failed (restic, fed nothing or half, may complain too).
     err="dump $file failed (exit ${st[0]}): $derr"
   elif [ "${st[1]}" != 0 ] || [ -z "$id" ]; then
@@ -223,7 +234,7 @@ capture() { # SERVICE KIND [EXTRA_TAG]
     id=$(summary_field snapshot_id <<<"$out")
     [ -n "$id" ] && snaps+=("$id")
     if [ "$rc" != 0 ] || [ -z "$id" ]; then
-      err="restic failed storing the files (exit $rc): $(grep -v '^{' "$TMP/restic.err" | tail -n 3)"
+      err="restic failed storing the files (exit $rc): $(restic_errors "$TMP/restic.err" | tail -n 3)"
     else
       added=$((added + $(summary_field data_added <<<"$out")))
     fi

@@ -266,4 +266,39 @@ mod script_tests {
         }
         assert!(n >= 3, "only {n} scripts checked");
     }
+
+    /// `restic_errors` from the script, run in bash on `input` (a file).
+    fn restic_errors(input: &str) -> String {
+        let start = BODY.find("restic_errors() {").unwrap();
+        let end = start + BODY[start..].find("\n}\n").unwrap() + 3;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("err"), input).unwrap();
+        let o = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("{}\nrestic_errors \"$1\"", &BODY[start..end]))
+            .arg("t")
+            .arg(dir.path().join("err"))
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    #[test]
+    fn restic_errors_are_read_in_plain_text_and_as_json() {
+        // restic 0.14: plain text even under --json.
+        assert_eq!(
+            restic_errors("{\"message_type\":\"status\",\"percent_done\":0}\nFatal: wrong password or no key found\n"),
+            "Fatal: wrong password or no key found\n"
+        );
+        // restic 0.17 and later: JSON under --json; progress and summary left out.
+        assert_eq!(
+            restic_errors(concat!(
+                "{\"message_type\":\"status\",\"percent_done\":0.5}\n",
+                "{\"message_type\":\"error\",\"error\":{\"message\":\"open /x: permission denied\"},\"during\":\"archival\",\"item\":\"/x\"}\n",
+                "{\"message_type\":\"exit_error\",\"code\":12,\"message\":\"Fatal: wrong password or no key found\"}\n",
+            )),
+            "open /x: permission denied\nFatal: wrong password or no key found\n"
+        );
+    }
 }
