@@ -4,3 +4,4 @@
 pub mod health;
 pub mod plan;
 pub mod run;
+pub mod up;

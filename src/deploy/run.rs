@@ -9,6 +9,7 @@ use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 
 use crate::deploy::plan::{self as deploy, HostPlan, RemoteState, StackAction};
+use crate::deploy::up;
 use crate::remote::connect::{connect, RunOptions};
 use crate::remote::parallel::in_parallel;
 use crate::remote::ssh::Conn;
@@ -252,48 +253,60 @@ pub(crate) fn deploy_locked(
             ));
         }
     }
-    for s in &plan.stacks {
-        match s.action {
-            StackAction::Keep => {}
-            StackAction::Remove => {
-                pb.set_message(format!("{}: compose down", s.name));
-                let out = conn.run(
-                    &deploy::down_script(base, &s.name, &s.project, compose, o.delete_data),
-                    b"",
-                )?;
-                if !out.ok() {
-                    unhealthy.push(format!(
-                        "{}: compose down failed: {}",
-                        s.name,
-                        String::from_utf8_lossy(&out.stdout).trim()
-                    ));
-                } else {
-                    changed.push(s.name.clone());
-                }
+    for s in plan
+        .stacks
+        .iter()
+        .filter(|s| s.action == StackAction::Remove)
+    {
+        pb.set_message(format!("{}: compose down", s.name));
+        let out = conn.run(
+            &deploy::down_script(base, &s.name, &s.project, compose, o.delete_data),
+            b"",
+        )?;
+        if !out.ok() {
+            unhealthy.push(format!(
+                "{}: compose down failed: {}",
+                s.name,
+                String::from_utf8_lossy(&out.stdout).trim()
+            ));
+        } else {
+            changed.push(s.name.clone());
+        }
+    }
+    let ups: Vec<&deploy::StackPlan> = plan.stacks_up().collect();
+    if !ups.is_empty() {
+        // Every changed stack in one command, the proxy first and the
+        // others together; then their health, all at once.
+        pb.set_message(format!("compose up: {}", names(&ups)));
+        let waves = up::waves(&ups);
+        let out = conn.run(&up::up_many_script(base, &waves, compose), b"")?;
+        let names_up: Vec<&str> = ups.iter().map(|s| s.name.as_str()).collect();
+        let results = up::parse_up_many(&String::from_utf8_lossy(&out.stdout), &names_up);
+        let mut gated = Vec::new();
+        for s in &ups {
+            let res = &results[&s.name];
+            if !res.ok {
+                unhealthy.push(format!(
+                    "{}: compose up failed: {}",
+                    s.name,
+                    res.output.trim()
+                ));
+                continue;
             }
-            StackAction::Up => {
-                pb.set_message(format!("{}: compose up", s.name));
-                let out = conn.run(&deploy::up_script(base, &s.name, &s.project, compose), b"")?;
-                if !out.ok() {
-                    unhealthy.push(format!(
-                        "{}: compose up failed: {}",
-                        s.name,
-                        String::from_utf8_lossy(&out.stdout).trim()
-                    ));
-                    continue;
-                }
-                changed.push(s.name.clone());
-                pb.set_message(format!("{}: waiting for health checks", s.name));
-                // Never shorter than the stack's own start period and retries.
-                let budget = r
-                    .files
-                    .iter()
-                    .find(|f| f.path == format!("{}/docker-compose.yml", s.name))
-                    .map(|f| {
-                        crate::deploy::health::health_budget(&String::from_utf8_lossy(&f.content))
-                    })
-                    .unwrap_or_default();
-                if let Err(why) = wait_healthy(conn, &s.project, o.health_timeout.max(budget)) {
+            changed.push(s.name.clone());
+            // Never shorter than the stack's own start period and retries.
+            let budget = stack_budget(r, &s.name);
+            gated.push((*s, o.health_timeout.max(budget)));
+        }
+        if !gated.is_empty() {
+            pb.set_message(format!(
+                "waiting for health checks: {}",
+                names(&gated.iter().map(|(s, _)| *s).collect::<Vec<_>>())
+            ));
+            let projects: Vec<(String, Duration)> =
+                gated.iter().map(|(s, t)| (s.project.clone(), *t)).collect();
+            for ((s, _), res) in gated.iter().zip(wait_healthy_many(conn, &projects)) {
+                if let Err(why) = res {
                     unhealthy.push(format!("{}: {why}", s.name));
                 }
             }
@@ -373,6 +386,25 @@ pub(crate) fn deploy_locked(
     Ok((Some(plan), changed, unhealthy))
 }
 
+/// Names of stacks, for progress messages.
+fn names(stacks: &[&deploy::StackPlan]) -> String {
+    stacks
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The health allowance a stack's compose file declares
+/// (`start_period + interval × retries` of its slowest service).
+fn stack_budget(r: &HostRender, stack: &str) -> Duration {
+    r.files
+        .iter()
+        .find(|f| f.path == format!("{stack}/docker-compose.yml"))
+        .map(|f| crate::deploy::health::health_budget(&String::from_utf8_lossy(&f.content)))
+        .unwrap_or_default()
+}
+
 /// How container state is read: the Docker API (bollard) through the SSH
 /// session when the socket can be forwarded, else `docker inspect` JSON
 /// from a command (users who reach docker only through sudo).
@@ -405,52 +437,81 @@ pub(crate) fn wait_healthy(
     project: &str,
     timeout: Duration,
 ) -> std::result::Result<(), String> {
+    wait_healthy_many(conn, &[(project.to_string(), timeout)])
+        .pop()
+        .unwrap_or(Ok(()))
+}
+
+/// [`wait_healthy`] for several projects at once, each with its own
+/// timeout, through one reader: a host's stacks brought up together are
+/// waited for together, and the gate opens for each as soon as it is
+/// healthy. Results in the order of `projects`.
+pub(crate) fn wait_healthy_many(
+    conn: &Conn,
+    projects: &[(String, Duration)],
+) -> Vec<std::result::Result<(), String>> {
     let reader = match crate::remote::docker_api::DockerApi::open(conn) {
         Ok(api) => StateReader::Api(Box::new(api)),
         Err(_) => StateReader::Command(conn),
     };
     let t0 = Instant::now();
-    loop {
-        let cs = reader.containers(project)?;
-        if !cs.is_empty() && cs.iter().all(|c| c.is_up()) {
-            return Ok(());
-        }
-        let failed: Vec<_> = cs.iter().filter(|c| c.is_failed()).collect();
-        if !failed.is_empty() || t0.elapsed() > timeout {
-            let bad: Vec<&str> = if failed.is_empty() {
-                cs.iter()
-                    .filter(|c| !c.is_up())
-                    .map(|c| c.name.as_str())
-                    .collect()
-            } else {
-                failed.iter().map(|c| c.name.as_str()).collect()
+    // Per project: None while waiting, then Ok, or the reason and the
+    // containers to report (failed or not up).
+    type Failure = (String, Vec<Container>);
+    let mut done: Vec<Option<std::result::Result<(), Failure>>> = vec![None; projects.len()];
+    while done.iter().any(Option::is_none) {
+        for (i, (project, timeout)) in projects.iter().enumerate() {
+            if done[i].is_some() {
+                continue;
+            }
+            let cs = match reader.containers(project) {
+                Ok(cs) => cs,
+                Err(e) => {
+                    done[i] = Some(Err((e, vec![])));
+                    continue;
+                }
             };
-            let bad: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
-            // Logs through a command: release the API (and the session) first.
-            drop(reader);
-            let names: Vec<&str> = bad.iter().map(String::as_str).collect();
-            let logs = conn
-                .run(&deploy::logs_script(&names, 20), b"")
-                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-                .unwrap_or_default();
-            let states: Vec<String> = cs
-                .iter()
-                .filter(|c| !c.is_up())
-                .map(Container::describe)
-                .collect();
-            let what = if failed.is_empty() {
-                format!("not healthy after {}s", timeout.as_secs())
-            } else {
-                "health check failed".into()
-            };
-            return Err(format!(
-                "{what} ({})\n{}",
-                states.join(", "),
-                logs.trim_end()
-            ));
+            if !cs.is_empty() && cs.iter().all(|c| c.is_up()) {
+                done[i] = Some(Ok(()));
+                continue;
+            }
+            let failed: Vec<Container> = cs.iter().filter(|c| c.is_failed()).cloned().collect();
+            if !failed.is_empty() {
+                done[i] = Some(Err(("health check failed".into(), failed)));
+            } else if t0.elapsed() > *timeout {
+                let not_up = cs.iter().filter(|c| !c.is_up()).cloned().collect();
+                done[i] = Some(Err((
+                    format!("not healthy after {}s", timeout.as_secs()),
+                    not_up,
+                )));
+            }
         }
-        std::thread::sleep(Duration::from_millis(500));
+        if done.iter().any(Option::is_none) {
+            std::thread::sleep(Duration::from_millis(500));
+        }
     }
+    // Logs through a command: release the API (and the session) first.
+    drop(reader);
+    done.into_iter()
+        .map(|d| match d {
+            Some(Err((what, bad))) => Err(failure_text(conn, &what, &bad)),
+            _ => Ok(()),
+        })
+        .collect()
+}
+
+/// `what (container states)` and the last log lines of those containers.
+fn failure_text(conn: &Conn, what: &str, bad: &[Container]) -> String {
+    if bad.is_empty() {
+        return what.to_string();
+    }
+    let names: Vec<&str> = bad.iter().map(|c| c.name.as_str()).collect();
+    let logs = conn
+        .run(&deploy::logs_script(&names, 20), b"")
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let states: Vec<String> = bad.iter().map(Container::describe).collect();
+    format!("{what} ({})\n{}", states.join(", "), logs.trim_end())
 }
 
 /// `regie lock status|release`.

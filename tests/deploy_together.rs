@@ -1,0 +1,67 @@
+//! A host's changed stacks are brought up together and their health is
+//! waited for together: on the test bed (real OpenSSH, Docker and compose),
+//! two stacks where one becomes healthy only once the other has started.
+//! One stack after the other, the first would wait for the second forever
+//! and fail its gate; together, both pass.
+
+mod common;
+
+use common::regie;
+use common::testbed::TestBed;
+
+#[test]
+fn stacks_of_a_host_come_up_together() {
+    let tb = TestBed::new(1);
+    // The inventory copies the test catalog into the test bed's directory.
+    let inv = tb.inventory("  ping:\n    host: srv1\n  pong:\n    host: srv1\n", "");
+    tb.add_stack_copy("ping");
+    tb.add_stack_copy("pong");
+    let cat = tb.dir.path().join("catalog/templates");
+    let edit = |stack: &str, f: &dyn Fn(String) -> String| {
+        let p = cat.join(format!("{stack}/docker-compose.yml.tera"));
+        let before = std::fs::read_to_string(&p).unwrap();
+        let after = f(before.clone());
+        assert_ne!(before, after, "{stack}: the template edit matched nothing");
+        std::fs::write(p, after).unwrap();
+    };
+    // Both mount a directory of the host beside their stacks.
+    for s in ["ping", "pong"] {
+        edit(s, &|t| {
+            t.replace(
+                "      - ./www:/www:ro\n",
+                "      - ./www:/www:ro\n      - ../shared:/shared\n",
+            )
+        });
+    }
+    // pong marks itself started; ping is healthy only once pong has.
+    edit("pong", &|t| {
+        t.replace(
+            r#"command: ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]"#,
+            r#"command: ["/bin/sh", "-c", "echo up > /shared/pong-up && exec /bin/httpd -f -p 8080 -h /www"]"#,
+        )
+    });
+    edit("ping", &|t| {
+        t.replace(
+            r#"test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]"#,
+            r#"test: ["CMD", "test", "-e", "/shared/pong-up"]"#,
+        )
+        .replace("retries: 2", "retries: 30")
+    });
+    std::fs::create_dir_all(tb.host("srv1").base.join("shared")).unwrap();
+    let o = regie()
+        .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for s in ["ping", "pong"] {
+        tb.container_of(s, "app");
+    }
+    // Both were recorded as deployed and healthy: nothing left to do.
+    regie().args(["plan", "-i"]).arg(&inv).assert().code(0);
+}
