@@ -125,7 +125,8 @@ mod tests {
     fn the_script_quotes_the_site_and_reads_the_root_only() {
         let s = read_script("a b'c");
         assert!(s.contains("label=regie.site='a b'\\''c'"), "{s}");
-        assert!(s.contains("cat /data/caddy/pki/authorities/local/root.crt"));
+        assert!(s.contains(&format!("cat {}", quote(ROOT_PATH))), "{s}");
+        assert!(ROOT_PATH.ends_with("/pki/authorities/local/root.crt"));
         assert!(!s.contains("root.key"));
     }
 
