@@ -131,6 +131,24 @@ mod tests {
     }
 
     #[test]
+    fn only_lan_proxies_have_a_root_to_hand_out() {
+        let lan = crate::site::load(std::path::Path::new("inventories/asso-lan.yml")).unwrap();
+        assert_eq!(hosts(&lan, None).unwrap(), ["pi"]);
+        assert_eq!(hosts(&lan, Some("pi")).unwrap(), ["pi"]);
+        let e = hosts(&lan, Some("nope")).unwrap_err().to_string();
+        assert!(e.contains("no reverse proxy on nope"), "{e}");
+        let public =
+            crate::site::load(std::path::Path::new("inventories/cabinet-durand.yml")).unwrap();
+        let e = hosts(&public, None).unwrap_err().to_string();
+        assert!(
+            e.contains("no host of") && e.contains("tls internal"),
+            "{e}"
+        );
+        let e = hosts(&public, Some("srv1")).unwrap_err().to_string();
+        assert!(e.contains("ACME"), "{e}");
+    }
+
+    #[test]
     fn a_certificate_gives_its_fingerprint() {
         let r = parse("srv1", 0, &format!("noise\n{PEM}")).unwrap();
         assert_eq!(r.pem, PEM);
