@@ -9,7 +9,7 @@
 //! - `remote`: SSH, Docker API, registries, TLS, notifications; knows the
 //!   site model and nothing of any capability.
 //! - one folder per capability (`deploy`, `backup`, `update`, `osupdate`,
-//!   `status`, `dns`, `report`, `runbook`, `maintain`, `bootstrap`): its
+//!   `status`, `dns`, `report`, `proxy`, `runbook`, `maintain`, `bootstrap`): its
 //!   planner files decide what to do (pure, unit-tested without a network),
 //!   its `run` files execute over SSH.
 //! - `cli`: clap types and one file per command group; nothing imports it.
@@ -31,6 +31,7 @@ pub mod deploy;
 pub mod dns;
 pub mod maintain;
 pub mod osupdate;
+pub mod proxy;
 pub mod report;
 
 pub mod runbook;

@@ -134,3 +134,75 @@ fn the_rendered_caddyfile_loads_and_guards_the_wiki_installer() {
     // Plain HTTP redirects to HTTPS.
     assert_eq!(status_of("http", name, http, "/"), "308");
 }
+
+/// `caddy validate` on every proxy Caddyfile that the example inventories
+/// render, ACME (public hosts) and internal CA (LAN hosts) alike, with the
+/// values of the host's proxy.env: a template change that Caddy cannot
+/// load fails here. Every `{$NAME}` the file reads must be in proxy.env.
+#[test]
+fn every_rendered_caddyfile_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut examples: Vec<String> = std::fs::read_dir("inventories")
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().into_string().unwrap();
+            n.strip_suffix(".yml").map(String::from)
+        })
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 3, "{examples:?}");
+    let (mut checked, mut acme, mut internal) = (0, 0, 0);
+    for ex in &examples {
+        let files = common::render_example(ex, &tmp.path().join(ex));
+        for (path, cf) in files
+            .iter()
+            .filter(|(p, _)| p.ends_with("/proxy/config/Caddyfile"))
+        {
+            let host = path.split('/').next().unwrap();
+            let cf = String::from_utf8(cf.clone()).unwrap();
+            let env = String::from_utf8(files[&format!("{host}/proxy/proxy.env")].clone()).unwrap();
+            let vars: Vec<(&str, &str)> = env
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .filter_map(|l| l.split_once('='))
+                .collect();
+            for used in cf.split("{$").skip(1) {
+                let name = used.split('}').next().unwrap();
+                assert!(
+                    vars.iter().any(|(k, _)| *k == name),
+                    "{ex}/{path} reads {{${name}}}, not in proxy.env"
+                );
+            }
+            if cf.contains("\ttls internal\n") {
+                internal += 1;
+            } else {
+                assert!(
+                    cf.contains("\temail "),
+                    "{ex}/{path}: neither ACME nor internal"
+                );
+                acme += 1;
+            }
+            let dir = tmp.path().join(format!("v-{ex}-{host}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let file = dir.join("Caddyfile");
+            std::fs::write(&file, &cf).unwrap();
+            let o = Command::new("caddy")
+                .args(["validate", "--adapter", "caddyfile", "--config"])
+                .arg(&file)
+                .envs(vars.iter().copied())
+                .env("XDG_DATA_HOME", dir.join("data"))
+                .env("XDG_CONFIG_HOME", dir.join("config"))
+                .env("HOME", &dir)
+                .output()
+                .expect("caddy is installed (Debian package `caddy`)");
+            assert!(
+                o.status.success(),
+                "caddy validate refuses {ex}/{path}:\n{}\n{cf}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(acme > 0 && internal > 0, "acme {acme}, internal {internal}");
+    eprintln!("caddy validate: {checked} Caddyfiles ({acme} ACME, {internal} internal CA)");
+}

@@ -21,6 +21,7 @@ pub mod maintain;
 pub mod notify;
 pub mod os;
 pub mod output;
+pub mod proxy;
 pub mod report;
 pub mod secrets;
 pub mod status;
@@ -147,6 +148,12 @@ pub enum Cmd {
     Restore {
         #[command(flatten)]
         args: backup::RestoreArgs,
+    },
+    /// The reverse proxy: `root-ca` gives the local CA's root that LAN
+    /// clients trust.
+    Proxy {
+        #[command(subcommand)]
+        cmd: proxy::ProxyCmd,
     },
     /// Updates: what is newer (`check`), apply one with a backup first and
     /// automatic rollback (`apply`), pending OS packages (`os`).
@@ -276,6 +283,7 @@ fn run(cli: &Cli) -> Result<i32> {
         Cmd::Backup { cmd } => backup::run(out, cmd),
         Cmd::Restore { args } => backup::restore(out, args),
         Cmd::Update { cmd } => update::run(out, cmd),
+        Cmd::Proxy { cmd } => proxy::run(out, cmd),
         Cmd::Maintain { args } => maintain::run(out, args),
         Cmd::Notify { cmd } => notify::run_cmd(out, cmd),
         Cmd::Status { args } => status::status_cli(args, out),

@@ -118,3 +118,23 @@ if ! docker image inspect regie-busybox:1 >/dev/null 2>&1; then
   tar -C "$work/bbroot" -c . | docker import \
     --change 'CMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]' - regie-busybox:1 >/dev/null
 fi
+
+# regie-caddy:1  Debian bookworm's caddy package (2.6) laid out as the
+# upstream caddy image is (caddyserver/caddy-docker): the Caddyfile at
+# /etc/caddy/Caddyfile, XDG_DATA_HOME=/data (certificates, the internal CA),
+# XDG_CONFIG_HOME=/config, working directory /srv, the same command. wget
+# for the proxy template's health check; curl for the HTTPS client.
+if ! docker image inspect regie-caddy:1 >/dev/null 2>&1; then
+  command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
+  echo "building regie-caddy:1 (debootstrap bookworm with caddy from $mirror)" >&2
+  debootstrap --variant=minbase --include=caddy,wget,curl,ca-certificates \
+    bookworm "$work/caddy" "$mirror" >"$work/debootstrap-caddy.log" 2>&1 \
+    || { tail -20 "$work/debootstrap-caddy.log" >&2; exit 1; }
+  mkdir -p "$work/caddy/data/caddy" "$work/caddy/config/caddy" "$work/caddy/srv"
+  rm -rf "$work"/caddy/var/cache/apt/archives/*.deb "$work"/caddy/var/lib/apt/lists/*
+  tar -C "$work/caddy" -c . | docker import \
+    --change 'ENV XDG_CONFIG_HOME=/config' --change 'ENV XDG_DATA_HOME=/data' \
+    --change 'WORKDIR /srv' \
+    --change 'CMD ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]' \
+    - regie-caddy:1 >/dev/null
+fi

@@ -82,9 +82,16 @@ fn tls(cx: &Ctx, host: &str) -> Vec<Inline> {
         let email = inv.proxy.email.as_deref().unwrap_or(&inv.site.contact);
         fill(&cx.l.tls_acme, &[("email", c(email))])
     } else {
+        let file = cx
+            .site
+            .file
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let cmd = format!("regie proxy root-ca -i {file} --host {host} -o {host}-root-ca.crt");
         fill(
             &cx.l.tls_internal,
-            &[("path", c("/data/caddy/pki/authorities/local/root.crt"))],
+            &[("path", c(crate::proxy::plan::ROOT_PATH)), ("cmd", c(&cmd))],
         )
     }
 }
