@@ -16,6 +16,8 @@
 #                     fixed in 0.18.1, which no Debian release carries).
 #   regie-restic:1    the same with bookworm's restic 0.14: repositories made
 #                     by an older restic must stay readable.
+#   regie-caddy:1     Debian bookworm's Caddy 2.6, laid out as the upstream
+#                     caddy image (the proxy stack's e2e test).
 #   regie-postgres:2  the same with an entrypoint that behaves like the
 #                     postgres image's (POSTGRES_USER/PASSWORD/DB, PGDATA,
 #                     a socket-only server for the first start's init).
