@@ -310,7 +310,9 @@ pub fn plan_host(want: &HostRender, remote: &RemoteState, opts: &PlanOptions) ->
         if mine.is_empty() {
             why.push("no container".into());
         } else {
-            for c in mine.iter().filter(|c| !c.is_up()) {
+            // A container Docker has not judged yet is no reason to bring
+            // the stack up again (the deploy's gate checked it on demand).
+            for c in mine.iter().filter(|c| !c.is_up() && !c.is_starting()) {
                 why.push(format!(
                     "{} is {}{}",
                     c.service,
@@ -641,6 +643,26 @@ mod tests {
         };
         let p = plan_host(&want, &remote, &PlanOptions::default());
         assert_eq!(p.stacks[0].reasons, vec!["app is exited"]);
+    }
+
+    #[test]
+    fn an_unhealthy_container_brings_its_stack_up_a_starting_one_does_not() {
+        let want = host(vec![file("a/docker-compose.yml", "x", false)], &["a"]);
+        let with = |health: &str| {
+            let mut c = running("s-a");
+            c.health = Some(health.into());
+            let remote = RemoteState {
+                manifest: Some(want.manifest.clone()),
+                containers: vec![c],
+                ..Default::default()
+            };
+            plan_host(&want, &remote, &PlanOptions::default())
+        };
+        assert_eq!(
+            with("unhealthy").stacks[0].reasons,
+            vec!["app is running (unhealthy)"]
+        );
+        assert!(with("starting").is_empty());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 
 use crate::deploy::plan::{self as deploy, HostPlan, RemoteState, StackAction};
-use crate::deploy::up;
+use crate::deploy::{gate, up};
 use crate::remote::connect::{connect, RunOptions};
 use crate::remote::parallel::in_parallel;
 use crate::remote::ssh::Conn;
@@ -414,6 +414,16 @@ enum StateReader<'a> {
 }
 
 impl StateReader<'_> {
+    /// The container's own health check run now, through the API: None
+    /// without the API (sudo users: Docker's own verdict is awaited), or
+    /// when the container has no check or the call fails.
+    fn probe_health(&self, container: &str) -> Option<bool> {
+        match self {
+            StateReader::Api(api) => api.probe_health(container).ok().flatten(),
+            StateReader::Command(_) => None,
+        }
+    }
+
     fn containers(&self, project: &str) -> std::result::Result<Vec<Container>, String> {
         match self {
             StateReader::Api(api) => api
@@ -455,6 +465,7 @@ pub(crate) fn wait_healthy_many(
         Err(_) => StateReader::Command(conn),
     };
     let t0 = Instant::now();
+    let mut gates = gate::Gate::default();
     // Per project: None while waiting, then Ok, or the reason and the
     // containers to report (failed or not up).
     type Failure = (String, Vec<Container>);
@@ -471,15 +482,36 @@ pub(crate) fn wait_healthy_many(
                     continue;
                 }
             };
-            if !cs.is_empty() && cs.iter().all(|c| c.is_up()) {
+            let mut verdicts: Vec<gate::Verdict> =
+                cs.iter().map(|c| gates.judge(c, Instant::now())).collect();
+            // Containers Docker has not judged yet: their own check, now.
+            for (c, v) in cs.iter().zip(verdicts.iter_mut()) {
+                if *v == (gate::Verdict::Waiting { probe: true }) {
+                    if let Some(passed) = reader.probe_health(&c.name) {
+                        gates.probed(&c.name, passed, Instant::now());
+                        *v = gates.judge(c, Instant::now());
+                    }
+                }
+            }
+            if !cs.is_empty() && verdicts.iter().all(|v| *v == gate::Verdict::Up) {
                 done[i] = Some(Ok(()));
                 continue;
             }
-            let failed: Vec<Container> = cs.iter().filter(|c| c.is_failed()).cloned().collect();
+            let failed: Vec<Container> = cs
+                .iter()
+                .zip(&verdicts)
+                .filter(|(_, v)| **v == gate::Verdict::Failed)
+                .map(|(c, _)| c.clone())
+                .collect();
             if !failed.is_empty() {
                 done[i] = Some(Err(("health check failed".into(), failed)));
             } else if t0.elapsed() > *timeout {
-                let not_up = cs.iter().filter(|c| !c.is_up()).cloned().collect();
+                let not_up = cs
+                    .iter()
+                    .zip(&verdicts)
+                    .filter(|(_, v)| **v != gate::Verdict::Up)
+                    .map(|(c, _)| c.clone())
+                    .collect();
                 done[i] = Some(Err((
                     format!("not healthy after {}s", timeout.as_secs()),
                     not_up,
@@ -487,7 +519,7 @@ pub(crate) fn wait_healthy_many(
             }
         }
         if done.iter().any(Option::is_none) {
-            std::thread::sleep(Duration::from_millis(500));
+            std::thread::sleep(Duration::from_millis(250));
         }
     }
     // Logs through a command: release the API (and the session) first.

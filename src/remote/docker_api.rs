@@ -336,6 +336,90 @@ impl DockerApi {
     }
 }
 
+impl DockerApi {
+    /// Run a container's own health check once, now, as Docker would
+    /// (`exec` of its `HEALTHCHECK` test): `Some(true)` when it exits 0
+    /// within the check's timeout, `Some(false)` otherwise, `None` when
+    /// the container has no check. The gate uses it so as not to wait for
+    /// Docker's first verdict, one `interval` after start.
+    pub fn probe_health(&self, container: &str) -> Result<Option<bool>> {
+        self.rt.block_on(async {
+            let i = self
+                .docker
+                .inspect_container(
+                    container,
+                    None::<bollard::query_parameters::InspectContainerOptions>,
+                )
+                .await
+                .map_err(|e| anyhow!("docker API: {e}"))?;
+            let hc = i.config.and_then(|c| c.healthcheck);
+            let Some(cmd) = hc
+                .as_ref()
+                .and_then(|h| h.test.as_deref())
+                .and_then(health_exec_cmd)
+            else {
+                return Ok(None);
+            };
+            let timeout = hc
+                .and_then(|h| h.timeout)
+                .filter(|t| *t > 0)
+                .map(|t| Duration::from_nanos(t as u64))
+                .unwrap_or(Duration::from_secs(30));
+            let exec = self
+                .docker
+                .create_exec(
+                    container,
+                    bollard::models::ExecConfig {
+                        cmd: Some(cmd),
+                        attach_stdout: Some(false),
+                        attach_stderr: Some(false),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| anyhow!("docker API exec: {e}"))?;
+            self.docker
+                .start_exec(
+                    &exec.id,
+                    Some(bollard::exec::StartExecOptions {
+                        detach: true,
+                        ..Default::default()
+                    }),
+                )
+                .await
+                .map_err(|e| anyhow!("docker API exec: {e}"))?;
+            let t0 = std::time::Instant::now();
+            loop {
+                let r = self
+                    .docker
+                    .inspect_exec(&exec.id)
+                    .await
+                    .map_err(|e| anyhow!("docker API exec: {e}"))?;
+                if r.running != Some(true) {
+                    return Ok(Some(r.exit_code == Some(0)));
+                }
+                if t0.elapsed() > timeout {
+                    return Ok(Some(false));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    }
+}
+
+/// The command Docker runs for a `HEALTHCHECK` test: `CMD` runs its
+/// arguments, `CMD-SHELL` runs its string with `/bin/sh -c`; `NONE`, an
+/// empty or unknown test is no check.
+pub fn health_exec_cmd(test: &[String]) -> Option<Vec<String>> {
+    match test.split_first()? {
+        (kind, rest) if kind == "CMD" && !rest.is_empty() => Some(rest.to_vec()),
+        (kind, [line]) if kind == "CMD-SHELL" => {
+            Some(vec!["/bin/sh".into(), "-c".into(), line.clone()])
+        }
+        _ => None,
+    }
+}
+
 impl Drop for DockerApi {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -380,5 +464,40 @@ fn to_container(i: &bollard::models::ContainerInspectResponse) -> Container {
             .as_ref()
             .and_then(|c| c.image.clone())
             .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod health_cmd_tests {
+    use super::health_exec_cmd;
+
+    fn v(x: &[&str]) -> Vec<String> {
+        x.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn docker_s_healthcheck_forms() {
+        assert_eq!(
+            health_exec_cmd(&v(&[
+                "CMD",
+                "/mattermost/bin/mmctl",
+                "system",
+                "status",
+                "--local"
+            ])),
+            Some(v(&["/mattermost/bin/mmctl", "system", "status", "--local"]))
+        );
+        assert_eq!(
+            health_exec_cmd(&v(&["CMD-SHELL", "pg_isready -h 127.0.0.1 || exit 1"])),
+            Some(v(&["/bin/sh", "-c", "pg_isready -h 127.0.0.1 || exit 1"]))
+        );
+        for none in [
+            v(&["NONE"]),
+            v(&[]),
+            v(&["CMD"]),
+            v(&["CMD-SHELL", "a", "b"]),
+        ] {
+            assert_eq!(health_exec_cmd(&none), None, "{none:?}");
+        }
     }
 }

@@ -162,7 +162,7 @@ pub struct SiteStatus {
 }
 
 /// A container as `docker inspect` describes it (the fields we use).
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub struct Container {
     pub name: String,
     pub project: String,
@@ -178,6 +178,11 @@ pub struct Container {
 impl Container {
     pub fn is_up(&self) -> bool {
         self.status == "running" && self.health.as_deref().is_none_or(|h| h == "healthy")
+    }
+    /// Running, and Docker has not yet judged its health check (the
+    /// first verdict comes one `interval` after start).
+    pub fn is_starting(&self) -> bool {
+        self.status == "running" && self.health.as_deref() == Some("starting")
     }
     pub fn is_failed(&self) -> bool {
         self.health.as_deref() == Some("unhealthy")
