@@ -97,3 +97,53 @@ fn the_gate_runs_the_health_check_on_demand() {
     );
     regie().args(["plan", "-i"]).arg(&inv).assert().code(0);
 }
+
+/// Commands a deploy ran on srv1 (`remote_commands` of its JSON report).
+fn commands_on_srv1(inv: &std::path::Path) -> u64 {
+    let o = regie()
+        .args(["--output", "json", "deploy", "--yes", "-i"])
+        .arg(inv)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["host"] == "srv1")
+        .and_then(|h| h["remote_commands"].as_u64())
+        .unwrap_or_else(|| panic!("no remote_commands for srv1: {v}"))
+}
+
+#[test]
+fn remote_work_per_host_is_counted_and_minimal() {
+    let tb = TestBed::new(1);
+    let inv = tb.inventory("  hello:\n    host: srv1\n  other:\n    host: srv1\n", "");
+    tb.add_stack_copy("other");
+    regie()
+        .args(["hosts", "trust", "srv1", "-i"])
+        .arg(&inv)
+        .assert()
+        .success();
+    // Cold: probe, probe under the lock, one upload, one command bringing
+    // both stacks up, the manifest, the unlock.
+    assert_eq!(commands_on_srv1(&inv), 6);
+    // Nothing to do: the probe alone.
+    assert_eq!(commands_on_srv1(&inv), 1);
+    // Both stacks changed: the same six, however many stacks.
+    std::fs::write(
+        &inv,
+        std::fs::read_to_string(&inv).unwrap().replace(
+            "host: srv1\n",
+            "host: srv1\n    settings: { message: changed }\n",
+        ),
+    )
+    .unwrap();
+    assert_eq!(commands_on_srv1(&inv), 6);
+    for s in ["hello", "other"] {
+        assert_eq!(
+            tb.exec_in((s, "app"), &["cat", "/www/index.html"]),
+            "changed\n"
+        );
+    }
+}

@@ -56,6 +56,10 @@ pub struct HostReport {
     pub unhealthy: Vec<String>,
     pub error: Option<String>,
     pub seconds: f64,
+    /// Commands run on the host over SSH (each one round trip), besides
+    /// the Docker API's health polling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_commands: Option<u64>,
     /// Unified diffs of changed files (secret files are never fetched).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub diffs: std::collections::BTreeMap<String, String>,
@@ -94,6 +98,7 @@ fn report(
             unhealthy,
             error: None,
             seconds,
+            remote_commands: None,
             diffs: Default::default(),
         },
         Err(e) => HostReport {
@@ -104,6 +109,7 @@ fn report(
             unhealthy: vec![],
             error: Some(format!("{e:#}")),
             seconds,
+            remote_commands: None,
             diffs: Default::default(),
         },
     }
@@ -155,9 +161,13 @@ pub(crate) fn take_lock(conn: &Conn, base: &str, site: &str, info: &str) -> Resu
         }
     };
     if let Some(holder) = &st.lock_held_by {
-        bail!("{host} is locked by another run: {holder} (see `regie lock status`; `regie lock release` if it is stale)");
+        bail!("{}", locked_by(host, holder));
     }
     Ok(st)
+}
+
+fn locked_by(host: &str, holder: &str) -> String {
+    format!("{host} is locked by another run: {holder} (see `regie lock status`; `regie lock release` if it is stale)")
 }
 
 /// Deploy every host (`regie deploy`).
@@ -170,8 +180,11 @@ pub fn deploy(
     let info = lock_info(command);
     for_hosts(renders, o.parallel, |r, pb| {
         let t0 = Instant::now();
-        let res = deploy_host(site, r, o, &info, pb);
-        report(&r.host, t0, res)
+        let mut commands = None;
+        let res = deploy_host(site, r, o, &info, pb, &mut commands);
+        let mut rep = report(&r.host, t0, res);
+        rep.remote_commands = commands;
+        rep
     })
 }
 
@@ -183,13 +196,39 @@ fn deploy_host(
     o: &RunOptions,
     info: &str,
     pb: &indicatif::ProgressBar,
+    commands: &mut Option<u64>,
 ) -> Result<HostOutcome> {
     let conn = connect(site, &r.host, o)?;
-    pb.set_message("reading state, taking the lock");
+    let res = deploy_connected(&conn, site, r, o, info, pb);
+    *commands = Some(conn.commands_run());
+    res
+}
+
+fn deploy_connected(
+    conn: &Conn,
+    site: &Resolved,
+    r: &HostRender,
+    o: &RunOptions,
+    info: &str,
+    pb: &indicatif::ProgressBar,
+) -> Result<HostOutcome> {
+    pb.set_message("reading state");
     let base = r.manifest.base_dir.clone();
-    let st = take_lock(&conn, &base, &site.inv.site.name, info)?;
+    // A host already in sync costs one round trip: the probe, without the
+    // lock. A lock held by another run is reported all the same.
+    let st0 = probe(conn, &base, &site.inv.site.name, None)?;
+    if let Some(holder) = &st0.lock_held_by {
+        bail!("{}", locked_by(&r.host, holder));
+    }
+    let noop = deploy::plan_host(r, &st0, &o.plan);
+    if noop.is_empty() && st0.docker && st0.compose.is_some() {
+        return Ok((Some(noop), vec![], vec![]));
+    }
+    pb.set_message("taking the lock");
+    // Read again under the lock: another run may have changed the host.
+    let st = take_lock(conn, &base, &site.inv.site.name, info)?;
     // From here on the lock is ours: release it whatever happens.
-    let res = deploy_locked(&conn, r, o, &st, pb);
+    let res = deploy_locked(conn, r, o, &st, pb);
     let unlock = conn.run(&deploy::unlock_script(&base), b"");
     let out = res?;
     match unlock {

@@ -116,6 +116,8 @@ impl Output {
 pub struct Conn {
     pub target: Target,
     sess: Session,
+    /// Commands run so far (each one SSH channel: a round trip).
+    commands: std::sync::atomic::AtomicU64,
     // Keeps a jump host's session and its forwarding thread alive.
     _jump: Option<Box<Conn>>,
 }
@@ -326,6 +328,7 @@ impl Conn {
         Ok(Conn {
             target: t.clone(),
             sess,
+            commands: Default::default(),
             _jump: jump,
         })
     }
@@ -364,7 +367,15 @@ impl Conn {
 
     /// Run `script` with `sh -c` (under `sudo -n` when the host needs it),
     /// feeding `stdin`. Values inside `script` must already be quoted.
+    /// How many commands this connection has run: each is one round trip
+    /// (a channel), which is what a deploy's remote work is counted in.
+    pub fn commands_run(&self) -> u64 {
+        self.commands.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn run(&self, script: &str, stdin: &[u8]) -> Result<Output, SshError> {
+        self.commands
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let host = &self.target.name;
         let mut ch = self
             .sess
