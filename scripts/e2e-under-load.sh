@@ -10,6 +10,7 @@
 # The load is one busy shell loop per core (LOAD_WORKERS, default: the
 # number of cores); it stops when the script exits, however it exits.
 # Logs of each test go to $LOG_DIR (default: a new directory under /tmp).
+# Needs jq (to find the test binaries in cargo's build messages).
 set -u
 
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ cargo build --bin regie >"$LOG_DIR/build.log" 2>&1 || {
 }
 for b in $BINS; do
     exe=$(cargo test --no-run --test "$b" --message-format=json 2>>"$LOG_DIR/build.log" |
-        grep '"test":true' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+        jq -r 'select(.profile.test == true and .executable != null) | .executable' | tail -n 1)
     if [ -z "$exe" ]; then
         echo "build of tests/$b.rs failed, see $LOG_DIR/build.log" >&2
         exit 2

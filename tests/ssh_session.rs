@@ -1,6 +1,7 @@
 //! How one SSH connection behaves over time, against a real OpenSSH test
 //! host: commands that stay silent longer than the keep-alive interval,
-//! and commands run before, while and after the Docker API is forwarded.
+//! and commands asked for before, while and after the Docker API is
+//! forwarded over the same session.
 
 mod common;
 
@@ -40,6 +41,14 @@ fn commands_before_and_after_the_docker_api_share_a_blocking_session() {
         let api = regie::remote::docker_api::DockerApi::open(&conn).unwrap();
         // The label matches nothing: an empty list, read through the API.
         let label = format!("regie.site=none-{}", tb.site);
+        assert!(api.containers(&label).unwrap().is_empty());
+        // The forwarding thread drives the session: commands wait.
+        let refused = conn.run("echo no", b"").unwrap_err().to_string();
+        assert!(
+            refused.contains("Docker API holds the session"),
+            "{refused}"
+        );
+        assert!(regie::remote::docker_api::DockerApi::open(&conn).is_err());
         assert!(api.containers(&label).unwrap().is_empty());
         drop(api);
         assert!(

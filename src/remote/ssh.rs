@@ -6,6 +6,8 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use crate::util::shell::{known_hosts_name, quote};
@@ -118,6 +120,8 @@ pub struct Conn {
     sess: Session,
     /// How long one remote command may take.
     command_timeout: Duration,
+    /// Set while a Docker API forwarding thread owns the session.
+    pub(crate) api_open: Arc<AtomicBool>,
     // Keeps a jump host's session and its forwarding thread alive.
     _jump: Option<Box<Conn>>,
 }
@@ -329,6 +333,7 @@ impl Conn {
             target: t.clone(),
             sess,
             command_timeout: opts.command_timeout,
+            api_open: Arc::new(AtomicBool::new(false)),
             _jump: jump,
         })
     }
@@ -370,6 +375,14 @@ impl Conn {
     /// Fails when the command has not ended within the command timeout.
     pub fn run(&self, script: &str, stdin: &[u8]) -> Result<Output, SshError> {
         let host = &self.target.name;
+        if self.api_open.load(Ordering::SeqCst) {
+            // The session is non-blocking and another thread drives it.
+            return Err(proto(
+                host,
+                "run",
+                "the Docker API holds the session; close it first",
+            ));
+        }
         let deadline = Instant::now() + self.command_timeout;
         let failed = |what: &str, e: std::io::Error| {
             if e.kind() == ErrorKind::TimedOut {
