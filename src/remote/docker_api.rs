@@ -4,7 +4,8 @@
 //! `/var/run/docker.sock`, and bollard as the client.
 //!
 //! While a [`DockerApi`] is open it owns the SSH session (non-blocking for
-//! the forwarding thread): run no remote command until it is dropped.
+//! the forwarding thread): the connection refuses commands until it is
+//! dropped, which joins the thread and makes the session blocking again.
 //! The forwarding needs the SSH user to have access to the socket (root or
 //! the docker group); callers fall back to `docker inspect` over a command
 //! otherwise (sudo users).
@@ -35,6 +36,8 @@ pub struct DockerApi {
     pump: Option<JoinHandle<()>>,
     _dir: tempfile::TempDir,
     sess: ssh2::Session,
+    /// The connection's flag that refuses commands while this is open.
+    open: Arc<AtomicBool>,
 }
 
 struct Pair {
@@ -118,6 +121,12 @@ impl DockerApi {
     /// session as it was) when the socket cannot be forwarded.
     pub fn open(conn: &Conn) -> Result<DockerApi> {
         let sess = conn.session().clone();
+        if conn.api_open.load(Ordering::SeqCst) {
+            return Err(anyhow!(
+                "{}: the Docker API is already open",
+                conn.target.name
+            ));
+        }
         // One blocking try first: a refusal (permissions, forwarding
         // disabled) is reported before anything changes.
         let mut probe = sess
@@ -132,6 +141,24 @@ impl DockerApi {
         let path: PathBuf = dir.path().join("docker.sock");
         let listener = UnixListener::bind(&path).context("local socket")?;
         listener.set_nonblocking(true)?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("tokio runtime")?;
+        let docker = bollard::Docker::connect_with_unix(
+            &path.to_string_lossy(),
+            60,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .context("docker API client")?;
+        // Nothing fails past this point: from here the pump owns the
+        // session until Drop has joined it.
+        if conn.api_open.swap(true, Ordering::SeqCst) {
+            return Err(anyhow!(
+                "{}: the Docker API is already open",
+                conn.target.name
+            ));
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
         let s2 = sess.clone();
@@ -182,16 +209,6 @@ impl DockerApi {
             }
             s2.set_blocking(true);
         });
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("tokio runtime")?;
-        let docker = bollard::Docker::connect_with_unix(
-            &path.to_string_lossy(),
-            60,
-            bollard::API_DEFAULT_VERSION,
-        )
-        .context("docker API client")?;
         Ok(DockerApi {
             docker,
             rt,
@@ -199,6 +216,7 @@ impl DockerApi {
             pump: Some(pump),
             _dir: dir,
             sess,
+            open: conn.api_open.clone(),
         })
     }
 
@@ -427,6 +445,7 @@ impl Drop for DockerApi {
             let _ = p.join();
         }
         self.sess.set_blocking(true);
+        self.open.store(false, Ordering::SeqCst);
     }
 }
 

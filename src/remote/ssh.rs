@@ -3,10 +3,12 @@
 //! hosts, sudo. Runs shell scripts whose every value was quoted by
 //! [`quote`]; secrets travel on stdin, never on a command line.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub use crate::util::shell::{known_hosts_name, quote};
 use base64::Engine;
@@ -118,6 +120,10 @@ pub struct Conn {
     sess: Session,
     /// Commands run so far (each one SSH channel: a round trip).
     commands: std::sync::atomic::AtomicU64,
+    /// How long one remote command may take.
+    command_timeout: Duration,
+    /// Set while a Docker API forwarding thread owns the session.
+    pub(crate) api_open: Arc<AtomicBool>,
     // Keeps a jump host's session and its forwarding thread alive.
     _jump: Option<Box<Conn>>,
 }
@@ -329,6 +335,8 @@ impl Conn {
             target: t.clone(),
             sess,
             commands: Default::default(),
+            command_timeout: opts.command_timeout,
+            api_open: Arc::new(AtomicBool::new(false)),
             _jump: jump,
         })
     }
@@ -365,53 +373,104 @@ impl Conn {
         Ok((sess, fp.unwrap_or_default()))
     }
 
-    /// Run `script` with `sh -c` (under `sudo -n` when the host needs it),
-    /// feeding `stdin`. Values inside `script` must already be quoted.
     /// How many commands this connection has run: each is one round trip
     /// (a channel), which is what a deploy's remote work is counted in.
     pub fn commands_run(&self) -> u64 {
         self.commands.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Run `script` with `sh -c` (under `sudo -n` when the host needs it),
+    /// feeding `stdin`. Values inside `script` must already be quoted.
+    /// Fails when the command has not ended within the command timeout.
     pub fn run(&self, script: &str, stdin: &[u8]) -> Result<Output, SshError> {
         self.commands
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let host = &self.target.name;
-        let mut ch = self
-            .sess
-            .channel_session()
-            .map_err(|e| proto(host, "channel", e))?;
+        if self.api_open.load(Ordering::SeqCst) {
+            // The session is non-blocking and another thread drives it.
+            return Err(proto(
+                host,
+                "run",
+                "the Docker API holds the session; close it first",
+            ));
+        }
+        let deadline = Instant::now() + self.command_timeout;
+        let failed = |what: &str, e: std::io::Error| {
+            if e.kind() == ErrorKind::TimedOut {
+                let s = self.command_timeout.as_secs();
+                proto(host, what, format!("no answer within {s} s ({e})"))
+            } else {
+                proto(host, what, e)
+            }
+        };
+        let mut ch = patiently(deadline, || Ok(self.sess.channel_session()?))
+            .map_err(|e| failed("channel", e))?;
         let cmd = if self.target.sudo && self.target.user != "root" {
             format!("sudo -n sh -c {}", quote(script))
         } else {
             format!("sh -c {}", quote(script))
         };
-        ch.exec(&cmd).map_err(|e| proto(host, "exec", e))?;
-        if !stdin.is_empty() {
-            ch.write_all(stdin)
-                .map_err(|e| proto(host, "sending data", e))?;
+        patiently(deadline, || Ok(ch.exec(&cmd)?)).map_err(|e| failed("exec", e))?;
+        let mut off = 0;
+        while off < stdin.len() {
+            match patiently(deadline, || ch.write(&stdin[off..])) {
+                Ok(0) => return Err(proto(host, "sending data", "channel closed")),
+                Ok(n) => off += n,
+                Err(e) => return Err(failed("sending data", e)),
+            }
         }
-        ch.send_eof().map_err(|e| proto(host, "sending data", e))?;
-        let mut stdout = Vec::new();
-        ch.read_to_end(&mut stdout)
-            .map_err(|e| proto(host, "reading output", e))?;
-        let mut stderr = String::new();
-        ch.stderr()
-            .read_to_string(&mut stderr)
-            .map_err(|e| proto(host, "reading errors", e))?;
-        ch.wait_close().map_err(|e| proto(host, "closing", e))?;
+        patiently(deadline, || Ok(ch.send_eof()?)).map_err(|e| failed("sending data", e))?;
+        let stdout = read_all(&mut ch, deadline).map_err(|e| failed("reading output", e))?;
+        let stderr =
+            read_all(&mut ch.stderr(), deadline).map_err(|e| failed("reading errors", e))?;
+        patiently(deadline, || Ok(ch.wait_close()?)).map_err(|e| failed("closing", e))?;
         let status = ch
             .exit_status()
             .map_err(|e| proto(host, "exit status", e))?;
         Ok(Output {
             stdout,
-            stderr,
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
             status,
         })
     }
 
     pub fn session(&self) -> &Session {
         &self.sess
+    }
+}
+
+/// Call a blocking libssh2 operation again when it gave up early.
+///
+/// With keep-alives on, libssh2 (1.11) in blocking mode waits on the socket
+/// only until the next keep-alive is due, and when nothing arrived by then
+/// it returns "Timed out waiting on socket" instead of sending the
+/// keep-alive and waiting on. Any command that stays silent across that
+/// moment would fail, however far its own timeout is. The operation is
+/// left in a state where calling it again resumes it (as after `EAGAIN`),
+/// so it is called again, which sends the keep-alive, until `deadline`.
+fn patiently<T>(
+    deadline: Instant,
+    mut op: impl FnMut() -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    loop {
+        match op() {
+            Err(e) if e.kind() == ErrorKind::TimedOut && Instant::now() < deadline => {}
+            r => return r,
+        }
+    }
+}
+
+/// Read a channel stream to its end (see [`patiently`]).
+fn read_all(r: &mut impl Read, deadline: Instant) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        match patiently(deadline, || r.read(&mut buf)) {
+            Ok(0) => return Ok(out),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
