@@ -60,11 +60,7 @@ impl Catalog {
                     .get(&spec.template)
                     .map_or("", String::as_str);
                 for var in file_env_vars(src) {
-                    if !f
-                        .components
-                        .values()
-                        .any(|c| c.file_env.iter().any(|v| *v == var))
-                    {
+                    if !f.components.values().any(|c| c.file_env.contains(&var)) {
                         bail!(
                             "{o}: {} sets {var}_FILE, but no component's upstream facts say its image reads {var} from a file (file_env)",
                             spec.template
