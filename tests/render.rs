@@ -189,3 +189,78 @@ fn a_long_accented_site_name_is_cut_to_mattermosts_30_bytes() {
     let short = "Mairie de Techniville";
     assert!(long.len() > 30 && short.len() <= 30);
 }
+
+#[test]
+fn a_digest_pinned_postgres_is_mounted_by_the_major_of_its_tag() {
+    // PostgreSQL 18 keeps its data one level up (/var/lib/postgresql); the
+    // major comes from the tag, also when a digest follows it.
+    let tmp = tempfile::tempdir().unwrap();
+    for f in ["mairie-techniville.secrets.age", "example-identity.txt"] {
+        std::fs::copy(format!("inventories/{f}"), tmp.path().join(f)).unwrap();
+    }
+    let src = std::fs::read_to_string("inventories/mairie-techniville.yml").unwrap();
+    let digest = format!("sha256:{}", "0123456789abcdef".repeat(4));
+    let pin =
+        |from: &str, img: &str| format!("{from}\n    images: {{ postgres: \"{img}@{digest}\" }}");
+    let changed = src
+        .replacen(
+            "  chat:\n    host: srv1",
+            &pin("  chat:\n    host: srv1", "postgres:17-alpine"),
+            1,
+        )
+        .replacen(
+            "    hostname: cloud.techniville.fr",
+            &pin("    hostname: cloud.techniville.fr", "postgres:18-alpine"),
+            1,
+        );
+    assert_eq!(changed.matches(&digest).count(), 2);
+    let inv = tmp.path().join("mairie-techniville.yml");
+    std::fs::write(&inv, &changed).unwrap();
+    let render = |out: &std::path::Path| {
+        regie()
+            .env("NO_COLOR", "1")
+            .args(["render", "-i"])
+            .arg(&inv)
+            .arg("-o")
+            .arg(out)
+            .assert()
+    };
+    let out = tmp.path().join("out");
+    render(&out).success();
+    let mount = |stack: &str| {
+        let c =
+            std::fs::read_to_string(out.join(format!("srv1/{stack}/docker-compose.yml"))).unwrap();
+        let image = c.lines().find(|l| l.contains(&digest)).unwrap().to_string();
+        let m = c.lines().find(|l| l.trim().starts_with("- db:")).unwrap();
+        (image.trim().to_string(), m.trim().to_string())
+    };
+    assert_eq!(
+        mount("files"),
+        (
+            format!("image: \"postgres:18-alpine@{digest}\""),
+            "- db:/var/lib/postgresql".to_string()
+        )
+    );
+    assert_eq!(
+        mount("chat"),
+        (
+            format!("image: \"postgres:17-alpine@{digest}\""),
+            "- db:/var/lib/postgresql/data".to_string()
+        )
+    );
+
+    // A digest alone does not say the major: refused, nothing written.
+    std::fs::write(
+        &inv,
+        changed.replace(
+            &format!("postgres:18-alpine@{digest}"),
+            &format!("postgres@{digest}"),
+        ),
+    )
+    .unwrap();
+    let out2 = tmp.path().join("out2");
+    render(&out2).code(2).stderr(predicates::str::contains(format!(
+        "services.files.images.postgres: image `postgres@{digest}` of component `postgres` does not name its PostgreSQL major"
+    )));
+    assert!(!out2.exists());
+}

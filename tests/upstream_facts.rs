@@ -103,3 +103,29 @@ fn site_facts_override_the_built_in_ones() {
         "{e:#}"
     );
 }
+
+#[test]
+fn a_secret_file_variable_needs_an_image_that_reads_it() {
+    // Files' env templates pass the passwords as *_FILE; that holds only
+    // while the facts say the images read those variables from a file.
+    assert!(Catalog::with_overrides(None).is_ok());
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("stacks/facts")).unwrap();
+    let facts = std::fs::read_to_string("stacks/facts/files.yml").unwrap();
+    let without = facts
+        .replacen("file_env: [POSTGRES_PASSWORD, ", "file_env: [", 1)
+        .replacen(
+            " POSTGRES_PASSWORD, POSTGRES_USER, MYSQL",
+            " POSTGRES_USER, MYSQL",
+            1,
+        );
+    assert_eq!(facts.len() - without.len(), 2 * "POSTGRES_PASSWORD, ".len());
+    std::fs::write(tmp.path().join("stacks/facts/files.yml"), &without).unwrap();
+    let e = Catalog::with_overrides(Some(tmp.path())).unwrap_err();
+    assert!(
+        format!("{e:#}").contains(
+            "sets POSTGRES_PASSWORD_FILE, but no component's upstream facts say its image reads POSTGRES_PASSWORD from a file"
+        ),
+        "{e:#}"
+    );
+}

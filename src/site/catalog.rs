@@ -250,6 +250,10 @@ pub struct SettingSpec {
     pub min: Option<i64>,
     #[serde(default)]
     pub max: Option<i64>,
+    /// For `bool`: RAM in MB the stack needs on top of `min_ram_mb` while
+    /// the setting is on (ClamAV in `mail`).
+    #[serde(default)]
+    pub ram_mb: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -483,6 +487,9 @@ impl Catalog {
                         Some(i) => check_spec(o, &format!("{path}[]"), i)?,
                         None => bail!("{o}: list setting `{path}` has no `items`"),
                     },
+                    _ if s.ram_mb.is_some() && s.kind != SettingType::Bool => {
+                        bail!("{o}: setting `{path}` has `ram_mb`, which only a bool setting may have")
+                    }
                     SettingType::Enum if s.values.is_empty() => {
                         bail!("{o}: enum setting `{path}` has no `values`")
                     }

@@ -51,6 +51,53 @@ impl Catalog {
                 bail!("{o}: `{}` in component `{comp}` {e}", cmd.join(" "));
             }
         }
+        // A secret passed as a file (`NAME_FILE=` in an env file) is read
+        // only by an image whose entrypoint is known to read NAME_FILE.
+        if let Some(f) = self.facts.get(name) {
+            for spec in d.files.iter().filter(|x| x.template.ends_with(".env.tera")) {
+                let src = self
+                    .templates
+                    .get(&spec.template)
+                    .map_or("", String::as_str);
+                for var in file_env_vars(src) {
+                    if !f.components.values().any(|c| c.file_env.contains(&var)) {
+                        bail!(
+                            "{o}: {} sets {var}_FILE, but no component's upstream facts say its image reads {var} from a file (file_env)",
+                            spec.template
+                        );
+                    }
+                }
+            }
+        }
         Ok(())
+    }
+}
+
+/// The NAME of each `NAME_FILE=` line of an env file template.
+fn file_env_vars(src: &str) -> Vec<String> {
+    src.lines()
+        .filter_map(|l| l.trim().split_once('=').map(|(k, _)| k))
+        .filter_map(|k| k.strip_suffix("_FILE"))
+        .filter(|k| {
+            !k.is_empty()
+                && k.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_env_vars;
+
+    #[test]
+    fn file_variables_of_an_env_template() {
+        let src = "# c\nPOSTGRES_PASSWORD_FILE=/run/secrets/db_password\nX=1\nNEXTCLOUD_ADMIN_PASSWORD_FILE=/a\n";
+        assert_eq!(
+            file_env_vars(src),
+            ["POSTGRES_PASSWORD", "NEXTCLOUD_ADMIN_PASSWORD"]
+        );
+        assert!(file_env_vars("A=1\n# B_FILE is explained\n").is_empty());
     }
 }

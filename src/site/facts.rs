@@ -60,6 +60,10 @@ pub struct ImageFacts {
     /// Environment the image sets that the catalog relies on.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Variables the image's entrypoint also reads from the file that
+    /// `<NAME>_FILE` names (a secret passed as a file, not in the environment).
+    #[serde(default)]
+    pub file_env: Vec<String>,
     /// Fact name -> where it was read (repository, path, tag or commit; or
     /// an issue address).
     #[serde(default)]
@@ -86,6 +90,7 @@ impl ImageFacts {
             ("ports", !self.ports.is_empty()),
             ("paths", !self.paths.is_empty()),
             ("env", !self.env.is_empty()),
+            ("file_env", !self.file_env.is_empty()),
         ];
         v.extend(opt.iter().filter(|(_, on)| *on).map(|(k, _)| *k));
         v

@@ -74,9 +74,12 @@ pub fn image_tag(image: &str) -> Option<&str> {
 }
 
 /// A PostgreSQL image reference moved to another major: the tag's leading
-/// number is replaced (`postgres:17-alpine` → `postgres:18-alpine`).
+/// number is replaced (`postgres:17-alpine` → `postgres:18-alpine`). A
+/// digest pins the old major's image, so the new reference has none.
 pub fn postgres_ref(image: &str, major: u64) -> Option<String> {
-    let (name, tag) = image.rsplit_once(':').filter(|(_, t)| !t.contains('/'))?;
+    let no_digest = image.split('@').next().unwrap_or(image);
+    let tag = image_tag(no_digest)?;
+    let name = &no_digest[..no_digest.len() - tag.len() - 1];
     let digits = tag.find(|c: char| !c.is_ascii_digit()).unwrap_or(tag.len());
     if digits == 0 {
         return None;
@@ -84,11 +87,21 @@ pub fn postgres_ref(image: &str, major: u64) -> Option<String> {
     Some(format!("{name}:{major}{}", &tag[digits..]))
 }
 
-/// The major of a PostgreSQL image reference's tag.
+/// The major of a PostgreSQL image reference's tag (`postgres:17-alpine`,
+/// `postgres:17@sha256:…` → 17). None without a tag that starts with a
+/// number (`postgres@sha256:…`, `postgres:latest`).
 pub fn postgres_major(image: &str) -> Option<u64> {
-    let (_, tag) = image.rsplit_once(':').filter(|(_, t)| !t.contains('/'))?;
+    let tag = image_tag(image)?;
     let digits = tag.find(|c: char| !c.is_ascii_digit()).unwrap_or(tag.len());
     tag[..digits].parse().ok()
+}
+
+/// Whether a reference names the PostgreSQL image (the last path
+/// component is `postgres`, whatever the registry): the images whose data
+/// directory depends on the major.
+pub fn is_postgres(image: &str) -> bool {
+    let r = ImageRef::parse(image);
+    r.repository.rsplit('/').next() == Some("postgres")
 }
 
 #[cfg(test)]
@@ -133,5 +146,36 @@ mod tests {
         );
         assert_eq!(postgres_ref("postgres:latest", 18), None);
         assert_eq!(postgres_major("127.0.0.1:5000/postgres:15"), Some(15));
+    }
+
+    #[test]
+    fn postgres_majors_behind_a_digest() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(postgres_major(&format!("postgres:17@{d}")), Some(17));
+        assert_eq!(
+            postgres_major(&format!("reg.example.fr:5000/postgres:18-alpine@{d}")),
+            Some(18)
+        );
+        assert_eq!(postgres_major(&format!("postgres@{d}")), None);
+        assert_eq!(postgres_major("reg.example.fr:5000/postgres"), None);
+        assert_eq!(postgres_major("postgres:latest"), None);
+        assert_eq!(
+            postgres_ref(&format!("postgres:17-alpine@{d}"), 18).as_deref(),
+            Some("postgres:18-alpine")
+        );
+        assert_eq!(postgres_ref(&format!("postgres@{d}"), 18), None);
+        assert_eq!(
+            postgres_ref("reg.example.fr:5000/postgres:17", 18).as_deref(),
+            Some("reg.example.fr:5000/postgres:18")
+        );
+    }
+
+    #[test]
+    fn postgres_images() {
+        assert!(is_postgres("postgres:17"));
+        assert!(is_postgres("reg.example.fr:5000/mirror/postgres@sha256:ab"));
+        assert!(is_postgres("docker.io/library/postgres"));
+        assert!(!is_postgres("regie-postgres:2"));
+        assert!(!is_postgres("postgres-exporter:1"));
     }
 }

@@ -13,6 +13,7 @@ use crate::site::catalog::FileSpec;
 pub use crate::site::files::{
     sha256_hex, HostRender, Manifest, RenderedFile, StackManifest, MARKER, VERSION,
 };
+use crate::site::image;
 use crate::site::inventory::Resolved;
 use crate::site::labels;
 use crate::site::layout::project;
@@ -382,6 +383,22 @@ fn render_inner(
                     )
                 })
                 .collect();
+            // The major of each PostgreSQL component, which sets where its
+            // data volume is mounted (validation refuses a reference without).
+            let mut postgres_majors = BTreeMap::new();
+            for (c, comp) in &d.components {
+                if !image::is_postgres(&comp.image) {
+                    continue;
+                }
+                let img = s.images.get(c).map(String::as_str).unwrap_or_default();
+                let major = image::postgres_major(img).ok_or_else(|| {
+                    anyhow!(
+                        "service `{}` on host `{hostname}`: image `{img}` of component `{c}` does not name its PostgreSQL major",
+                        s.name
+                    )
+                })?;
+                postgres_majors.insert(c.as_str(), major);
+            }
             ctx.insert(
                 "stack",
                 &json!({
@@ -390,6 +407,7 @@ fn render_inner(
                     "hostname": s.hostname,
                     "version": s.version,
                     "images": s.images,
+                    "postgres_majors": postgres_majors,
                     "resources": resources,
                     "dir": format!("{}/{}", host.base_dir, s.name),
                 }),

@@ -117,9 +117,18 @@ pub(super) fn check_placement(
         let h = &inv.hosts[host];
         let mut ports: BTreeMap<(u16, Proto), String> = BTreeMap::new();
         let mut ram = 0;
+        let mut parts = Vec::new();
         for s in stacks {
             let d = &cat.stacks[&s.name];
             ram += d.min_ram_mb;
+            parts.push(s.name.clone());
+            // Settings that switch on a part with its own RAM (ClamAV).
+            for (k, spec) in &d.settings {
+                if let (Some(mb), true) = (spec.ram_mb, s.settings[k.as_str()] == true) {
+                    ram += mb;
+                    parts.push(format!("{}.{k}", s.name));
+                }
+            }
             for port in &d.ports {
                 if let Some(other) = ports.insert((port.port, port.proto), s.name.clone()) {
                     diags.push(
@@ -142,7 +151,7 @@ pub(super) fn check_placement(
                         format!("hosts.{host}.ram_mb"),
                         format!(
                             "host `{host}` declares {declared} MB of RAM but its services need at least {ram} MB ({})",
-                            stacks.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(" + ")
+                            parts.join(" + ")
                         ),
                     )
                     .expected(format!("ram_mb >= {ram}")),

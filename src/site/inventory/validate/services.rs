@@ -12,6 +12,7 @@ use super::hosts::{host_candidates, hosts_list};
 use super::settings::check_settings;
 use crate::site::catalog::{Catalog, Descriptor};
 use crate::site::diag::{did_you_mean, Diagnostic};
+use crate::site::image;
 use crate::site::inventory::syntax::{is_domain, is_image_ref, is_memory, is_tag};
 use crate::site::inventory::{Host, Inventory, Placed, Role};
 
@@ -298,6 +299,28 @@ pub(super) fn resolve_images(
                     ),
                 )
                 .expected("settings and version that make a valid image name"),
+            );
+        }
+        // The data directory of a PostgreSQL image depends on its major,
+        // read from the tag: a digest alone does not say it.
+        if image::is_postgres(&d.components[name].image)
+            && is_image_ref(img)
+            && image::postgres_major(img).is_none()
+        {
+            let at = if overrides.contains_key(name) {
+                format!("{path}.images.{name}")
+            } else {
+                path.to_string()
+            };
+            diags.push(
+                err(
+                    at,
+                    format!(
+                        "image `{}` of component `{name}` does not name its PostgreSQL major, which sets where the data volume is mounted",
+                        img.escape_debug()
+                    ),
+                )
+                .expected("a tag starting with the major, with the digest if you pin one, such as postgres:17@sha256:<64 hex>")
             );
         }
     }
