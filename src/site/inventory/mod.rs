@@ -13,6 +13,7 @@ pub use schema::{
 };
 pub use syntax::{is_address, is_domain, is_email, is_image_ref, is_slug, parse_window, Window};
 
+use crate::site::diag::Show;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -128,7 +129,7 @@ fn serde_diag(e: &serde_yaml::Error) -> Diagnostic {
                 } else {
                     "unknown value"
                 };
-                d.message = format!("{what} `{word}`");
+                d.message = format!("{what} `{}`", word.shown());
                 let cands: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
                 if !cands.is_empty() {
                     d.expected = Some(format!("one of {}", cands.join(", ")));
@@ -188,7 +189,7 @@ pub fn load_str(file: &Path, src: &str) -> Result<Resolved, InvalidInput> {
             .iter()
             .map(|(path, line, col)| {
                 let key = path.rsplit('.').next().unwrap_or(path);
-                let mut d = err(path.clone(), format!("duplicate key `{key}`")).expected(
+                let mut d = err(path.clone(), format!("duplicate key `{}`", key.shown())).expected(
                     "each name once per mapping (a second entry would silently replace the first)",
                 );
                 d.line = Some(*line);

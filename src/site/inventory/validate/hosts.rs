@@ -2,6 +2,7 @@
 //! lands on each host once the stacks are placed: ports, RAM, mail
 //! reachability.
 
+use crate::site::diag::Show;
 use std::collections::BTreeMap;
 
 use super::err;
@@ -16,18 +17,15 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
         let p = format!("hosts.{name}");
         if !is_slug(name) {
             diags.push(
-                err(
-                    p.clone(),
-                    format!("invalid host name `{}`", name.escape_debug()),
-                )
-                .expected("a slug: lowercase letters, digits and `-`"),
+                err(p.clone(), format!("invalid host name `{}`", name.shown()))
+                    .expected("a slug: lowercase letters, digits and `-`"),
             );
         }
         if !is_address(&h.address) {
             diags.push(
                 err(
                     format!("{p}.address"),
-                    format!("invalid address `{}`", h.address.escape_debug()),
+                    format!("invalid address `{}`", h.address.shown()),
                 )
                 .expected("an IPv4/IPv6 address or a DNS name"),
             );
@@ -57,7 +55,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
                 diags.push(
                     err(
                         format!("{p}.ssh.user"),
-                        format!("invalid user name `{}`", u.escape_debug()),
+                        format!("invalid user name `{}`", u.shown()),
                     )
                     .expected("letters, digits, `.`, `_` or `-`"),
                 );
@@ -75,7 +73,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
                 diags.push(
                     err(
                         format!("{p}.ssh.jump"),
-                        format!("invalid jump host `{}`", j.escape_debug()),
+                        format!("invalid jump host `{}`", j.shown()),
                     )
                     .expected("another host's name or [user@]host[:port]"),
                 );
@@ -85,7 +83,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
             diags.push(
                 err(
                     format!("{p}.base_dir"),
-                    format!("invalid directory `{}`", h.base_dir.escape_debug()),
+                    format!("invalid directory `{}`", h.base_dir.shown()),
                 )
                 .expected("an absolute path of letters, digits, `/._-`"),
             );
@@ -94,7 +92,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
             (Some(path), _) if !is_abs_path(path) => diags.push(
                 err(
                     format!("{p}.path"),
-                    format!("invalid directory `{}`", path.escape_debug()),
+                    format!("invalid directory `{}`", path.shown()),
                 )
                 .expected("an absolute path such as /volume1/regie"),
             ),

@@ -1,6 +1,7 @@
 //! The `proxy` section, and the automatic proxy placed first on each host
 //! that serves a web service.
 
+use crate::site::diag::Show;
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
@@ -24,7 +25,7 @@ pub(super) fn place(
             if !is_email(e) {
                 diags.push(err(
                     "proxy.email",
-                    format!("invalid email address `{}`", e.escape_debug()),
+                    format!("invalid email address `{}`", e.shown()),
                 ));
             }
         }

@@ -2,6 +2,7 @@
 //! resources, hostname and settings, plus the rules of single built-in
 //! services. Returns the placement of the services on the hosts.
 
+use crate::site::diag::Show;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -26,7 +27,7 @@ pub(super) fn check(
         let p = format!("services.{svc}");
         let Some(d) = cat.stacks.get(svc).filter(|d| !d.automatic) else {
             diags.push(
-                err(p.clone(), format!("unknown service `{svc}`"))
+                err(p.clone(), format!("unknown service `{}`", svc.shown()))
                     .expected(format!(
                         "one of {}",
                         cat.placeable().collect::<Vec<_>>().join(", ")
@@ -38,9 +39,12 @@ pub(super) fn check(
         let host = match inv.hosts.get(&spec.host) {
             None => {
                 diags.push(
-                    err(format!("{p}.host"), format!("unknown host `{}`", spec.host))
-                        .expected(format!("one of {}", hosts_list(inv)))
-                        .hint(did_you_mean(&spec.host, host_candidates(inv))),
+                    err(
+                        format!("{p}.host"),
+                        format!("unknown host `{}`", spec.host.shown()),
+                    )
+                    .expected(format!("one of {}", hosts_list(inv)))
+                    .hint(did_you_mean(&spec.host, host_candidates(inv))),
                 );
                 None
             }
@@ -68,7 +72,7 @@ pub(super) fn check(
             diags.push(
                 err(
                     format!("{p}.version"),
-                    format!("invalid version `{}`", version.escape_debug()),
+                    format!("invalid version `{}`", version.shown()),
                 )
                 .expected("an image tag such as 31 or 10.11.4"),
             );
@@ -91,7 +95,7 @@ pub(super) fn check(
                     diags.push(
                         err(
                             format!("{rp}.memory"),
-                            format!("invalid memory size `{}`", m.escape_debug()),
+                            format!("invalid memory size `{}`", m.shown()),
                         )
                         .expected("a size such as 512m or 2g"),
                     );
@@ -118,7 +122,7 @@ pub(super) fn check(
                 diags.push(
                     err(
                         format!("{p}.hostname"),
-                        format!("invalid hostname `{}`", h.escape_debug()),
+                        format!("invalid hostname `{}`", h.shown()),
                     )
                     .expected("a fully qualified name such as chat.techniville.fr"),
                 );
@@ -219,7 +223,7 @@ fn share_upload_from(p: &str, settings: &Json, diags: &mut Vec<Diagnostic>) {
                     format!("{p}.settings.upload_from[{i}]"),
                     format!(
                         "`{}` holds {gw}, the gateway of a Docker bridge network: clients relayed by Docker (IPv6, hairpin) appear to come from it and could upload from anywhere",
-                        n.as_str().unwrap_or_default().escape_debug()
+                        n.as_str().unwrap_or_default().shown()
                     ),
                 )
                 .expected("the office network itself, such as 192.168.1.0/24 (not 172.16.0.0/12)"),
@@ -251,7 +255,7 @@ pub(super) fn resolve_images(
             );
         } else if !is_image_ref(img) {
             diags.push(
-                err(format!("{path}.images.{comp}"), format!("invalid image reference `{}`", img.escape_debug()))
+                err(format!("{path}.images.{comp}"), format!("invalid image reference `{}`", img.shown()))
                     .expected("an image such as registry.example.fr:5000/team/app:1.2 or name@sha256:<64 hex>"),
             );
         }
@@ -294,7 +298,7 @@ pub(super) fn resolve_images(
                     path,
                     format!(
                         "component `{name}` resolves to an invalid image reference `{}`",
-                        img.escape_debug()
+                        img.shown()
                     ),
                 )
                 .expected("settings and version that make a valid image name"),
