@@ -49,35 +49,21 @@ fn f_yaml(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
 /// are fine.) The value is never echoed: it may be a secret.
 fn f_env(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
-    if let Some(c) = s
-        .chars()
-        .find(|c| c.is_control() || *c == '$' || *c == '\\')
-    {
-        return Err(tera::Error::msg(format!(
-            "value cannot be written to an env file: it contains {c:?} ($, backslash and control characters are refused)"
-        )));
-    }
-    if s.contains(" #") || s.contains("\t#") {
-        return Err(tera::Error::msg(
-            "value cannot be written to an env file: ` #` would start a comment",
-        ));
-    }
-    if s.starts_with(['"', '\'', '`']) || s.trim() != s {
-        return Err(tera::Error::msg(
-            "value cannot be written to an env file: it starts with a quote or starts/ends with spaces",
-        ));
-    }
+    refuse("env", &s)?;
     Ok(Json::String(s))
+}
+
+fn refuse(filter: &str, s: &str) -> tera::Result<()> {
+    match crate::site::escape::refusal(filter, s) {
+        Some(why) => Err(tera::Error::msg(why)),
+        None => Ok(()),
+    }
 }
 
 /// A Caddyfile token: bare when plainly safe, else double-quoted.
 fn f_caddy(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
-    if s.chars().any(|c| c.is_control() || c == '{' || c == '}') {
-        return Err(tera::Error::msg(
-            "value cannot be written to a Caddyfile: control characters and braces are refused",
-        ));
-    }
+    refuse("caddy", &s)?;
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b".:_/-@".contains(&b))
@@ -96,26 +82,14 @@ fn f_caddy(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
 /// never echoed in the error: it may be a secret.
 fn f_token(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
-    if s.is_empty()
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"@._+-$/".contains(&b))
-    {
-        return Err(tera::Error::msg(
-            "value is not a plain word (letters, digits and @._+-$/ only)",
-        ));
-    }
+    refuse("token", &s)?;
     Ok(Json::String(s))
 }
 
 /// A PHP single-quoted string literal.
 fn f_php(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
-    if s.chars().any(|c| c.is_control()) {
-        return Err(tera::Error::msg(
-            "control characters cannot be written to a PHP file",
-        ));
-    }
+    refuse("php", &s)?;
     Ok(Json::String(format!(
         "'{}'",
         s.replace('\\', "\\\\").replace('\'', "\\'")

@@ -13,6 +13,7 @@ use super::hosts::{host_candidates, hosts_list};
 use super::settings::check_settings;
 use crate::site::catalog::{Catalog, Descriptor};
 use crate::site::diag::{did_you_mean, Diagnostic};
+use crate::site::escape::{filters_for, refusal, setting_filters, SettingFilters};
 use crate::site::inventory::syntax::{is_domain, is_image_ref, is_memory, is_tag};
 use crate::site::inventory::{Host, Inventory, Placed, Role};
 
@@ -23,6 +24,7 @@ pub(super) fn check(
 ) -> BTreeMap<String, Vec<Placed>> {
     let mut placement: BTreeMap<String, Vec<Placed>> = BTreeMap::new();
     let mut hostnames: BTreeMap<String, String> = BTreeMap::new();
+    let filters = setting_filters(&cat.templates);
     for (svc, spec) in &inv.services {
         let p = format!("services.{svc}");
         let Some(d) = cat.stacks.get(svc).filter(|d| !d.automatic) else {
@@ -61,6 +63,7 @@ pub(super) fn check(
             Some(h) => Some(h),
         };
         let settings = check_settings(&format!("{p}.settings"), &spec.settings, &d.settings, diags);
+        check_printable(&p, svc, spec, &settings, &filters, diags);
         let version = spec.version.clone().unwrap_or_else(|| {
             d.components
                 .values()
@@ -306,4 +309,46 @@ pub(super) fn resolve_images(
         }
     }
     resolved
+}
+
+/// Each setting the inventory gives passes the escaping filters the
+/// templates print it with (an env file refuses `$` or ` #`, a Caddyfile
+/// braces...): refused here, at its position, rather than at render.
+fn check_printable(
+    p: &str,
+    stack: &str,
+    spec: &crate::site::inventory::ServiceSpec,
+    settings: &Json,
+    filters: &SettingFilters,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(obj) = settings.as_object() else {
+        return;
+    };
+    for (key, value) in obj {
+        if !spec.settings.contains_key(key.as_str()) {
+            continue; // a default from the catalog
+        }
+        let items: Vec<(String, &Json)> = match value {
+            Json::Array(a) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("{p}.settings.{key}[{i}]"), v))
+                .collect(),
+            v => vec![(format!("{p}.settings.{key}"), v)],
+        };
+        for (path, v) in items {
+            let text = match v {
+                Json::String(s) => s.clone(),
+                Json::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            for (filter, template) in filters_for(filters, stack, key) {
+                if let Some(why) = refusal(filter, &text) {
+                    diags.push(err(path.clone(), format!("{why} ({template})")));
+                    break;
+                }
+            }
+        }
+    }
 }
