@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::err;
 use super::hosts::{host_candidates, hosts_list};
 use crate::site::diag::{did_you_mean, Diagnostic};
-use crate::site::inventory::syntax::{is_abs_path, is_hhmm};
+use crate::site::inventory::syntax::{is_abs_path, is_hhmm, is_image_ref};
 use crate::site::inventory::{Inventory, Placed, Role};
 
 pub(super) fn check(
@@ -66,7 +66,15 @@ pub(super) fn check(
                     .expected("HH:MM, e.g. 02:30"),
             );
         }
-        if let Some(image) = &b.image {
+        if let Some(image) = b.image.as_ref().filter(|i| !is_image_ref(i)) {
+            diags.push(
+                err(
+                    "backup.image",
+                    format!("invalid image reference `{}`", image.shown()),
+                )
+                .expected("an image reference such as restic/restic:0.19.1"),
+            );
+        } else if let Some(image) = &b.image {
             if let Some(d) = broken_restic(image) {
                 diags.push(d);
             }

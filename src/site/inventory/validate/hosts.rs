@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::err;
 use crate::site::catalog::{Catalog, Proto};
-use crate::site::diag::Diagnostic;
-use crate::site::inventory::syntax::{is_abs_path, is_address, is_slug};
+use crate::site::diag::{did_you_mean, Diagnostic};
+use crate::site::inventory::syntax::{is_abs_path, is_address, is_domain, is_slug};
 use crate::site::inventory::{Inventory, Placed, Role};
 
 pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
@@ -62,22 +62,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
             }
         }
         if let Some(j) = &h.ssh.jump {
-            let hostpart = j.rsplit('@').next().unwrap_or(j);
-            let hostpart = hostpart.split(':').next().unwrap_or(hostpart);
-            if j == name {
-                diags.push(err(
-                    format!("{p}.ssh.jump"),
-                    "a host cannot be its own jump host",
-                ));
-            } else if !inv.hosts.contains_key(j) && !is_address(hostpart) {
-                diags.push(
-                    err(
-                        format!("{p}.ssh.jump"),
-                        format!("invalid jump host `{}`", j.shown()),
-                    )
-                    .expected("another host's name or [user@]host[:port]"),
-                );
-            }
+            check_jump(inv, name, j, &format!("{p}.ssh.jump"), diags);
         }
         if !is_abs_path(&h.base_dir) {
             diags.push(
@@ -156,6 +141,75 @@ pub(super) fn check_placement(
                 ),
             ));
         }
+    }
+}
+
+/// `ssh.jump`: another inventory host (the chain followed, without loop,
+/// at most four bastions deep as the connection allows), or an outside
+/// bastion written `[user@]address[:port]` with an IP or a full domain
+/// name: a bare word that is no inventory host is a typo, not a DNS name.
+fn check_jump(inv: &Inventory, name: &str, j: &str, path: &str, diags: &mut Vec<Diagnostic>) {
+    if j == name {
+        diags.push(err(path, "a host cannot be its own jump host"));
+        return;
+    }
+    if inv.hosts.contains_key(j) {
+        let mut seen = vec![name.to_string()];
+        let mut cur = j.to_string();
+        while let Some(next) = inv.hosts.get(&cur).and_then(|h| h.ssh.jump.clone()) {
+            seen.push(cur.clone());
+            if seen.contains(&next) || seen.len() > 4 {
+                seen.push(next);
+                diags.push(
+                    err(
+                        path,
+                        format!(
+                            "jump host chain {} loops or is more than four bastions deep",
+                            seen.iter()
+                                .map(|s| s.shown().to_string())
+                                .collect::<Vec<_>>()
+                                .join(" -> ")
+                        ),
+                    )
+                    .expected("a chain that ends at a host reached directly"),
+                );
+                return;
+            }
+            cur = next;
+        }
+        return;
+    }
+    let expected = "another host's name, or [user@]address[:port] with an IP address or a full domain name and a port from 1 to 65535";
+    let (user, rest) = match j.split_once('@') {
+        Some((u, r)) => (Some(u), r),
+        None => (None, j),
+    };
+    let (addr, port) = match rest.rsplit_once(':') {
+        Some((a, p)) if !a.contains(':') => (a, Some(p)),
+        _ => (rest, None),
+    };
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let user_ok = user.is_none_or(|u| {
+        !u.is_empty()
+            && u.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            && !u.starts_with('-')
+    });
+    let addr_ok = addr.parse::<std::net::IpAddr>().is_ok() || is_domain(addr);
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0) && !p.starts_with('+'));
+    if !(user_ok && addr_ok && port_ok) {
+        let why = if !port_ok {
+            format!("invalid port in jump host `{}`", j.shown())
+        } else if !addr_ok && !j.contains(['@', ':', '.']) {
+            format!("`{}` is not a host of the inventory", j.shown())
+        } else {
+            format!("invalid jump host `{}`", j.shown())
+        };
+        diags.push(
+            err(path, why)
+                .expected(expected)
+                .hint(did_you_mean(j, host_candidates(inv))),
+        );
     }
 }
 

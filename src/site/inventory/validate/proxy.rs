@@ -10,7 +10,7 @@ use super::err;
 use super::services::resolve_images;
 use crate::site::catalog::Catalog;
 use crate::site::diag::Diagnostic;
-use crate::site::inventory::syntax::is_email;
+use crate::site::inventory::syntax::{is_email, is_tag};
 use crate::site::inventory::{Inventory, Placed};
 
 /// Proxy on each host serving web services.
@@ -37,6 +37,15 @@ pub(super) fn place(
                 .map(|c| c.tag.clone())
                 .unwrap_or_default()
         });
+        if !is_tag(&version) {
+            diags.push(
+                err(
+                    "proxy.version",
+                    format!("invalid version `{}`", version.shown()),
+                )
+                .expected("an image tag such as 2.10.2"),
+            );
+        }
         for (host, stacks) in placement.iter_mut() {
             let web = stacks.iter().any(|s| cat.stacks[&s.name].web.is_some());
             if web {

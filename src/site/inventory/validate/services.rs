@@ -129,13 +129,15 @@ pub(super) fn check(
                     )
                     .expected("a fully qualified name such as chat.techniville.fr"),
                 );
-            } else if let Some(other) = hostnames.insert(h.clone(), svc.clone()) {
+            } else if let Some(other) = hostnames.insert(h.to_ascii_lowercase(), svc.clone()) {
                 diags.push(
                     err(
                         format!("{p}.hostname"),
                         format!("hostname `{h}` is already used by service `{other}`"),
                     )
-                    .expected("one hostname per service"),
+                    .expected(
+                        "one hostname per service (names differing only in case are the same)",
+                    ),
                 );
             }
             Some(h)
@@ -165,7 +167,38 @@ pub(super) fn check(
                 });
         }
     }
+    check_aliases(&placement, &mut hostnames, diags);
     placement
+}
+
+/// Nextcloud's `trusted_domains` are extra names of its site in the proxy:
+/// each must be free, as a hostname is (Caddy refuses a configuration that
+/// names one site twice, taking every site of the host down).
+fn check_aliases(
+    placement: &BTreeMap<String, Vec<Placed>>,
+    hostnames: &mut BTreeMap<String, String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for s in placement.values().flatten().filter(|s| s.name == "files") {
+        let Some(list) = s.settings["trusted_domains"].as_array() else {
+            continue;
+        };
+        for (i, d) in list.iter().enumerate() {
+            let Some(d) = d.as_str() else { continue };
+            if let Some(other) = hostnames.insert(d.to_ascii_lowercase(), "files".into()) {
+                diags.push(
+                    err(
+                        format!("services.files.settings.trusted_domains[{i}]"),
+                        format!(
+                            "`{}` is already the hostname of service `{other}`",
+                            d.shown()
+                        ),
+                    )
+                    .expected("a name no other service (and no other entry) uses"),
+                );
+            }
+        }
+    }
 }
 
 /// Rules that belong to one built-in service and cannot be said in a schema.
