@@ -194,6 +194,9 @@ pub struct PositionIndex {
     values: BTreeMap<String, (usize, usize)>,
     /// Keys that appear twice in one mapping: (path, line, column of the second).
     pub duplicates: Vec<(String, usize, usize)>,
+    /// Where a second YAML document starts, if any.
+    pub second_document: Option<(usize, usize)>,
+    documents: usize,
 }
 
 enum Frame {
@@ -281,6 +284,12 @@ impl MarkedEventReceiver for Builder {
                 let p = self.next_node(mark, None).unwrap_or_default();
                 self.stack.push(Frame::Seq { path: p, next: 0 });
             }
+            Event::DocumentStart => {
+                self.index.documents += 1;
+                if self.index.documents == 2 {
+                    self.index.second_document = Some((mark.line(), mark.col() + 1));
+                }
+            }
             Event::MappingEnd | Event::SequenceEnd => {
                 self.stack.pop();
                 // The container was the value of its parent's pending key:
@@ -303,7 +312,7 @@ impl PositionIndex {
         let mut parser = Parser::new_from_str(src);
         // A syntax error is reported by serde_yaml with its own location; the
         // index then simply holds what was read before it.
-        let _ = parser.load(&mut b, false);
+        let _ = parser.load(&mut b, true);
         b.index
     }
 
@@ -324,6 +333,17 @@ impl PositionIndex {
     /// at `path`, without falling back to an ancestor.
     pub fn exact(&self, path: &str) -> (Option<Pos>, Option<Pos>) {
         (self.values.get(path).copied(), self.keys.get(path).copied())
+    }
+
+    /// The path of the last node that starts at or before line `l`,
+    /// column `c`: where a path-less error (a nesting too deep) happened.
+    pub fn path_at(&self, l: usize, c: usize) -> Option<String> {
+        self.values
+            .iter()
+            .chain(self.keys.iter())
+            .filter(|(_, p)| **p <= (l, c))
+            .max_by_key(|(path, p)| (**p, path.len()))
+            .map(|(path, _)| path.clone())
     }
 
     /// Position of the key at `path` (for "unknown key" errors).

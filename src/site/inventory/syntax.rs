@@ -200,7 +200,13 @@ pub struct Window {
 }
 
 pub fn parse_window(s: &str) -> Result<Window, String> {
-    let (days, times) = s.trim().split_once(' ').ok_or("missing time range")?;
+    let (days, times) = s.trim().split_once(' ').ok_or_else(|| {
+        if s.contains(':') {
+            "missing days before the time range"
+        } else {
+            "missing time range"
+        }
+    })?;
     let days: Vec<String> = if days == "daily" {
         DAYS.iter().map(|d| d.to_string()).collect()
     } else {
@@ -210,7 +216,10 @@ pub fn parse_window(s: &str) -> Result<Window, String> {
                 if DAYS.contains(&d.as_str()) {
                     Ok(d)
                 } else {
-                    Err(format!("unknown day `{d}`"))
+                    Err(format!(
+                        "unknown day `{}`",
+                        crate::site::diag::Show::shown(&d)
+                    ))
                 }
             })
             .collect::<Result<_, _>>()?
