@@ -459,9 +459,10 @@ fn render_inner(
 /// `out/<host>/manifest.json`. The whole tree is built beside `out` and
 /// swapped in, so a failure leaves the previous render intact. An existing
 /// `out` is replaced only if regie made it.
-pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+/// Whether `out` may receive a render: absent, empty, or a directory an
+/// earlier render wrote. Checked before anything is written (secrets
+/// included), and again by [`write`].
+pub fn check_out(out: &Path) -> Result<()> {
     if out.exists() && !out.join(MARKER).exists() {
         let empty = out
             .read_dir()
@@ -474,6 +475,13 @@ pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    check_out(out)?;
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
