@@ -147,7 +147,8 @@ pub(super) fn check_placement(
 /// `ssh.jump`: another inventory host (the chain followed, without loop,
 /// at most four bastions deep as the connection allows), or an outside
 /// bastion written `[user@]address[:port]` with an IP or a full domain
-/// name: a bare word that is no inventory host is a typo, not a DNS name.
+/// name, or `user@name[:port]`: a bare word that is no inventory host is a
+/// typo, not a DNS name.
 fn check_jump(inv: &Inventory, name: &str, j: &str, path: &str, diags: &mut Vec<Diagnostic>) {
     if j == name {
         diags.push(err(path, "a host cannot be its own jump host"));
@@ -179,7 +180,7 @@ fn check_jump(inv: &Inventory, name: &str, j: &str, path: &str, diags: &mut Vec<
         }
         return;
     }
-    let expected = "another host's name, or [user@]address[:port] with an IP address or a full domain name and a port from 1 to 65535";
+    let expected = "another host's name, or [user@]address[:port] with an IP address or a full domain name (user@name for a ~/.ssh/config alias) and a port from 1 to 65535";
     let (user, rest) = match j.split_once('@') {
         Some((u, r)) => (Some(u), r),
         None => (None, j),
@@ -195,7 +196,11 @@ fn check_jump(inv: &Inventory, name: &str, j: &str, path: &str, diags: &mut Vec<
                 .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
             && !u.starts_with('-')
     });
-    let addr_ok = addr.parse::<std::net::IpAddr>().is_ok() || is_domain(addr);
+    // A single word is accepted with an explicit user (`admin@bastion`, a
+    // ~/.ssh/config alias), never bare: bare, it is a misspelt host.
+    let addr_ok = addr.parse::<std::net::IpAddr>().is_ok()
+        || is_domain(addr)
+        || (user.is_some() && is_slug(addr));
     let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0) && !p.starts_with('+'));
     if !(user_ok && addr_ok && port_ok) {
         let why = if !port_ok {
@@ -219,4 +224,30 @@ pub(super) fn host_candidates(inv: &Inventory) -> impl Iterator<Item = &str> {
 
 pub(super) fn hosts_list(inv: &Inventory) -> String {
     inv.hosts.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The jump forms accepted; the refused ones are in tests/bad.
+    #[test]
+    fn accepted_jump_hosts() {
+        for j in [
+            "srv1",
+            "bastion.demo.fr",
+            "admin@bastion.demo.fr:2222",
+            "admin@bastion",
+            "192.0.2.99:22",
+        ] {
+            let src = format!(
+                "site: {{ name: demo, domain: demo.fr, contact: admin@demo.fr }}\n\
+                 hosts:\n  srv1: {{ role: server, address: 192.0.2.10, ram_mb: 8192 }}\n  \
+                 srv2: {{ role: server, address: 192.0.2.11, ram_mb: 8192, ssh: {{ jump: \"{j}\" }} }}\n\
+                 services:\n  chat: {{ host: srv1 }}\n"
+            );
+            let r = crate::site::inventory::load_str(Path::new("t.yml"), &src);
+            assert!(r.is_ok(), "{j}: {:?}", r.err().map(|e| e.diagnostics));
+        }
+    }
 }
