@@ -207,6 +207,40 @@ fn render_refuses_to_replace_a_directory_it_did_not_write() {
     );
 }
 
+/// A destination render refuses (a regular file, a directory regie did not
+/// write) is refused before anything is written: no secrets file either.
+#[test]
+fn refused_render_destination_makes_no_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::copy("inventories/asso-lan.yml", dir.join("site.yml")).unwrap();
+    std::fs::write(dir.join("a-file"), "keep").unwrap();
+    std::fs::create_dir(dir.join("foreign")).unwrap();
+    std::fs::write(dir.join("foreign/notes.txt"), "keep").unwrap();
+    for out in ["a-file", "foreign"] {
+        regie()
+            .env("REGIE_PASSPHRASE", "test")
+            .args(["render", "-i"])
+            .arg(dir.join("site.yml"))
+            .arg("-o")
+            .arg(dir.join(out))
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("was not written by regie render"));
+        assert!(
+            !dir.join("site.secrets.age").exists(),
+            "render -o {out} made the secrets file"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("a-file")).unwrap(), "keep");
+    let mut left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["a-file", "foreign", "site.yml"]);
+}
+
 #[test]
 fn rerender_removes_files_of_removed_services() {
     let tmp = tempfile::tempdir().unwrap();

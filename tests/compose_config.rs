@@ -135,10 +135,14 @@ fn a_value_an_env_file_cannot_hold_is_refused_and_nothing_is_written() {
         .arg(&out)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    // Refused as an inventory mistake (exit 2), with its position.
+    assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("files/app.env.tera") && err.contains("env file"),
+        err.contains("site.yml:5:")
+            && err.contains("services.files.settings.admin_user")
+            && err.contains("files/app.env.tera")
+            && err.contains("env file"),
         "{err}"
     );
     assert!(!out.exists());

@@ -219,7 +219,11 @@ fn a_held_lock_stops_a_second_deploy() {
         .code(1)
         .stderr(
             predicate::str::contains("locked by another run")
-                .and(predicate::str::contains("alice@laptop")),
+                .and(predicate::str::contains(
+                    r#"{"holder":"alice@laptop","command":"regie deploy"}"#,
+                ))
+                // The lock info ends where it ends: no section marker glued.
+                .and(predicate::str::contains("==regie:").not()),
         );
     assert!(
         !base.join("hello").exists(),

@@ -123,3 +123,44 @@ fn json_output_lists_diagnostics() {
     assert_eq!(d["column"], 3);
     assert_eq!(d["hint"], "did you mean `wiki`?");
 }
+
+/// A value quoted back in a message cannot forge a line or reach the terminal
+/// as an escape sequence, on a terminal-less stderr and with colours on; the
+/// JSON output keeps the value exactly as written.
+#[test]
+fn quoted_values_cannot_forge_lines_or_escape_sequences() {
+    for color in [true, false] {
+        let mut cmd = Command::cargo_bin("regie").unwrap();
+        if color {
+            cmd.env_remove("NO_COLOR");
+        } else {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd
+            .args(["validate", "-i", "tests/bad/inject-service-key.yml"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains('\x1b'), "raw ESC in {stderr:?}");
+        assert!(!stderr.contains('\x07'), "raw BEL in {stderr:?}");
+        let errors: Vec<_> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+        assert_eq!(errors.len(), 1, "{stderr}");
+        assert!(errors[0].contains("\\u{1b}]0;pwned"), "{stderr}");
+    }
+    let out = Command::cargo_bin("regie")
+        .unwrap()
+        .args([
+            "validate",
+            "--output",
+            "json",
+            "-i",
+            "tests/bad/inject-service-key.yml",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["diagnostics"][0]["path"],
+        "services.chat\nerror: tests/bad/x.yml:1:1: all clear\x1b]0;pwned\x07\x1b[2J"
+    );
+}

@@ -46,10 +46,12 @@ pub fn render(
     identity: Option<&Path>,
 ) -> Result<i32> {
     let site = load(inventory)?;
-    let (hosts, added) = render_saving_secrets(&site, identity)?;
     let out: PathBuf = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| crate::site::site_files::default_out(inventory, &site.inv.site.name));
+    // Refuse a destination before any secret is generated and saved.
+    render::check_out(&out)?;
+    let (hosts, added) = render_saving_secrets(&site, identity)?;
     render::write(&out, &hosts)?;
     let nfiles: usize = hosts.iter().map(|h| h.files.len()).sum();
     if output == Output::Json {

@@ -237,10 +237,11 @@ pub fn main() -> i32 {
                 eprintln!("{e}");
                 EXIT_INVALID
             } else {
+                let text = diag::terminal_safe(&format!("{e:#}"));
                 if diag::color() {
-                    eprintln!("\x1b[1;31merror\x1b[0m: {e:#}");
+                    eprintln!("\x1b[1;31merror\x1b[0m: {text}");
                 } else {
-                    eprintln!("error: {e:#}");
+                    eprintln!("error: {text}");
                 }
                 EXIT_FAILED
             }

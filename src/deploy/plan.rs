@@ -71,13 +71,13 @@ pub fn probe_script(base_dir: &str, site: &str, lock: Option<&str>) -> String {
         s.push_str(&format!(
             "echo '==regie:lock'\n\
              mkdir -p \"$base/{STATE_DIR}\"\n\
-             if mkdir \"$base/{STATE_DIR}/lock\" 2>/dev/null; then printf %s {} > \"$base/{STATE_DIR}/lock/info\"; echo acquired; \
-             else echo held; cat \"$base/{STATE_DIR}/lock/info\" 2>/dev/null; fi\n",
+             if mkdir \"$base/{STATE_DIR}/lock\" 2>/dev/null; then printf '%s\\n' {} > \"$base/{STATE_DIR}/lock/info\"; echo acquired; \
+             else echo held; cat \"$base/{STATE_DIR}/lock/info\" 2>/dev/null; echo; fi\n",
             quote(info)
         ));
     } else {
         s.push_str(&format!(
-            "echo '==regie:lock'; if [ -d \"$base/{STATE_DIR}/lock\" ]; then echo held; cat \"$base/{STATE_DIR}/lock/info\" 2>/dev/null; else echo free; fi\n"
+            "echo '==regie:lock'; if [ -d \"$base/{STATE_DIR}/lock\" ]; then echo held; cat \"$base/{STATE_DIR}/lock/info\" 2>/dev/null; echo; else echo free; fi\n"
         ));
     }
     s.push_str(&format!(
@@ -742,6 +742,42 @@ mod tests {
         assert_eq!(names.len(), 2);
         // Secrets travel in the tar on stdin, never in the script.
         assert!(!script.contains("\np\n"));
+    }
+
+    /// The real script on a real shell: a lock whose info has no final
+    /// newline (as older versions wrote it) still ends before the next
+    /// section, and the holder is read whole.
+    #[test]
+    fn held_lock_info_is_not_glued_to_the_next_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().to_str().unwrap();
+        std::fs::create_dir_all(dir.path().join(STATE_DIR).join("lock")).unwrap();
+        let info = "{\"command\":\"regie deploy\"}";
+        std::fs::write(dir.path().join(STATE_DIR).join("lock/info"), info).unwrap();
+        for lock in [None, Some("{\"command\":\"other\"}")] {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(probe_script(base, "demo", lock))
+                .env("PATH", "/usr/bin:/bin")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("\n==regie:manifest\n"), "{text}");
+            let st = parse_probe(&text).unwrap();
+            assert_eq!(st.lock_held_by.as_deref(), Some(info), "{text}");
+        }
+        // A lock this version takes ends its info with a newline.
+        std::fs::remove_dir_all(dir.path().join(STATE_DIR).join("lock")).unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(probe_script(base, "demo", Some("me")))
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("==regie:lock\nacquired\n"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(STATE_DIR).join("lock/info")).unwrap(),
+            "me\n"
+        );
     }
 
     #[test]

@@ -63,6 +63,78 @@ impl Diagnostic {
     }
 }
 
+/// Longest value quoted back whole in a message; longer ones are cut.
+pub const QUOTE_CAP: usize = 80;
+
+/// Whether a character must not reach a terminal as is: control characters
+/// (newline, ESC, ...) and the invisible ones that reorder or hide text.
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Write `s` with every unsafe character shown as an escape (`\n`, `\u{1b}`),
+/// cut after `cap` characters with the full size in bytes.
+fn write_clean(f: &mut fmt::Formatter<'_>, s: &str, cap: usize) -> fmt::Result {
+    for (n, c) in s.chars().enumerate() {
+        if n == cap {
+            return write!(f, "… ({} bytes)", s.len());
+        }
+        if unsafe_char(c) {
+            write!(f, "{}", c.escape_default())?;
+        } else {
+            write!(f, "{c}")?;
+        }
+    }
+    Ok(())
+}
+
+/// A user-supplied value as it is quoted back in a message: control
+/// characters escaped, cut after [`QUOTE_CAP`] characters. The one way
+/// messages show inventory values (`format!("unknown host `{}`", h.shown())`).
+pub struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_clean(f, self.0, QUOTE_CAP)
+    }
+}
+
+/// `.shown()` on any string: see [`Shown`].
+pub trait Show {
+    fn shown(&self) -> Shown<'_>;
+}
+
+impl<T: AsRef<str> + ?Sized> Show for T {
+    fn shown(&self) -> Shown<'_> {
+        Shown(self.as_ref())
+    }
+}
+
+/// Text of a whole message field, cleaned the same way with a wider cap:
+/// the last line of defence for values a message quotes without `shown`.
+struct Clean<'a>(&'a str, usize);
+
+impl fmt::Display for Clean<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_clean(f, self.0, self.1)
+    }
+}
+
+/// A free-form error text (one that is not a [`Diagnostic`]) made safe for
+/// a terminal: control characters other than newline and tab escaped.
+pub fn terminal_safe(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if unsafe_char(c) && c != '\n' && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sev = match self.severity {
@@ -77,14 +149,14 @@ impl fmt::Display for Diagnostic {
             }
         }
         if !self.path.is_empty() {
-            write!(f, ": {}", self.path)?;
+            write!(f, ": {}", Clean(&self.path, 200))?;
         }
-        write!(f, ": {}", self.message)?;
+        write!(f, ": {}", Clean(&self.message, 400))?;
         if let Some(e) = &self.expected {
-            write!(f, "; expected {e}")?;
+            write!(f, "; expected {}", Clean(e, 400))?;
         }
         if let Some(h) = &self.hint {
-            write!(f, " ({h})")?;
+            write!(f, " ({})", Clean(h, 200))?;
         }
         Ok(())
     }
@@ -122,6 +194,9 @@ pub struct PositionIndex {
     values: BTreeMap<String, (usize, usize)>,
     /// Keys that appear twice in one mapping: (path, line, column of the second).
     pub duplicates: Vec<(String, usize, usize)>,
+    /// Where a second YAML document starts, if any.
+    pub second_document: Option<(usize, usize)>,
+    documents: usize,
 }
 
 enum Frame {
@@ -209,6 +284,12 @@ impl MarkedEventReceiver for Builder {
                 let p = self.next_node(mark, None).unwrap_or_default();
                 self.stack.push(Frame::Seq { path: p, next: 0 });
             }
+            Event::DocumentStart => {
+                self.index.documents += 1;
+                if self.index.documents == 2 {
+                    self.index.second_document = Some((mark.line(), mark.col() + 1));
+                }
+            }
             Event::MappingEnd | Event::SequenceEnd => {
                 self.stack.pop();
                 // The container was the value of its parent's pending key:
@@ -231,7 +312,7 @@ impl PositionIndex {
         let mut parser = Parser::new_from_str(src);
         // A syntax error is reported by serde_yaml with its own location; the
         // index then simply holds what was read before it.
-        let _ = parser.load(&mut b, false);
+        let _ = parser.load(&mut b, true);
         b.index
     }
 
@@ -252,6 +333,17 @@ impl PositionIndex {
     /// at `path`, without falling back to an ancestor.
     pub fn exact(&self, path: &str) -> (Option<Pos>, Option<Pos>) {
         (self.values.get(path).copied(), self.keys.get(path).copied())
+    }
+
+    /// The path of the last node that starts at or before line `l`,
+    /// column `c`: where a path-less error (a nesting too deep) happened.
+    pub fn path_at(&self, l: usize, c: usize) -> Option<String> {
+        self.values
+            .iter()
+            .chain(self.keys.iter())
+            .filter(|(_, p)| **p <= (l, c))
+            .max_by_key(|(path, p)| (**p, path.len()))
+            .map(|(path, _)| path.clone())
     }
 
     /// Position of the key at `path` (for "unknown key" errors).
@@ -326,5 +418,23 @@ mod tests {
             Some("did you mean `chat`?")
         );
         assert_eq!(did_you_mean("zzzz", ["chat", "mail"]), None);
+    }
+
+    #[test]
+    fn quoted_values_are_escaped_and_capped() {
+        assert_eq!(
+            "a\nerror: b\x1b]0;x\x07".shown().to_string(),
+            "a\\nerror: b\\u{1b}]0;x\\u{7}"
+        );
+        assert_eq!("\u{202e}x".shown().to_string(), "\\u{202e}x");
+        let long = "é".repeat(100);
+        assert_eq!(
+            long.shown().to_string(),
+            format!("{}… (200 bytes)", "é".repeat(80))
+        );
+        let d = Diagnostic::error("services.a\nb", "bad `\x1b[2J`");
+        let text = d.to_string();
+        assert!(!text.contains('\n') && !text.contains('\x1b'), "{text}");
+        assert_eq!(terminal_safe("one\ntwo\x1b[2J"), "one\ntwo\\u{1b}[2J");
     }
 }

@@ -6,6 +6,7 @@
 //! and says which template, service and label. The catalog's `m::common`
 //! macro writes them (and `regie.stack`, `regie.component`).
 
+use crate::site::diag::Show;
 use anyhow::{bail, Result};
 use serde_yaml::Value;
 
@@ -57,7 +58,7 @@ pub fn check(compose: &str, template: &str, want: &Expected) -> Result<()> {
                 Some(v) if v == value => {}
                 found => {
                     let found = match found {
-                        Some(v) => format!("`{}`", v.escape_debug()),
+                        Some(v) => format!("`{}`", v.shown()),
                         None => "no such label".into(),
                     };
                     bail!(
@@ -67,7 +68,7 @@ pub fn check(compose: &str, template: &str, want: &Expected) -> Result<()> {
                          `regie.config-hash`. Add `{{{{ m::common(stack=stack, \
                          component=\"...\", site=site, config_hash=config_hash) }}}}` \
                          to the service (see docs/catalog.md)",
-                        name.escape_debug()
+                        name.shown()
                     );
                 }
             }

@@ -8,6 +8,7 @@ pub mod catalog_facts;
 pub mod diag;
 pub mod dns;
 pub mod dump;
+pub mod escape;
 pub mod facts;
 pub mod files;
 pub mod image;

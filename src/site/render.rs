@@ -50,35 +50,21 @@ fn f_yaml(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
 /// are fine.) The value is never echoed: it may be a secret.
 fn f_env(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
-    if let Some(c) = s
-        .chars()
-        .find(|c| c.is_control() || *c == '$' || *c == '\\')
-    {
-        return Err(tera::Error::msg(format!(
-            "value cannot be written to an env file: it contains {c:?} ($, backslash and control characters are refused)"
-        )));
-    }
-    if s.contains(" #") || s.contains("\t#") {
-        return Err(tera::Error::msg(
-            "value cannot be written to an env file: ` #` would start a comment",
-        ));
-    }
-    if s.starts_with(['"', '\'', '`']) || s.trim() != s {
-        return Err(tera::Error::msg(
-            "value cannot be written to an env file: it starts with a quote or starts/ends with spaces",
-        ));
-    }
+    refuse("env", &s)?;
     Ok(Json::String(s))
+}
+
+fn refuse(filter: &str, s: &str) -> tera::Result<()> {
+    match crate::site::escape::refusal(filter, s) {
+        Some(why) => Err(tera::Error::msg(why)),
+        None => Ok(()),
+    }
 }
 
 /// A Caddyfile token: bare when plainly safe, else double-quoted.
 fn f_caddy(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
-    if s.chars().any(|c| c.is_control() || c == '{' || c == '}') {
-        return Err(tera::Error::msg(
-            "value cannot be written to a Caddyfile: control characters and braces are refused",
-        ));
-    }
+    refuse("caddy", &s)?;
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b".:_/-@".contains(&b))
@@ -97,26 +83,14 @@ fn f_caddy(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
 /// never echoed in the error: it may be a secret.
 fn f_token(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
-    if s.is_empty()
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"@._+-$/".contains(&b))
-    {
-        return Err(tera::Error::msg(
-            "value is not a plain word (letters, digits and @._+-$/ only)",
-        ));
-    }
+    refuse("token", &s)?;
     Ok(Json::String(s))
 }
 
 /// A PHP single-quoted string literal.
 fn f_php(v: &Json, _: &HashMap<String, Json>) -> tera::Result<Json> {
     let s = as_text(v)?;
-    if s.chars().any(|c| c.is_control()) {
-        return Err(tera::Error::msg(
-            "control characters cannot be written to a PHP file",
-        ));
-    }
+    refuse("php", &s)?;
     Ok(Json::String(format!(
         "'{}'",
         s.replace('\\', "\\\\").replace('\'', "\\'")
@@ -503,9 +477,10 @@ fn render_inner(
 /// `out/<host>/manifest.json`. The whole tree is built beside `out` and
 /// swapped in, so a failure leaves the previous render intact. An existing
 /// `out` is replaced only if regie made it.
-pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+/// Whether `out` may receive a render: absent, empty, or a directory an
+/// earlier render wrote. Checked before anything is written (secrets
+/// included), and again by [`write`].
+pub fn check_out(out: &Path) -> Result<()> {
     if out.exists() && !out.join(MARKER).exists() {
         let empty = out
             .read_dir()
@@ -518,6 +493,13 @@ pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+pub fn write(out: &Path, hosts: &[HostRender]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    check_out(out)?;
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -484,8 +484,14 @@ pub fn plugin_output(st: &SiteStatus, findings: &[Finding], t: &Thresholds) -> S
     let count = |l: Level| findings.iter().filter(|f| f.level == l).count();
     let summary = if findings.is_empty() {
         let n: usize = st.services.iter().map(|s| s.containers.len()).sum();
+        // Only a site with a backup policy has backups to call fresh.
+        let backups = if st.backup_max_age_hours.is_some() {
+            "backups fresh"
+        } else {
+            "no backup policy"
+        };
         format!(
-            "{} host(s), {} service(s), {n} container(s) up, backups fresh",
+            "{} host(s), {} service(s), {n} container(s) up, {backups}",
             st.hosts.len(),
             st.services.len()
         )
@@ -611,6 +617,18 @@ mod tests {
              nas:/volume1=50%;85;95;0;100 containers_up=1;;;0;1 restarts_24h=0;;;0 \
              'backup_age files'=18000s;;93600;0 'cert_days cloud.x.fr'=60;14;3\n"
         );
+    }
+
+    #[test]
+    fn a_site_without_backup_policy_does_not_claim_fresh_backups() {
+        let t = Thresholds::default();
+        let mut st = healthy();
+        st.backups.clear();
+        st.backup_max_age_hours = None;
+        let findings = judge(&st, &t);
+        let out = plugin_output(&st, &findings, &t);
+        assert!(!out.contains("backups fresh"), "{out}");
+        assert!(out.contains("no backup policy"), "{out}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub use schema::{
 };
 pub use syntax::{is_address, is_domain, is_email, is_image_ref, is_slug, parse_window, Window};
 
+use crate::site::diag::Show;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -85,7 +86,7 @@ impl Resolved {
 
 /// Turn a serde_yaml error into a diagnostic, with a suggestion for unknown
 /// fields and variants.
-fn serde_diag(e: &serde_yaml::Error) -> Diagnostic {
+fn serde_diag(e: &serde_yaml::Error, src: &str, index: &PositionIndex) -> Diagnostic {
     let full = e.to_string();
     // serde_yaml appends " at line L column C"; we report position separately.
     // The position is reported on its own: drop its copy from the text.
@@ -128,7 +129,7 @@ fn serde_diag(e: &serde_yaml::Error) -> Diagnostic {
                 } else {
                     "unknown value"
                 };
-                d.message = format!("{what} `{word}`");
+                d.message = format!("{what} `{}`", word.shown());
                 let cands: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
                 if !cands.is_empty() {
                     d.expected = Some(format!("one of {}", cands.join(", ")));
@@ -143,6 +144,47 @@ fn serde_diag(e: &serde_yaml::Error) -> Diagnostic {
         let f = rest.trim_end_matches('`');
         d.message = format!("missing required key `{f}`");
     }
+    if let Some(rest) = msg.strip_prefix("invalid value: integer `") {
+        // "invalid value: integer `70000`, expected u16"
+        if let Some((n, exp)) = rest.split_once("`, expected ") {
+            d.message = format!("number {} is out of range", n.shown());
+            d.expected = Some(number_expected(&d.path, exp));
+        }
+    }
+    if let Some(rest) = msg.strip_prefix("invalid type: integer `") {
+        // serde_yaml reads numbers too large for 64 bits as u128/i128.
+        if let Some((n, tail)) = rest.split_once('`') {
+            if tail.starts_with(" as u128") || tail.starts_with(" as i128") {
+                d.message = format!("number {} is too large", n.shown());
+                let exp = tail.split_once(", expected ").map_or("", |x| x.1);
+                d.expected = Some(number_expected(&d.path, exp));
+            }
+        }
+    }
+    if msg == "invalid YAML: unknown anchor" {
+        if let Some(name) = d.line.zip(d.column).and_then(|(l, c)| alias_at(src, l, c)) {
+            d.message = format!("invalid YAML: unknown anchor `{}`", name.shown());
+            d.expected = Some("an alias `*name` after an anchor `&name` of the same file".into());
+        }
+    }
+    if msg.starts_with("invalid YAML: deserializing from YAML containing more than one document") {
+        d.message = "invalid YAML: a second document starts here".into();
+        d.expected = Some("one document per inventory file (no `---` after the first)".into());
+        if let Some((l, c)) = index.second_document {
+            d.line = Some(l);
+            d.column = Some(c);
+        }
+    }
+    if d.path.is_empty() && d.message.contains("recursion limit exceeded") {
+        if let Some(p) = d.line.zip(d.column).and_then(|(l, c)| index.path_at(l, c)) {
+            d.path = p;
+            d.expected =
+                Some("values nested less deeply (the YAML reader stops at 128 levels)".into());
+        }
+    }
+    if d.message.starts_with("number ") {
+        return d;
+    }
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         if let Some((got, exp)) = rest.split_once(", expected ") {
             d.message = format!("wrong type: got {got}");
@@ -156,6 +198,36 @@ fn serde_diag(e: &serde_yaml::Error) -> Diagnostic {
         }
     }
     d
+}
+
+/// What a number at `path` should be, from serde's type name.
+fn number_expected(path: &str, exp: &str) -> String {
+    if path.ends_with("port") {
+        return "a port number from 1 to 65535".into();
+    }
+    match exp {
+        "u8" => "a whole number from 0 to 255".into(),
+        "u16" => "a whole number from 0 to 65535".into(),
+        "u32" => "a whole number from 0 to 4294967295".into(),
+        "i32" => "a whole number from -2147483648 to 2147483647".into(),
+        "u64" | "usize" => "a whole number from 0 to 18446744073709551615".into(),
+        "i64" => "a whole number from -9223372036854775808 to 9223372036854775807".into(),
+        "f32" | "f64" => "a number".into(),
+        e => e.to_string(),
+    }
+}
+
+/// The name of the alias (`*name`) at line `l`, column `c` (1-based).
+fn alias_at(src: &str, l: usize, c: usize) -> Option<String> {
+    let line = src.lines().nth(l.checked_sub(1)?)?;
+    let rest: String = line.chars().skip(c.checked_sub(1)?).collect();
+    let rest = rest.trim_start();
+    let name = rest.strip_prefix('*')?;
+    let name: String = name
+        .chars()
+        .take_while(|ch| !ch.is_whitespace() && !",[]{}".contains(*ch))
+        .collect();
+    (!name.is_empty()).then_some(name)
 }
 
 /// Parse and validate an inventory file. On error nothing is written
@@ -188,7 +260,7 @@ pub fn load_str(file: &Path, src: &str) -> Result<Resolved, InvalidInput> {
             .iter()
             .map(|(path, line, col)| {
                 let key = path.rsplit('.').next().unwrap_or(path);
-                let mut d = err(path.clone(), format!("duplicate key `{key}`")).expected(
+                let mut d = err(path.clone(), format!("duplicate key `{}`", key.shown())).expected(
                     "each name once per mapping (a second entry would silently replace the first)",
                 );
                 d.line = Some(*line);
@@ -198,7 +270,8 @@ pub fn load_str(file: &Path, src: &str) -> Result<Resolved, InvalidInput> {
             .collect();
         return Err(fail(diags));
     }
-    let inv: Inventory = serde_yaml::from_str(src).map_err(|e| fail(vec![serde_diag(&e)]))?;
+    let inv: Inventory =
+        serde_yaml::from_str(src).map_err(|e| fail(vec![serde_diag(&e, src, &index)]))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let catalog_dir = inv.catalog.as_ref().map(|c| base.join(c));
     let catalog = Catalog::with_overrides(catalog_dir.as_deref()).map_err(|e| {

@@ -103,6 +103,9 @@ pub(super) fn is_tag(s: &str) -> bool {
 
 /// `[registry[:port]/]path[:tag][@sha256:digest]`, lowercase path.
 pub fn is_image_ref(s: &str) -> bool {
+    if s.starts_with('-') {
+        return false;
+    }
     let (rest, digest) = match s.split_once('@') {
         Some((r, d)) => (r, Some(d)),
         None => (s, None),
@@ -170,14 +173,20 @@ pub(super) fn is_text(s: &str) -> bool {
     !s.chars().any(|c| c.is_control())
 }
 
+/// A zone of the tz database (bundled in the binary), spelt as the database
+/// spells it: it ends in systemd's `OnCalendar=` and in `TZ`.
 pub(super) fn is_timezone(s: &str) -> bool {
-    s == "UTC"
+    let shaped = s == "UTC"
         || (s.contains('/')
             && s.split('/').all(|p| {
                 !p.is_empty()
                     && p.bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
-            }))
+            }));
+    shaped
+        && jiff::tz::db()
+            .get(s)
+            .is_ok_and(|z| z.iana_name().is_some_and(|n| n == s))
 }
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -191,7 +200,13 @@ pub struct Window {
 }
 
 pub fn parse_window(s: &str) -> Result<Window, String> {
-    let (days, times) = s.trim().split_once(' ').ok_or("missing time range")?;
+    let (days, times) = s.trim().split_once(' ').ok_or_else(|| {
+        if s.contains(':') {
+            "missing days before the time range"
+        } else {
+            "missing time range"
+        }
+    })?;
     let days: Vec<String> = if days == "daily" {
         DAYS.iter().map(|d| d.to_string()).collect()
     } else {
@@ -201,7 +216,10 @@ pub fn parse_window(s: &str) -> Result<Window, String> {
                 if DAYS.contains(&d.as_str()) {
                     Ok(d)
                 } else {
-                    Err(format!("unknown day `{d}`"))
+                    Err(format!(
+                        "unknown day `{}`",
+                        crate::site::diag::Show::shown(&d)
+                    ))
                 }
             })
             .collect::<Result<_, _>>()?

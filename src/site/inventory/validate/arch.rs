@@ -3,6 +3,7 @@
 //! image is not published for its host's architecture is refused (a
 //! warning when the facts' architecture list is itself unverified).
 
+use crate::site::diag::Show;
 use std::collections::BTreeMap;
 
 use super::err;
@@ -20,7 +21,7 @@ pub(super) fn check_hosts(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
             Some(a) if !Arch::parse(a).is_some_and(|a| HOST_ARCHS.contains(&a)) => diags.push(
                 err(
                     format!("{p}.arch"),
-                    format!("unknown architecture `{}`", a.escape_debug()),
+                    format!("unknown architecture `{}`", a.shown()),
                 )
                 .expected(list(&HOST_ARCHS).replace(" and ", " or "))
                 .hint(did_you_mean(a, Arch::all_spellings())),

@@ -1,12 +1,13 @@
 //! The `backup` section: target host, repository directory, time,
 //! retention and the services backed up; a warning when there is none.
 
+use crate::site::diag::Show;
 use std::collections::BTreeMap;
 
 use super::err;
 use super::hosts::{host_candidates, hosts_list};
 use crate::site::diag::{did_you_mean, Diagnostic};
-use crate::site::inventory::syntax::{is_abs_path, is_hhmm};
+use crate::site::inventory::syntax::{is_abs_path, is_hhmm, is_image_ref};
 use crate::site::inventory::{Inventory, Placed, Role};
 
 pub(super) fn check(
@@ -18,7 +19,7 @@ pub(super) fn check(
         if b.to != "local" {
             match inv.hosts.get(&b.to) {
                 None => diags.push(
-                    err("backup.to", format!("unknown host `{}`", b.to))
+                    err("backup.to", format!("unknown host `{}`", b.to.shown()))
                         .expected(format!("`local` or one of {}", hosts_list(inv)))
                         .hint(did_you_mean(&b.to, host_candidates(inv))),
                 ),
@@ -53,7 +54,7 @@ pub(super) fn check(
                 diags.push(
                     err(
                         "backup.path",
-                        format!("invalid directory `{}`", path.escape_debug()),
+                        format!("invalid directory `{}`", path.shown()),
                     )
                     .expected("an absolute path"),
                 );
@@ -61,14 +62,19 @@ pub(super) fn check(
         }
         if !is_hhmm(&b.at) {
             diags.push(
-                err(
-                    "backup.at",
-                    format!("invalid time `{}`", b.at.escape_debug()),
-                )
-                .expected("HH:MM, e.g. 02:30"),
+                err("backup.at", format!("invalid time `{}`", b.at.shown()))
+                    .expected("HH:MM, e.g. 02:30"),
             );
         }
-        if let Some(image) = &b.image {
+        if let Some(image) = b.image.as_ref().filter(|i| !is_image_ref(i)) {
+            diags.push(
+                err(
+                    "backup.image",
+                    format!("invalid image reference `{}`", image.shown()),
+                )
+                .expected("an image reference such as restic/restic:0.19.1"),
+            );
+        } else if let Some(image) = &b.image {
             if let Some(d) = broken_restic(image) {
                 diags.push(d);
             }
@@ -116,7 +122,7 @@ fn broken_restic(image: &str) -> Option<Diagnostic> {
             "backup.image",
             format!(
                 "restic {} cannot store database dumps (restic issue #5324: `--stdin-filename` with a directory fails)",
-                version.escape_debug()
+                version.shown()
             ),
         )
         .expected("restic 0.18.1 or newer, or 0.17.3 or older")

@@ -2,6 +2,7 @@
 
 use super::err;
 use crate::site::diag::Diagnostic;
+use crate::site::diag::Show;
 use crate::site::inventory::Inventory;
 
 pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
@@ -16,7 +17,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
             diags.push(
                 err(
                     "monitoring.tls_connect",
-                    format!("invalid address `{}`", t.escape_debug()),
+                    format!("invalid address `{}`", t.shown()),
                 )
                 .expected("HOST:PORT, such as 192.168.1.10:443"),
             );

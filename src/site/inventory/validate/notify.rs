@@ -2,6 +2,7 @@
 
 use super::err;
 use crate::site::diag::Diagnostic;
+use crate::site::diag::Show;
 use crate::site::inventory::syntax::{is_address, is_email, is_text};
 use crate::site::inventory::{Inventory, SmtpSecurity};
 
@@ -11,7 +12,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
             diags.push(
                 err(
                     format!("notify.email[{i}]"),
-                    format!("invalid email address `{}`", e.escape_debug()),
+                    format!("invalid email address `{}`", e.shown()),
                 )
                 .expected("an email address"),
             );
@@ -27,11 +28,8 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
             });
         if !ok {
             diags.push(
-                err(
-                    "notify.webhook",
-                    format!("invalid URL `{}`", w.escape_debug()),
-                )
-                .expected("an http(s) URL such as https://chat.example.fr/hooks/xyz"),
+                err("notify.webhook", format!("invalid URL `{}`", w.shown()))
+                    .expected("an http(s) URL such as https://chat.example.fr/hooks/xyz"),
             );
         }
     }
@@ -49,7 +47,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
                 diags.push(
                     err(
                         "notify.smtp.host",
-                        format!("invalid SMTP server `{}`", smtp.host.escape_debug()),
+                        format!("invalid SMTP server `{}`", smtp.host.shown()),
                     )
                     .expected("a domain name or IP address such as smtp.example.fr"),
                 );
@@ -64,7 +62,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
                 diags.push(
                     err(
                         "notify.smtp.from",
-                        format!("invalid sender address `{}`", smtp.from.escape_debug()),
+                        format!("invalid sender address `{}`", smtp.from.shown()),
                     )
                     .expected("an email address"),
                 );
@@ -74,7 +72,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
                     diags.push(
                         err(
                             "notify.smtp.user",
-                            format!("invalid SMTP user `{}`", u.escape_debug()),
+                            format!("invalid SMTP user `{}`", u.shown()),
                         )
                         .expected("a non-empty login without control characters"),
                     );
@@ -91,7 +89,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
                             } else {
                                 ""
                             },
-                            smtp.host.escape_debug()
+                            smtp.host.shown()
                         ),
                     )
                     .expected("`starttls` or `tls` unless the server is this machine (localhost, 127.0.0.1, ::1)"),

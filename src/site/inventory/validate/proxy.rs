@@ -1,6 +1,7 @@
 //! The `proxy` section, and the automatic proxy placed first on each host
 //! that serves a web service.
 
+use crate::site::diag::Show;
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
@@ -9,7 +10,7 @@ use super::err;
 use super::services::resolve_images;
 use crate::site::catalog::Catalog;
 use crate::site::diag::Diagnostic;
-use crate::site::inventory::syntax::is_email;
+use crate::site::inventory::syntax::{is_email, is_tag};
 use crate::site::inventory::{Inventory, Placed};
 
 /// Proxy on each host serving web services.
@@ -24,7 +25,7 @@ pub(super) fn place(
             if !is_email(e) {
                 diags.push(err(
                     "proxy.email",
-                    format!("invalid email address `{}`", e.escape_debug()),
+                    format!("invalid email address `{}`", e.shown()),
                 ));
             }
         }
@@ -36,6 +37,15 @@ pub(super) fn place(
                 .map(|c| c.tag.clone())
                 .unwrap_or_default()
         });
+        if !is_tag(&version) {
+            diags.push(
+                err(
+                    "proxy.version",
+                    format!("invalid version `{}`", version.shown()),
+                )
+                .expected("an image tag such as 2.10.2"),
+            );
+        }
         for (host, stacks) in placement.iter_mut() {
             let web = stacks.iter().any(|s| cat.stacks[&s.name].web.is_some());
             if web {

@@ -2,6 +2,7 @@
 
 use super::err;
 use crate::site::diag::Diagnostic;
+use crate::site::diag::Show;
 use crate::site::inventory::Inventory;
 
 pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
@@ -12,7 +13,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
             diags.push(
                 err(
                     format!("registries.{name}.url"),
-                    format!("invalid registry URL `{}`", r.url.escape_debug()),
+                    format!("invalid registry URL `{}`", r.url.shown()),
                 )
                 .expected("an http(s) URL such as https://mirror.example.fr"),
             );

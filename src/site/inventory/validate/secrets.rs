@@ -2,6 +2,7 @@
 
 use super::err;
 use crate::site::diag::Diagnostic;
+use crate::site::diag::Show;
 use crate::site::inventory::Inventory;
 
 pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
@@ -10,7 +11,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
             diags.push(
                 err(
                     format!("secrets.recipients[{i}]"),
-                    format!("invalid age recipient `{}`", r.escape_debug()),
+                    format!("invalid age recipient `{}`", r.shown()),
                 )
                 .expected("an age public key starting with age1"),
             );

@@ -2,6 +2,7 @@
 //! resources, hostname and settings, plus the rules of single built-in
 //! services. Returns the placement of the services on the hosts.
 
+use crate::site::diag::Show;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -12,6 +13,7 @@ use super::hosts::{host_candidates, hosts_list};
 use super::settings::check_settings;
 use crate::site::catalog::{Catalog, Descriptor};
 use crate::site::diag::{did_you_mean, Diagnostic};
+use crate::site::escape::{filters_for, refusal, setting_filters, SettingFilters};
 use crate::site::image;
 use crate::site::inventory::syntax::{is_domain, is_image_ref, is_memory, is_tag};
 use crate::site::inventory::{Host, Inventory, Placed, Role};
@@ -23,11 +25,12 @@ pub(super) fn check(
 ) -> BTreeMap<String, Vec<Placed>> {
     let mut placement: BTreeMap<String, Vec<Placed>> = BTreeMap::new();
     let mut hostnames: BTreeMap<String, String> = BTreeMap::new();
+    let filters = setting_filters(&cat.templates);
     for (svc, spec) in &inv.services {
         let p = format!("services.{svc}");
         let Some(d) = cat.stacks.get(svc).filter(|d| !d.automatic) else {
             diags.push(
-                err(p.clone(), format!("unknown service `{svc}`"))
+                err(p.clone(), format!("unknown service `{}`", svc.shown()))
                     .expected(format!(
                         "one of {}",
                         cat.placeable().collect::<Vec<_>>().join(", ")
@@ -39,9 +42,12 @@ pub(super) fn check(
         let host = match inv.hosts.get(&spec.host) {
             None => {
                 diags.push(
-                    err(format!("{p}.host"), format!("unknown host `{}`", spec.host))
-                        .expected(format!("one of {}", hosts_list(inv)))
-                        .hint(did_you_mean(&spec.host, host_candidates(inv))),
+                    err(
+                        format!("{p}.host"),
+                        format!("unknown host `{}`", spec.host.shown()),
+                    )
+                    .expected(format!("one of {}", hosts_list(inv)))
+                    .hint(did_you_mean(&spec.host, host_candidates(inv))),
                 );
                 None
             }
@@ -58,6 +64,7 @@ pub(super) fn check(
             Some(h) => Some(h),
         };
         let settings = check_settings(&format!("{p}.settings"), &spec.settings, &d.settings, diags);
+        check_printable(&p, svc, spec, &settings, &filters, diags);
         let version = spec.version.clone().unwrap_or_else(|| {
             d.components
                 .values()
@@ -69,7 +76,7 @@ pub(super) fn check(
             diags.push(
                 err(
                     format!("{p}.version"),
-                    format!("invalid version `{}`", version.escape_debug()),
+                    format!("invalid version `{}`", version.shown()),
                 )
                 .expected("an image tag such as 31 or 10.11.4"),
             );
@@ -92,7 +99,7 @@ pub(super) fn check(
                     diags.push(
                         err(
                             format!("{rp}.memory"),
-                            format!("invalid memory size `{}`", m.escape_debug()),
+                            format!("invalid memory size `{}`", m.shown()),
                         )
                         .expected("a size such as 512m or 2g"),
                     );
@@ -119,17 +126,19 @@ pub(super) fn check(
                 diags.push(
                     err(
                         format!("{p}.hostname"),
-                        format!("invalid hostname `{}`", h.escape_debug()),
+                        format!("invalid hostname `{}`", h.shown()),
                     )
                     .expected("a fully qualified name such as chat.techniville.fr"),
                 );
-            } else if let Some(other) = hostnames.insert(h.clone(), svc.clone()) {
+            } else if let Some(other) = hostnames.insert(h.to_ascii_lowercase(), svc.clone()) {
                 diags.push(
                     err(
                         format!("{p}.hostname"),
                         format!("hostname `{h}` is already used by service `{other}`"),
                     )
-                    .expected("one hostname per service"),
+                    .expected(
+                        "one hostname per service (names differing only in case are the same)",
+                    ),
                 );
             }
             Some(h)
@@ -159,7 +168,38 @@ pub(super) fn check(
                 });
         }
     }
+    check_aliases(&placement, &mut hostnames, diags);
     placement
+}
+
+/// Nextcloud's `trusted_domains` are extra names of its site in the proxy:
+/// each must be free, as a hostname is (Caddy refuses a configuration that
+/// names one site twice, taking every site of the host down).
+fn check_aliases(
+    placement: &BTreeMap<String, Vec<Placed>>,
+    hostnames: &mut BTreeMap<String, String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for s in placement.values().flatten().filter(|s| s.name == "files") {
+        let Some(list) = s.settings["trusted_domains"].as_array() else {
+            continue;
+        };
+        for (i, d) in list.iter().enumerate() {
+            let Some(d) = d.as_str() else { continue };
+            if let Some(other) = hostnames.insert(d.to_ascii_lowercase(), "files".into()) {
+                diags.push(
+                    err(
+                        format!("services.files.settings.trusted_domains[{i}]"),
+                        format!(
+                            "`{}` is already the hostname of service `{other}`",
+                            d.shown()
+                        ),
+                    )
+                    .expected("a name no other service (and no other entry) uses"),
+                );
+            }
+        }
+    }
 }
 
 /// Rules that belong to one built-in service and cannot be said in a schema.
@@ -220,7 +260,7 @@ fn share_upload_from(p: &str, settings: &Json, diags: &mut Vec<Diagnostic>) {
                     format!("{p}.settings.upload_from[{i}]"),
                     format!(
                         "`{}` holds {gw}, the gateway of a Docker bridge network: clients relayed by Docker (IPv6, hairpin) appear to come from it and could upload from anywhere",
-                        n.as_str().unwrap_or_default().escape_debug()
+                        n.as_str().unwrap_or_default().shown()
                     ),
                 )
                 .expected("the office network itself, such as 192.168.1.0/24 (not 172.16.0.0/12)"),
@@ -252,7 +292,7 @@ pub(super) fn resolve_images(
             );
         } else if !is_image_ref(img) {
             diags.push(
-                err(format!("{path}.images.{comp}"), format!("invalid image reference `{}`", img.escape_debug()))
+                err(format!("{path}.images.{comp}"), format!("invalid image reference `{}`", img.shown()))
                     .expected("an image such as registry.example.fr:5000/team/app:1.2 or name@sha256:<64 hex>"),
             );
         }
@@ -295,7 +335,7 @@ pub(super) fn resolve_images(
                     path,
                     format!(
                         "component `{name}` resolves to an invalid image reference `{}`",
-                        img.escape_debug()
+                        img.shown()
                     ),
                 )
                 .expected("settings and version that make a valid image name"),
@@ -325,4 +365,46 @@ pub(super) fn resolve_images(
         }
     }
     resolved
+}
+
+/// Each setting the inventory gives passes the escaping filters the
+/// templates print it with (an env file refuses `$` or ` #`, a Caddyfile
+/// braces...): refused here, at its position, rather than at render.
+fn check_printable(
+    p: &str,
+    stack: &str,
+    spec: &crate::site::inventory::ServiceSpec,
+    settings: &Json,
+    filters: &SettingFilters,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(obj) = settings.as_object() else {
+        return;
+    };
+    for (key, value) in obj {
+        if !spec.settings.contains_key(key.as_str()) {
+            continue; // a default from the catalog
+        }
+        let items: Vec<(String, &Json)> = match value {
+            Json::Array(a) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("{p}.settings.{key}[{i}]"), v))
+                .collect(),
+            v => vec![(format!("{p}.settings.{key}"), v)],
+        };
+        for (path, v) in items {
+            let text = match v {
+                Json::String(s) => s.clone(),
+                Json::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            for (filter, template) in filters_for(filters, stack, key) {
+                if let Some(why) = refusal(filter, &text) {
+                    diags.push(err(path.clone(), format!("{why} ({template})")));
+                    break;
+                }
+            }
+        }
+    }
 }

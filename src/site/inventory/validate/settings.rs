@@ -1,6 +1,7 @@
 //! Service settings checked against the catalog's schema for the stack,
 //! defaults filled in, as JSON for the templates.
 
+use crate::site::diag::Show;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -27,7 +28,10 @@ pub(super) fn check_settings(
             continue;
         };
         if !schema.contains_key(key) {
-            let mut d = err(format!("{path}.{key}"), format!("unknown key `{key}`"));
+            let mut d = err(
+                format!("{path}.{key}"),
+                format!("unknown key `{}`", key.shown()),
+            );
             d.expected = Some(if schema.is_empty() {
                 "no keys here".to_string()
             } else {
@@ -140,8 +144,7 @@ fn check_value(path: &str, v: &Yaml, spec: &SettingSpec, diags: &mut Vec<Diagnos
                 ),
             };
             if !ok {
-                let mut d =
-                    err(path, format!("invalid value `{}`", s.escape_debug())).expected(exp);
+                let mut d = err(path, format!("invalid value `{}`", s.shown())).expected(exp);
                 if spec.kind == SettingType::Enum {
                     d.hint = did_you_mean(&s, spec.values.iter().map(String::as_str));
                 }

@@ -2,13 +2,14 @@
 
 use super::err;
 use crate::site::diag::Diagnostic;
+use crate::site::diag::Show;
 use crate::site::inventory::syntax::{is_domain, is_email, is_slug, is_text, is_timezone};
 use crate::site::inventory::Inventory;
 
 pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
     let s = &inv.site;
     if !is_slug(&s.name) {
-        diags.push(err("site.name", format!("invalid site name `{}`", s.name.escape_debug())).expected(
+        diags.push(err("site.name", format!("invalid site name `{}`", s.name.shown())).expected(
             "a slug: lowercase letters, digits and `-`, at most 63 characters (it names directories and projects)",
         ));
     }
@@ -16,7 +17,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
         diags.push(
             err(
                 "site.domain",
-                format!("invalid domain `{}`", s.domain.escape_debug()),
+                format!("invalid domain `{}`", s.domain.shown()),
             )
             .expected("a domain name such as techniville.fr"),
         );
@@ -25,7 +26,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
         diags.push(
             err(
                 "site.contact",
-                format!("invalid email address `{}`", s.contact.escape_debug()),
+                format!("invalid email address `{}`", s.contact.shown()),
             )
             .expected("an email address such as dsi@techniville.fr"),
         );
@@ -34,7 +35,7 @@ pub(super) fn check(inv: &Inventory, diags: &mut Vec<Diagnostic>) {
         diags.push(
             err(
                 "site.timezone",
-                format!("invalid time zone `{}`", s.timezone.escape_debug()),
+                format!("invalid time zone `{}`", s.timezone.shown()),
             )
             .expected("an IANA zone such as Europe/Paris or UTC"),
         );
