@@ -100,21 +100,20 @@ fn render_of_a_bad_inventory_writes_nothing() {
     }
 }
 
-#[test]
-fn json_output_lists_diagnostics() {
+/// `regie validate --output json` of a bad inventory: exit 2, the report.
+fn validate_json(inventory: &str) -> serde_json::Value {
     let out = Command::cargo_bin("regie")
         .unwrap()
-        .args([
-            "validate",
-            "--output",
-            "json",
-            "-i",
-            "tests/bad/unknown-service.yml",
-        ])
+        .args(["validate", "--output", "json", "-i", inventory])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{inventory}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn json_output_lists_diagnostics() {
+    let v = validate_json("tests/bad/unknown-service.yml");
     assert_eq!(v["valid"], false);
     let d = &v["diagnostics"][0];
     assert_eq!(d["severity"], "error");
@@ -147,18 +146,7 @@ fn quoted_values_cannot_forge_lines_or_escape_sequences() {
         assert_eq!(errors.len(), 1, "{stderr}");
         assert!(errors[0].contains("\\u{1b}]0;pwned"), "{stderr}");
     }
-    let out = Command::cargo_bin("regie")
-        .unwrap()
-        .args([
-            "validate",
-            "--output",
-            "json",
-            "-i",
-            "tests/bad/inject-service-key.yml",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = validate_json("tests/bad/inject-service-key.yml");
     assert_eq!(
         v["diagnostics"][0]["path"],
         "services.chat\nerror: tests/bad/x.yml:1:1: all clear\x1b]0;pwned\x07\x1b[2J"
