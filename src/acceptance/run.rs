@@ -454,7 +454,10 @@ fn teardown(
     if let Some(Repo::Sftp { nas, base, .. }) = Repo::of(site) {
         let t0 = Instant::now();
         let line = nas_key
-            .and_then(|k| crate::backup::plan::nas_authorized_line(k, name).ok())
+            .and_then(|k| {
+                crate::backup::plan::nas_authorized_line(k, name, &crate::backup::plan::NasAccess::Sftp)
+                    .ok()
+            })
             .unwrap_or_default();
         let script = plan::nas_teardown_script(&base, &line);
         let res = host_run(site, o, &nas, &script);

@@ -1,4 +1,4 @@
-//! `regie backup init|run|list|status|verify` and `regie restore`: backups
+//! `regie backup init|run|list|status|prune|verify` and `regie restore`: backups
 //! with restic to the NAS, with their text output.
 
 use std::path::PathBuf;
@@ -47,6 +47,18 @@ pub enum BackupCmd {
     Status {
         #[command(flatten)]
         job: JobArgs,
+    },
+    /// Retention from the trusted side (append-only sites): on the NAS,
+    /// with regie's own access, forget by the policy and prune each host's
+    /// repository. Exit 1 if any failed.
+    Prune {
+        #[command(flatten)]
+        job: JobArgs,
+        #[arg(long)]
+        host: Option<String>,
+        /// age identity file unlocking the site's secrets.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
     },
     /// restic check, then a restore drill per service into a scratch stack
     /// with health and content checks. Exit 1 if any fails.
@@ -151,7 +163,49 @@ pub fn run(output: Output, cmd: &BackupCmd) -> Result<i32> {
             list(json, job, service.as_deref(), host.as_deref())
         }
         BackupCmd::Status { job } => status(json, job),
+        BackupCmd::Prune {
+            job,
+            host,
+            identity,
+        } => prune(json, job, host.as_deref(), identity.as_deref()),
     }
+}
+
+fn prune(
+    json: bool,
+    job: &JobArgs,
+    host: Option<&str>,
+    identity: Option<&std::path::Path>,
+) -> Result<i32> {
+    let site = load(&job.inventory)?;
+    let out = br::prune(&site, &job.options(), identity, host)?;
+    if json {
+        print_json(&serde_json::to_value(&out)?)?;
+    } else {
+        for p in &out {
+            match (&p.record, &p.error) {
+                (Some(r), None) => println!(
+                    "{}	retention	ok	snapshots {} -> {}, {} -> {}, {} s",
+                    p.host,
+                    r.snapshots_before,
+                    r.snapshots_after,
+                    human_bytes(r.kib_before * 1024),
+                    human_bytes(r.kib_after * 1024),
+                    r.seconds
+                ),
+                (_, e) => println!(
+                    "{}	retention	FAILED	{}",
+                    p.host,
+                    e.as_deref().unwrap_or("no result")
+                ),
+            }
+        }
+    }
+    Ok(if out.iter().all(|p| p.ok) {
+        0
+    } else {
+        EXIT_FAILED
+    })
 }
 
 fn list(json: bool, job: &JobArgs, service: Option<&str>, host: Option<&str>) -> Result<i32> {
@@ -248,6 +302,9 @@ fn status(json: bool, job: &JobArgs) -> Result<i32> {
     }
     for (h, e) in &st.host_errors {
         eprintln!("{h}: {e}");
+    }
+    for w in &st.warnings {
+        eprintln!("warning: {w}");
     }
     Ok(if stale { EXIT_FAILED } else { 0 })
 }

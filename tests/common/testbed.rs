@@ -19,6 +19,9 @@ pub const TESTHOST_IMAGE: &str = "regie-testhost:4";
 pub const RESTIC_IMAGE: &str = "regie-restic:3";
 /// restic 0.14 (Debian bookworm's): repositories made by an older restic.
 pub const RESTIC_OLD_IMAGE: &str = "regie-restic:1";
+/// The NAS: an sshd host with rclone (the hosts' append-only access) and
+/// restic 0.19.1 (retention from regie's side).
+pub const NAS_IMAGE: &str = "regie-nas:1";
 
 /// Which compose CLI the hosts of a test bed offer regie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,7 +154,7 @@ impl TestBed {
 
     /// Start a host container; `port` reuses a given published port.
     pub fn start_host(&mut self, name: &str, port: Option<u16>) -> usize {
-        self.start_host_with(name, port, &[])
+        self.start_host_with(name, port, &[], TESTHOST_IMAGE)
     }
 
     /// Start the NAS: a host named `nas` whose `/srv/backup` (the
@@ -175,7 +178,7 @@ impl TestBed {
             .local_addr()
             .unwrap()
             .port();
-        let i = self.start_host_with("nas", Some(port), &["-v", &mount]);
+        let i = self.start_host_with("nas", Some(port), &["-v", &mount], NAS_IMAGE);
         let c = self.hosts[i].container.clone();
         let o = docker(&["exec", &c, "chown", "deploy:deploy", "/srv/backup"]);
         assert!(o.status.success());
@@ -197,7 +200,13 @@ impl TestBed {
         )
     }
 
-    fn start_host_with(&mut self, name: &str, port: Option<u16>, extra: &[&str]) -> usize {
+    fn start_host_with(
+        &mut self,
+        name: &str,
+        port: Option<u16>,
+        extra: &[&str],
+        image: &str,
+    ) -> usize {
         let base = self.dir.path().join(name).join("base");
         std::fs::create_dir_all(&base).unwrap();
         if let Some(kib) = self.tmpfs_kib {
@@ -259,7 +268,7 @@ impl TestBed {
                 .copied(),
             )
             .chain(extra.iter().copied())
-            .chain([TESTHOST_IMAGE])
+            .chain([image])
             .collect::<Vec<_>>(),
         );
         assert!(

@@ -16,6 +16,11 @@
 #                     fixed in 0.18.1, which no Debian release carries).
 #   regie-restic:1    the same with bookworm's restic 0.14: repositories made
 #                     by an older restic must stay readable.
+#   regie-nas:1       regie-restic:3 with Debian bookworm's rclone (1.60) and
+#                     sshd as command: the NAS of the backup tests. The hosts'
+#                     key is forced to `rclone serve restic --stdio
+#                     --append-only`; regie's own access runs restic there for
+#                     retention.
 #   regie-caddy:1     Debian bookworm's Caddy 2.6, laid out as the upstream
 #                     caddy image (the proxy stack's e2e test).
 #   regie-postgres:2  the same with an entrypoint that behaves like the
@@ -96,6 +101,8 @@ with_deb_file regie-testhost:4 regie-testhost:3 trixie docker-compose=2.26.1-4 \
   /usr/libexec/docker/cli-plugins/docker-compose '[]' '["/usr/local/sbin/regie-testhost"]'
 with_deb_file regie-restic:3 regie-testhost:3 forky restic=0.19.1-1 \
   /usr/bin/restic '["/usr/bin/restic"]' '[]'
+with_deb_file regie-nas:1 regie-restic:3 bookworm rclone=1.60.1+dfsg-2+b5 \
+  /usr/bin/rclone '["/usr/local/sbin/regie-testhost"]' '[]'
 
 # PostgreSQL stand-ins: a base image with this tree's entrypoint copied in.
 with_pg_entrypoint() { # name base

@@ -56,6 +56,7 @@ restic_errors() { # FILE
 repo_for() { # HOST -> repository URL or path as restic sees it
   case $REPO_KIND in
     local) printf '/repo/%s' "$1" ;;
+    rclone) printf 'rclone:%s' "$1" ;;
     *) printf '%s/%s' "$REPO_BASE" "$1" ;;
   esac
 }
@@ -242,7 +243,11 @@ capture() { # SERVICE KIND [EXTRA_TAG]
   if ! "after_$s" >"$TMP/hook" 2>&1; then
     [ -z "$err" ] && err="hook after the capture failed: $(tail -n 3 "$TMP/hook")"
   fi
-  if [ -n "$err" ] && [ ${#snaps[@]} -gt 0 ]; then
+  if [ -n "$err" ] && [ ${#snaps[@]} -gt 0 ] && [ "$REPO_KIND" = rclone ]; then
+    # Append-only: this host cannot forget. A capture without its files
+    # snapshot is never listed nor restored; retention removes the rest.
+    step "$s: partial snapshots ${snaps[*]} stay until retention (append-only)"
+  elif [ -n "$err" ] && [ ${#snaps[@]} -gt 0 ]; then
     r -- forget "${snaps[@]}" >/dev/null 2>&1 ||
       err="$err; and the partial snapshots ${snaps[*]} could not be forgotten"
   fi
@@ -292,6 +297,8 @@ cmd_run() { # [--kind K] SERVICES...
   done
   if [ "$kind" = pre-update ]; then
     : # the update waits on this capture: retention runs with the next scheduled backup
+  elif [ "$REPO_KIND" = rclone ]; then
+    : # append-only: retention runs from the operator's side (regie backup prune)
   elif [ "$failed" = 0 ]; then
     retention "${ok[@]}" || failed=1
   else

@@ -8,13 +8,15 @@
 //! One file per concept: `repo` (restic repository and captures), `script`
 //! (the host script around `backup.sh`), `drill` (drill compose copies and
 //! volume names), `schedule` (a host's backup files, timer and cron),
-//! `nas` (NAS key and setup scripts), `results` (parsers and per-service
+//! `nas` (NAS key and setup scripts), `prune` (retention from the
+//! trusted side, its records and warnings), `results` (parsers and per-service
 //! status). This file re-exports them under their old paths.
 
 mod drill;
 mod nas;
 #[cfg(test)]
 mod pg_tests;
+mod prune;
 mod repo;
 mod results;
 mod schedule;
@@ -24,7 +26,14 @@ mod script;
 pub use crate::site::layout::{BACKUP_DIR as DIR, BACKUP_SCRIPT as SCRIPT};
 
 pub use drill::{drill_compose, volume_names, VolumeNames};
-pub use nas::{nas_authorized_line, nas_df_script, nas_key, nas_known_hosts, nas_setup_script};
+pub use nas::{
+    append_only_command, nas_authorized_line, nas_df_script, nas_key, nas_known_hosts,
+    nas_setup_script, NasAccess,
+};
+pub use prune::{
+    keep_flags, nas_repos_script, parse_nas_repos, prune_script, retention_warnings, NasRepo,
+    RetentionRecord, RETENTION_LOG, RETENTION_MAX_DAYS,
+};
 pub use repo::{captures, restic_image, Capture, Repo, DEFAULT_IMAGE};
 pub use results::{
     group_captures, parse_results, service_status, CaptureInfo, RunResult, Snapshot,

@@ -47,24 +47,66 @@ pub fn nas_key(store: &mut Store) -> Result<String> {
     Ok(s.expose().to_string())
 }
 
-/// Public half of the NAS key, as an authorized_keys line that allows SFTP
-/// only (sshd runs its built-in SFTP server whatever the client asks).
-pub fn nas_authorized_line(private: &str, site: &str) -> Result<String> {
+/// What the hosts' key may run on the NAS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NasAccess<'a> {
+    /// SFTP only (sshd's built-in server): the hosts can also delete.
+    Sftp,
+    /// rclone's restic server in append-only mode, on the repository of the
+    /// host the client names (one of `hosts`, under `base`).
+    AppendOnly { base: &'a str, hosts: &'a [String] },
+}
+
+/// The command sshd forces for the hosts' key in append-only mode. restic's
+/// rclone backend runs `<rclone.program> serve restic --stdio … <remote>`;
+/// the hosts' remote is their own name (`rclone:<host>`), so the last word
+/// of the command the client asked for picks the repository, among this
+/// site's hosts only. Anything else is refused. sshd runs the command with
+/// the NAS user's shell (any POSIX shell).
+pub fn append_only_command(base: &str, hosts: &[String]) -> String {
+    let mut s = String::from("case ${SSH_ORIGINAL_COMMAND##* } in ");
+    for h in hosts {
+        s.push_str(&format!(
+            "{h}) exec rclone serve restic --stdio --append-only -q {};; ",
+            quote(&format!("{base}/{h}")),
+            h = quote(h),
+        ));
+    }
+    s.push_str("*) echo 'regie: this key may only add backups to the repositories of this site' >&2; exit 1;; esac");
+    s
+}
+
+/// Public half of the NAS key, as an authorized_keys line: `restrict` (no
+/// forwarding, no terminal) and a forced command, whatever the client asks.
+pub fn nas_authorized_line(private: &str, site: &str, access: &NasAccess) -> Result<String> {
     let k = ssh_key::PrivateKey::from_openssh(private).context("reading the NAS key")?;
     let p = k
         .public_key()
         .to_openssh()
         .context("writing the NAS public key")?;
+    let cmd = match access {
+        NasAccess::Sftp => "internal-sftp".to_string(),
+        // Inside command="…" sshd reads \" as a quote; nothing else is escaped.
+        NasAccess::AppendOnly { base, hosts } => {
+            append_only_command(base, hosts).replace('"', "\\\"")
+        }
+    };
     Ok(format!(
-        "restrict,command=\"internal-sftp\" {p} regie-backup@{site}"
+        "restrict,command=\"{cmd}\" {p} regie-backup@{site}"
     ))
 }
 
 /// On the NAS: the repository directory and the hosts' key (idempotent;
 /// any other line for the same key is replaced, so its options are ours).
 pub fn nas_setup_script(base: &str, line: &str) -> String {
-    // The key's base64 blob identifies its lines.
-    let blob = line.split_whitespace().nth(2).unwrap_or(line);
+    // The key's base64 blob (after its type; the options before it hold
+    // spaces) identifies its lines.
+    let mut words = line.split_whitespace();
+    let blob = words
+        .by_ref()
+        .find(|w| w.starts_with("ssh-"))
+        .and_then(|_| words.next())
+        .unwrap_or(line);
     format!(
         "set -eu\n\
          mkdir -p {b}\n\
@@ -107,5 +149,65 @@ mod tests {
             "nas.lan ssh-ed25519 AAAA3\n"
         );
         assert!(nas_known_hosts(kh, "other", 22).starts_with("# the NAS's key is not trusted"));
+    }
+
+    /// The forced command, run by a real sh: the host's own name picks its
+    /// repository; another word, a path or an injection is refused.
+    #[test]
+    fn append_only_command_serves_only_the_site_hosts() {
+        let hosts = vec!["srv1".to_string(), "srv-2".to_string()];
+        let cmd = append_only_command("/vol 1/it's/site", &hosts);
+        // rclone replaced by echo: what would run.
+        let run = |orig: &str| {
+            let o = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(cmd.replace("exec rclone", "exec echo"))
+                .env("SSH_ORIGINAL_COMMAND", orig)
+                .output()
+                .unwrap();
+            (
+                o.status.success(),
+                String::from_utf8_lossy(&o.stdout).trim().to_string(),
+            )
+        };
+        assert_eq!(
+            run("serve restic --stdio --b2-hard-delete srv1"),
+            (
+                true,
+                "serve restic --stdio --append-only -q /vol 1/it's/site/srv1".into()
+            )
+        );
+        assert_eq!(
+            run("serve restic --stdio srv-2").1,
+            "serve restic --stdio --append-only -q /vol 1/it's/site/srv-2"
+        );
+        for bad in ["", "srv3", "rm -rf /vol", "internal-sftp", "x ../srv1", "x srv1;id", "x $(id)"] {
+            assert_eq!(run(bad), (false, String::new()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn authorized_lines_force_a_command() {
+        let mut k = String::new();
+        let key = ssh_key::PrivateKey::random(&mut rand::rngs::OsRng, ssh_key::Algorithm::Ed25519).unwrap();
+        k.push_str(&key.to_openssh(ssh_key::LineEnding::LF).unwrap());
+        let sftp = nas_authorized_line(&k, "s", &NasAccess::Sftp).unwrap();
+        assert!(sftp.starts_with("restrict,command=\"internal-sftp\" ssh-ed25519 "));
+        let hosts = vec!["srv1".to_string()];
+        let ao = nas_authorized_line(
+            &k,
+            "s",
+            &NasAccess::AppendOnly {
+                base: "/srv/\"q\"",
+                hosts: &hosts,
+            },
+        )
+        .unwrap();
+        assert!(ao.starts_with("restrict,command=\"case "), "{ao}");
+        assert!(ao.contains("/srv/\\\"q\\\"/srv1"), "{ao}");
+        assert!(ao.ends_with(" regie-backup@s"));
+        // One `"` pair delimits the option: every inner one is escaped.
+        let opt = &ao[..ao.find(" ssh-ed25519").unwrap()];
+        assert_eq!(opt.matches('"').count() - opt.matches("\\\"").count(), 2);
     }
 }

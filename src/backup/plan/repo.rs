@@ -3,7 +3,7 @@
 //! host) and the services captured on each host.
 
 use crate::site::catalog::Descriptor;
-use crate::site::inventory::{Resolved, Role};
+use crate::site::inventory::{BackupAccess, Resolved, Role};
 
 /// restic's own image; `backup.image` overrides it.
 pub const DEFAULT_IMAGE: &str = "restic/restic:0.19.1";
@@ -28,6 +28,9 @@ pub enum Repo {
         port: u16,
         /// `<path>/<site>`
         base: String,
+        /// The hosts' key may only append (rclone's restic server, forced
+        /// by the NAS); retention runs from the operator's side.
+        append_only: bool,
     },
     /// A directory on each host (`<path>/<site>`).
     Local { base: String },
@@ -65,10 +68,12 @@ impl Repo {
             address: h.address.clone(),
             port: h.ssh.port.unwrap_or(22),
             base: format!("{path}/{name}"),
+            append_only: b.access.unwrap_or(BackupAccess::AppendOnly) == BackupAccess::AppendOnly,
         })
     }
 
-    /// The repository of one host, as plain restic names it.
+    /// The repository of one host, as plain restic names it with full
+    /// access (SFTP, or on the NAS itself: `<base>/<host>`).
     pub fn url(&self, host: &str) -> String {
         match self {
             Repo::Sftp {
@@ -79,6 +84,12 @@ impl Repo {
             } => format!("sftp:{user}@{address}:{base}/{host}"),
             Repo::Local { base } => format!("{base}/{host}"),
         }
+    }
+
+    /// True when the hosts may only append (an SFTP target with
+    /// `backup.access: append-only`, the default).
+    pub fn append_only(&self) -> bool {
+        matches!(self, Repo::Sftp { append_only: true, .. })
     }
 }
 

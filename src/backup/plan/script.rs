@@ -71,7 +71,31 @@ pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Op
          # The repository password is in restic.password beside this file.\n",
         site = site.inv.site.name,
     ));
+    let ssh = |port: &u16, user: &str, address: &str| {
+        format!(
+            "ssh -i /regie/nas_key -o UserKnownHostsFile=/regie/known_hosts \
+             -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=20 \
+             -o ServerAliveInterval=10 -o ServerAliveCountMax=3 -p {port} {user}@{address}"
+        )
+    };
     let (kind, base, opts) = match &repo {
+        // restic's rclone backend, its rclone being ssh: the NAS forces
+        // `rclone serve restic --stdio --append-only` for this key and
+        // picks the repository from the last word, the host's name.
+        Repo::Sftp {
+            user,
+            address,
+            port,
+            append_only: true,
+            ..
+        } => (
+            "rclone",
+            "rclone:".to_string(),
+            vec![
+                "-o".to_string(),
+                format!("rclone.program={}", ssh(port, user, address)),
+            ],
+        ),
         Repo::Sftp {
             user,
             address,
@@ -83,11 +107,7 @@ pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Op
             format!("sftp:{user}@{address}:{base}"),
             vec![
                 "-o".to_string(),
-                format!(
-                    "sftp.command=ssh -i /regie/nas_key -o UserKnownHostsFile=/regie/known_hosts \
-                     -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=20 \
-                     -o ServerAliveInterval=10 -o ServerAliveCountMax=3 -p {port} {user}@{address} -s sftp"
-                ),
+                format!("sftp.command={} -s sftp", ssh(port, user, address)),
             ],
         ),
         Repo::Local { base } => ("local", base.clone(), vec![]),

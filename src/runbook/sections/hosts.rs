@@ -80,6 +80,7 @@ pub(crate) fn hosts(cx: &mut Ctx) {
             address,
             port,
             base,
+            ..
         }) => cx.p(fill(
             &l.repo_sftp,
             &[

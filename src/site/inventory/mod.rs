@@ -7,7 +7,7 @@ mod syntax;
 mod validate;
 
 pub use schema::{
-    BackupPolicy, Host, Inventory, Keep, Locale, Maintenance, Monitoring, Notify, ProxySpec,
+    BackupAccess, BackupPolicy, Host, Inventory, Keep, Locale, Maintenance, Monitoring, Notify, ProxySpec,
     RegistrySpec, Resources, Role, SecretsSpec, ServiceSpec, Site, Smtp, SmtpSecurity, Ssh,
     TlsMode,
 };

@@ -231,7 +231,24 @@ pub struct BackupPolicy {
     /// restic image run on the hosts (default: restic/restic, pinned).
     #[serde(default)]
     pub image: Option<String>,
+    /// What the hosts' key may do on a NAS or server: `append-only` (the
+    /// default: add snapshots and read, never delete or rewrite) or `full`
+    /// (plain SFTP, the hosts run retention themselves).
+    #[serde(default)]
+    pub access: Option<BackupAccess>,
 }
+
+/// The hosts' rights on the backup target (see docs/backup.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackupAccess {
+    /// `rclone serve restic --stdio --append-only`, forced by the NAS's
+    /// authorized_keys; retention runs from the operator's side.
+    AppendOnly,
+    /// SFTP (`internal-sftp`): the hosts can delete.
+    Full,
+}
+
 fn default_at() -> String {
     "02:30".into()
 }

@@ -1,7 +1,11 @@
 //! Backups, executor part: runs the host-resident `regie-backup` script over
 //! SSH. Long jobs run detached on the host (a closed laptop or a cut
 //! connection does not stop a backup or a restore half way); regie follows
-//! their output and shows progress.
+//! their output and shows progress. Retention from the trusted side is in
+//! `prune`.
+
+mod prune;
+pub use prune::{nas_retention, prune, PruneOutcome};
 
 use std::time::{Duration, Instant};
 
@@ -226,9 +230,30 @@ pub fn init(
 ) -> Result<(Option<u64>, Vec<HostJob>)> {
     let targets = select(site, None, None)?;
     let mut free = None;
-    if let Some(Repo::Sftp { nas, base, .. }) = Repo::of(site) {
+    if let Some(Repo::Sftp {
+        nas,
+        base,
+        append_only,
+        ..
+    }) = Repo::of(site)
+    {
         let key = nas_key.ok_or_else(|| anyhow!("no NAS key in the secrets"))?;
-        let line = backup::nas_authorized_line(key, &site.inv.site.name)?;
+        let hosts: Vec<String> = hosts(site).into_iter().map(|(h, _)| h).collect();
+        let access = if append_only {
+            backup::NasAccess::AppendOnly {
+                base: &base,
+                hosts: &hosts,
+            }
+        } else {
+            backup::NasAccess::Sftp
+        };
+        let line = backup::nas_authorized_line(key, &site.inv.site.name, &access)?;
+        if append_only {
+            let rc = conn_check_rclone(site, o, &nas)?;
+            if let Some(e) = rc {
+                bail!("NAS `{nas}`: {e}");
+            }
+        }
         let conn = connect(site, &nas, o).with_context(|| format!("NAS `{nas}`"))?;
         let out = conn.run(&backup::nas_setup_script(&base, &line), b"")?;
         if !out.ok() {
@@ -265,6 +290,26 @@ pub fn init(
         })
     });
     Ok((free, jobs))
+}
+
+/// With append-only access the NAS needs rclone (the hosts' forced
+/// command) and restic (retention); a word on what is missing.
+fn conn_check_rclone(site: &Resolved, o: &RunOptions, nas: &str) -> Result<Option<String>> {
+    let conn = connect(site, nas, o).with_context(|| format!("NAS `{nas}`"))?;
+    let out = conn.run(
+        "for t in rclone restic; do command -v \"$t\" >/dev/null 2>&1 || echo \"$t\"; done",
+        b"",
+    )?;
+    let missing: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    Ok((!missing.is_empty()).then(|| {
+        format!(
+            "{} not found on the NAS: append-only backups need rclone (the hosts' key runs `rclone serve restic --append-only`) and restic (retention); install them (see docs/backup.md), or set `backup.access: full`",
+            missing.join(" and ")
+        )
+    }))
 }
 
 /// `regie backup run`.
@@ -407,6 +452,9 @@ pub struct Status {
     pub nas_free_kib: Option<u64>,
     pub nas_error: Option<String>,
     pub host_errors: Vec<(String, String)>,
+    /// Retention that has not run for too long, a repository growing
+    /// faster than usual (append-only sites: retention runs from regie).
+    pub warnings: Vec<String>,
 }
 
 impl Status {
@@ -417,6 +465,7 @@ impl Status {
             .iter()
             .any(|s| !s.fresh || s.last_drill_ok == Some(false))
             || !self.host_errors.is_empty()
+            || !self.warnings.is_empty()
     }
 }
 
@@ -471,6 +520,7 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
         nas_free_kib: None,
         nas_error: None,
         host_errors: vec![],
+        warnings: vec![],
     };
     for (h, svcs) in &targets {
         let base = base_dir(site, h);
@@ -526,6 +576,12 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
             }
         }
         Repo::Local { .. } => {}
+    }
+    if repo.append_only() && st.nas_error.is_none() {
+        match nas_retention(site, o) {
+            Ok((_, w)) => st.warnings = w,
+            Err(e) => st.nas_error = Some(format!("{e:#}")),
+        }
     }
     Ok(st)
 }
