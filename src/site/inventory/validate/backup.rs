@@ -1,5 +1,6 @@
 //! The `backup` section: target host, repository directory, time,
-//! retention and the services backed up; a warning when there is none.
+//! retention, the hosts' access and the services backed up; a warning
+//! when there is none.
 
 use crate::site::diag::Show;
 use std::collections::BTreeMap;
@@ -8,7 +9,7 @@ use super::err;
 use super::hosts::{host_candidates, hosts_list};
 use crate::site::diag::{did_you_mean, Diagnostic};
 use crate::site::inventory::syntax::{is_abs_path, is_hhmm, is_image_ref};
-use crate::site::inventory::{Inventory, Placed, Role};
+use crate::site::inventory::{BackupAccess, Inventory, Placed, Role};
 
 pub(super) fn check(
     inv: &Inventory,
@@ -48,6 +49,15 @@ pub(super) fn check(
                     }
                 }
             }
+        }
+        if b.to == "local" && b.access == Some(BackupAccess::AppendOnly) {
+            diags.push(
+                err(
+                    "backup.access",
+                    "`append-only` needs a NAS or server: with `to: local` each host holds its own repository",
+                )
+                .expected("`backup.to` naming a NAS or server, or no `access`"),
+            );
         }
         if let Some(path) = &b.path {
             if !is_abs_path(path) {
