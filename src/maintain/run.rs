@@ -47,6 +47,9 @@ pub struct SiteReport {
     pub updates_available: Vec<crate::update::run::ComponentCheck>,
     pub updates: Vec<crate::update::run::ApplyReport>,
     pub drills: Vec<crate::backup::run::HostJob>,
+    /// Retention run from regie's side on the NAS (append-only sites, in
+    /// the window, weekly).
+    pub retention: Vec<crate::backup::run::PruneOutcome>,
     /// Something is broken or failed.
     pub problems: Vec<String>,
     /// Nothing broken, but a person must decide (a major update, ...).
@@ -130,6 +133,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
         updates_available: vec![],
         updates: vec![],
         drills: vec![],
+        retention: vec![],
         problems: vec![],
         attention: vec![],
         notes: vec![],
@@ -164,7 +168,11 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
         }
     }
 
-    // 2. Backups.
+    // 2. Backups: retention first when it is due (append-only sites: the
+    // hosts cannot prune), inside the window; then the status.
+    if r.window_open {
+        prune_if_due(&site, o, &mut r);
+    }
     if site.inv.backup.is_some() {
         match crate::backup::run::status(&site, &o.run) {
             Ok(st) => {
@@ -194,6 +202,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
                     r.problems
                         .push(format!("{h}: backup status unreadable: {e}"));
                 }
+                r.problems.extend(st.warnings.iter().cloned());
                 r.backups = st.services;
             }
             Err(e) => r.problems.push(format!("backup status: {e:#}")),
@@ -599,4 +608,33 @@ pub fn write_report(dir: &Path, r: &SiteReport) -> Result<()> {
     std::fs::write(dir.join(format!("{}.json", r.site)), json)?;
     std::fs::write(dir.join(format!("{}.txt", r.site)), summary(r))?;
     Ok(())
+}
+
+/// Retention on the NAS from regie's side when a repository's last run is
+/// a week old or more (append-only sites only).
+fn prune_if_due(site: &Resolved, o: &Options, r: &mut SiteReport) {
+    let repo = crate::backup::plan::Repo::of(site);
+    if !repo.as_ref().is_some_and(|x| x.append_only()) {
+        return;
+    }
+    let now = crate::util::time::unix_now();
+    match crate::backup::run::nas_retention(site, &o.run) {
+        Ok(n) if crate::backup::plan::prune_due(&n.repos, &n.records, now) => {
+            match crate::backup::run::prune(site, &o.run, o.identity.as_deref(), None) {
+                Ok(out) => {
+                    for p in out.iter().filter(|p| !p.ok) {
+                        r.problems.push(format!(
+                            "{}: retention on the NAS failed: {}",
+                            p.host,
+                            p.error.as_deref().unwrap_or("no result")
+                        ));
+                    }
+                    r.retention = out;
+                }
+                Err(e) => r.problems.push(format!("retention on the NAS: {e:#}")),
+            }
+        }
+        Ok(_) => {}
+        Err(e) => r.problems.push(format!("retention on the NAS: {e:#}")),
+    }
 }

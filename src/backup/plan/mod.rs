@@ -31,7 +31,8 @@ pub use nas::{
     nas_setup_script, NasAccess,
 };
 pub use prune::{
-    keep_flags, nas_repos_script, parse_nas_repos, prune_script, retention_warnings, NasRepo,
+    keep_flags, nas_repos_script, parse_nas_repos, prune_due, prune_script, retention_warnings,
+    NasRepo, PRUNE_EVERY_DAYS,
     RetentionRecord, RETENTION_LOG, RETENTION_MAX_DAYS,
 };
 pub use repo::{captures, restic_image, Capture, Repo, DEFAULT_IMAGE};

@@ -18,6 +18,23 @@ pub const RETENTION_LOG: &str = ".regie-retention.jsonl";
 /// Retention older than this many days is reported by `backup status`.
 pub const RETENTION_MAX_DAYS: u64 = 10;
 
+/// `regie maintain` runs retention, in its window, when the last one on
+/// a repository is older than this many days.
+pub const PRUNE_EVERY_DAYS: u64 = 7;
+
+/// Whether retention is due: a repository whose last successful run is
+/// older than [`PRUNE_EVERY_DAYS`], or that never had one.
+pub fn prune_due(repos: &[NasRepo], records: &[RetentionRecord], now: u64) -> bool {
+    repos.iter().any(|r| {
+        records
+            .iter()
+            .filter(|x| x.ok && x.host == r.host)
+            .map(|x| x.time)
+            .max()
+            .is_none_or(|t| now.saturating_sub(t) >= PRUNE_EVERY_DAYS * 86400)
+    })
+}
+
 /// A repository growing this many times faster than its usual rate, by at
 /// least [`GROWTH_MIN_KIB`], is reported.
 pub const GROWTH_FACTOR: u64 = 3;
@@ -300,6 +317,25 @@ mod tests {
         assert!(retention_warnings(&repo(120_000 + 90 * 1024), &recs, now - 6 * D).is_empty());
         // No history to compare with: nothing said.
         assert!(retention_warnings(&repo(9_000_000), &recs[2..], now - 6 * D).is_empty());
+    }
+
+    #[test]
+    fn prune_is_due_weekly_per_repository() {
+        let repo = |h: &str| NasRepo {
+            host: h.into(),
+            kib: 1,
+            created: 0,
+        };
+        let now = 100 * D;
+        let mut r2 = rec(now - 8 * D, 1, 1);
+        r2.host = "srv2".into();
+        assert!(!prune_due(&[repo("srv1")], &[rec(now - 2 * D, 1, 1)], now));
+        assert!(prune_due(&[repo("srv1")], &[], now));
+        assert!(prune_due(
+            &[repo("srv1"), repo("srv2")],
+            &[rec(now - 2 * D, 1, 1), r2],
+            now
+        ));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! `prune`.
 
 mod prune;
-pub use prune::{nas_retention, prune, PruneOutcome};
+pub use prune::{nas_retention, prune, NasRetention, PruneOutcome};
 
 use std::time::{Duration, Instant};
 
@@ -579,7 +579,7 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
     }
     if repo.append_only() && st.nas_error.is_none() {
         match nas_retention(site, o) {
-            Ok((_, w)) => st.warnings = w,
+            Ok(n) => st.warnings = n.warnings,
             Err(e) => st.nas_error = Some(format!("{e:#}")),
         }
     }

@@ -86,12 +86,20 @@ pub fn prune(
     Ok(out)
 }
 
+/// What the NAS says about retention.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NasRetention {
+    pub repos: Vec<NasRepo>,
+    pub records: Vec<RetentionRecord>,
+    pub warnings: Vec<String>,
+}
+
 /// The NAS's retention records and repositories, and the warnings they
 /// give (append-only sites only; others apply retention on the hosts).
-pub fn nas_retention(site: &Resolved, o: &RunOptions) -> Result<(Vec<NasRepo>, Vec<String>)> {
+pub fn nas_retention(site: &Resolved, o: &RunOptions) -> Result<NasRetention> {
     let repo = Repo::of(site);
     let Some(Repo::Sftp { nas, base, .. }) = repo.as_ref().filter(|r| r.append_only()) else {
-        return Ok((vec![], vec![]));
+        return Ok(NasRetention::default());
     };
     let hosts: Vec<String> = super::hosts(site).into_iter().map(|(h, _)| h).collect();
     let conn = connect(site, nas, o).with_context(|| format!("NAS `{nas}`"))?;
@@ -105,5 +113,9 @@ pub fn nas_retention(site: &Resolved, o: &RunOptions) -> Result<(Vec<NasRepo>, V
         .iter()
         .flat_map(|x| backup::retention_warnings(x, &records, now))
         .collect();
-    Ok((repos, warnings))
+    Ok(NasRetention {
+        repos,
+        records,
+        warnings,
+    })
 }
