@@ -238,7 +238,16 @@ pub fn init(
     }) = Repo::of(site)
     {
         let key = nas_key.ok_or_else(|| anyhow!("no NAS key in the secrets"))?;
-        let hosts: Vec<String> = hosts(site).into_iter().map(|(h, _)| h).collect();
+        // Every host of the inventory but the NAS, not only those with
+        // services now: a restore onto another host reads the repository of
+        // a lost one (`restore --from-host`).
+        let hosts: Vec<String> = site
+            .inv
+            .hosts
+            .keys()
+            .filter(|h| **h != nas)
+            .cloned()
+            .collect();
         let access = if append_only {
             backup::NasAccess::AppendOnly {
                 base: &base,
