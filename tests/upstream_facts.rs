@@ -129,3 +129,47 @@ fn a_secret_file_variable_needs_an_image_that_reads_it() {
         "{e:#}"
     );
 }
+
+/// The hosts' backup script on an append-only NAS runs only programs the
+/// default restic image has (ssh as rclone's program, no rclone), and
+/// names the repository by the host alone, the last word the NAS's forced
+/// command reads (restic appends the remote last).
+#[test]
+fn append_only_scripts_fit_the_restic_image_and_the_forced_command() {
+    use regie::backup::plan::upstream::{FACTS, RESTIC_IMAGE_PROGRAMS};
+    assert!(FACTS.iter().all(|f| !f.source.is_empty()));
+    let mut checked = 0;
+    for ex in EXAMPLES {
+        let path = std::path::PathBuf::from(format!("inventories/{ex}.yml"));
+        let site = regie::site::inventory::load(&path).unwrap();
+        let Some(repo) = regie::backup::plan::Repo::of(&site) else {
+            continue;
+        };
+        if !repo.append_only() {
+            continue;
+        }
+        for host in site.placement.keys() {
+            let Some(script) = regie::backup::plan::host_script(&site, host, &[]) else {
+                continue;
+            };
+            let line = script
+                .lines()
+                .find(|l| l.starts_with("RESTIC_OPTS="))
+                .expect("RESTIC_OPTS");
+            let prog = line
+                .split("rclone.program=")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{ex}/{host}: no rclone.program in {line}"));
+            let first = prog.split_whitespace().next().unwrap();
+            assert!(
+                RESTIC_IMAGE_PROGRAMS.contains(&first),
+                "{ex}/{host}: {first} is not in the restic image"
+            );
+            assert!(!prog.contains("rclone "), "{ex}/{host}: {prog}");
+            assert!(script.contains("REPO_KIND=rclone"), "{ex}/{host}");
+            assert!(script.contains("rclone) printf 'rclone:%s' \"$1\""));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "only {checked} append-only hosts checked");
+}

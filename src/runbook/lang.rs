@@ -116,6 +116,8 @@ pub struct Lang {
     pub h_with_restic: String,
     pub with_restic: String,
     pub restic_sftp_comment: String,
+    pub restic_rclone_comment: String,
+    pub restic_on_nas: String,
     pub restic_compose_note: String,
     pub capture_placeholder: String,
     pub st_choose: String,

@@ -10,7 +10,7 @@
 //! volume names), `schedule` (a host's backup files, timer and cron),
 //! `nas` (NAS key and setup scripts), `prune` (retention from the
 //! trusted side, its records and warnings), `results` (parsers and per-service
-//! status). This file re-exports them under their old paths.
+//! status), `upstream` (the facts the append-only path rests on). This file re-exports them under their old paths.
 
 mod drill;
 mod nas;
@@ -21,6 +21,7 @@ mod repo;
 mod results;
 mod schedule;
 mod script;
+pub mod upstream;
 
 /// Where the backup files live under a host's base directory.
 pub use crate::site::layout::{BACKUP_DIR as DIR, BACKUP_SCRIPT as SCRIPT};

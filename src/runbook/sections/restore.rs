@@ -85,6 +85,17 @@ pub(crate) fn restore(cx: &mut Ctx) {
             &[("nas_key", c("backup.nas_key"))],
         ));
     }
+    if let Repo::Sftp {
+        append_only: true,
+        base,
+        ..
+    } = &repo
+    {
+        cx.p(fill(
+            &l.restic_on_nas,
+            &[("dir", c(format!("{base}/HOST")))],
+        ));
+    }
 }
 
 /// The service examples name: one other than the proxy when there is one.
@@ -107,17 +118,27 @@ fn restic_env(cx: &Ctx, repo: &Repo, host: &str) -> String {
         user,
         address,
         port,
+        append_only,
         ..
     } = repo
     {
         let ssh = format!(
-            "ssh -i {} -o UserKnownHostsFile={} -p {port} {user}@{address} -s sftp",
+            "ssh -i {} -o UserKnownHostsFile={} -p {port} {user}@{address}",
             backup_path(site, host, "nas_key"),
             backup_path(site, host, "known_hosts"),
         );
-        lines.push(format!("# {}", cx.l.restic_sftp_comment));
-        lines.push(format!("SFTP={}", sh(&ssh)));
-        lines.push("restic() { command restic -o sftp.command=\"$SFTP\" \"$@\"; }".into());
+        if *append_only {
+            // The site key reaches rclone's append-only server on the NAS,
+            // which picks the repository from the host's name.
+            lines[1] = format!("export RESTIC_REPOSITORY={}", sh(&format!("rclone:{host}")));
+            lines.push(format!("# {}", cx.l.restic_rclone_comment));
+            lines.push(format!("NAS={}", sh(&ssh)));
+            lines.push("restic() { command restic -o rclone.program=\"$NAS\" \"$@\"; }".into());
+        } else {
+            lines.push(format!("# {}", cx.l.restic_sftp_comment));
+            lines.push(format!("SFTP={}", sh(&format!("{ssh} -s sftp"))));
+            lines.push("restic() { command restic -o sftp.command=\"$SFTP\" \"$@\"; }".into());
+        }
     }
     lines.push("restic snapshots".into());
     lines.join("\n")
