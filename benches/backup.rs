@@ -11,6 +11,13 @@
 //! `restic restore` of the files snapshot.
 //!
 //! Size with REGIE_BENCH_MB (default 2048).
+//!
+//! REGIE_BENCH_ACCESS=1 measures instead the cost of append-only access:
+//! the same plain restic work (the dump streamed in, then the files; first
+//! backup and unchanged re-run) over SFTP and over the append-only path
+//! regie installs (restic's rclone backend, ssh as its program, the NAS
+//! forcing `rclone serve restic --stdio --append-only` for the key), each
+//! into its own fresh repository on the same NAS.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -190,6 +197,11 @@ fn main() {
         ))
     };
 
+    if std::env::var_os("REGIE_BENCH_ACCESS").is_some() {
+        access_bench(&tb, &plain, &sftp, &db_id, &project);
+        return;
+    }
+
     let mut rows_out = Vec::new();
     let mut row = |label: &str, r: f64, p: f64| {
         let line = format!(
@@ -235,4 +247,64 @@ fn main() {
     );
     println!("restore, no safety     regie {r:7.1} s (files, database, start, health)");
     let _ = rows_out;
+}
+
+/// Plain restic over SFTP against plain restic over the append-only path,
+/// same data, fresh repositories.
+fn access_bench(tb: &TestBed, plain: &str, sftp: &str, db_id: &str, project: &str) {
+    let dir = tb.host("srv1").base.join(".regie/backup");
+    let nas_port = tb.host("nas").port;
+    // A key of the bench's own, authorized on the NAS exactly as regie
+    // authorizes the hosts' key, for a repository named `bench`.
+    let key = dir.join("bench_key");
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let cmd = regie::backup::plan::append_only_command("/srv/backup", &["bench".to_string()])
+        .replace('"', "\\\"");
+    let line = format!("restrict,command=\"{cmd}\" {}", public.trim());
+    let nas = tb.host("nas").container.clone();
+    let o = docker(&[
+        "exec",
+        &nas,
+        "sh",
+        "-c",
+        "printf '%s\\n' \"$1\" >>/home/deploy/.ssh/authorized_keys",
+        "sh",
+        &line,
+    ]);
+    assert!(o.status.success());
+    let ao = format!(
+        "{} -e RESTIC_REPOSITORY=rclone:bench",
+        plain.replace("-e RESTIC_REPOSITORY=sftp:deploy@127.0.0.1:/srv/backup/plain", "")
+    );
+    let rclone = format!(
+        "-o 'rclone.program=ssh -i /regie/bench_key -o UserKnownHostsFile=/regie/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -p {nas_port} deploy@127.0.0.1'"
+    );
+    sh(&format!("{ao} regie-restic:3 {rclone} init"));
+    let run = |env: &str, opts: &str| {
+        sh(&format!(
+            "set -eo pipefail\n\
+             docker exec {db_id} pg_dump --username=notes --dbname=notes --format=custom | {env} regie-restic:3 {opts} backup --stdin --stdin-filename dumps/notes.pgdump --host srv1 -q\n\
+             {env} -v {project}_data:/volumes/{project}_data:ro regie-restic:3 {opts} backup --host srv1 -q /volumes/{project}_data\n"
+        ))
+    };
+    let row = |label: &str, s: f64, a: f64| {
+        println!(
+            "{label:<18} SFTP {s:7.1} s   append-only (rclone over ssh) {a:7.1} s   overhead {:+6.1} s ({:+5.1}%)",
+            a - s,
+            (a - s) / s * 100.0
+        );
+    };
+    // Alternate the order so that neither path always meets a warm cache.
+    let s1 = run(plain, sftp);
+    let a1 = run(&ao, &rclone);
+    row("first backup", s1, a1);
+    let a2 = run(&ao, &rclone);
+    let s2 = run(plain, sftp);
+    row("unchanged re-run", s2, a2);
 }
