@@ -83,6 +83,27 @@ r() {
   return "$rc"
 }
 
+# A restore that stops at the first missing data file: over rclone (the
+# append-only path) restic retries a file the repository lacks several
+# times for each blob it holds, so a damaged repository would take hours
+# to fail; a missing data file never comes back. OUT gets restic's output.
+r_fetch() { # OUT [docker args...] -- restic args...
+  local out=$1 pid
+  shift
+  rm -f "$TMP/cid"
+  r --cidfile "$TMP/cid" "$@" >"$out" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if grep -q '<data/[0-9a-f]*> does not exist' "$out" 2>/dev/null; then
+      [ -s "$TMP/cid" ] && docker kill "$(cat "$TMP/cid")" >/dev/null 2>&1
+      wait "$pid"
+      return 1
+    fi
+    sleep 1
+  done
+  wait "$pid"
+}
+
 # Helper shell in the restic image (for emptying and measuring volumes).
 rsh() {
   local d=()
@@ -413,11 +434,11 @@ put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
     docker volume create --label "regie.backup=$SITE" "$stage" >/dev/null || return 1
     step "$s: fetching the capture into a staging volume (the stack still runs)"
     if [ ${#VOLUMES[@]} -gt 0 ]; then
-      r -v "$stage:/volumes" -- restore latest --tag "capture=$cap,part=files" --target / --include /volumes >"$TMP/restore" 2>&1 ||
+      r_fetch "$TMP/restore" -v "$stage:/volumes" -- restore latest --tag "capture=$cap,part=files" --target / --include /volumes ||
         { echo "fetching the files failed, nothing changed: $(last "$TMP/restore")" >&2; docker volume rm -f "$stage" >/dev/null; return 1; }
     fi
     mkdir -p "$TMP/config"
-    r -v "$TMP/config:/out" -- restore latest --tag "capture=$cap,part=files" --target /out --include "/config/$STACK" >"$TMP/restore" 2>&1 ||
+    r_fetch "$TMP/restore" -v "$TMP/config:/out" -- restore latest --tag "capture=$cap,part=files" --target /out --include "/config/$STACK" ||
       { echo "fetching the stack directory failed, nothing changed: $(last "$TMP/restore")" >&2; docker volume rm -f "$stage" >/dev/null; return 1; }
     i=0
     while [ "$i" -lt "$NDUMPS" ]; do
@@ -455,7 +476,7 @@ put_back() { # SERVICE CAPTURE PROJECT COMPOSE_FILE
       rsh -v "$stage:/stage:ro" "${mounts[@]}" -- 'for d in /volumes/*; do v=${d##*/}; if [ -d "/stage/$v" ]; then cp -a "/stage/$v/." "$d/" || exit 1; fi; done' ||
         { echo "copying from the staging volume $stage failed (it is kept)" >&2; return 1; }
     else
-      r "${mounts[@]}" -- restore latest --tag "capture=$cap,part=files" --target / --include /volumes >"$TMP/restore" 2>&1 ||
+      r_fetch "$TMP/restore" "${mounts[@]}" -- restore latest --tag "capture=$cap,part=files" --target / --include /volumes ||
         { tail -n 5 "$TMP/restore" >&2; return 1; }
     fi
   fi
