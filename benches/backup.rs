@@ -280,7 +280,10 @@ fn access_bench(tb: &TestBed, plain: &str, sftp: &str, db_id: &str, project: &st
     assert!(o.status.success());
     let ao = format!(
         "{} -e RESTIC_REPOSITORY=rclone:bench",
-        plain.replace("-e RESTIC_REPOSITORY=sftp:deploy@127.0.0.1:/srv/backup/plain", "")
+        plain.replace(
+            "-e RESTIC_REPOSITORY=sftp:deploy@127.0.0.1:/srv/backup/plain",
+            ""
+        )
     );
     let rclone = format!(
         "-o 'rclone.program=ssh -i /regie/bench_key -o UserKnownHostsFile=/regie/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -p {nas_port} deploy@127.0.0.1'"

@@ -146,12 +146,8 @@ fn repo_files(dir: &Path) -> Vec<(String, String)> {
 /// `restic check --read-data` on the NAS itself (restic 0.19.1 there), with
 /// the site's password.
 fn check_on_nas(s: &Site, host: &str) -> std::process::Output {
-    let pw = std::fs::read_to_string(
-        s.tb.host(host)
-            .base
-            .join(".regie/backup/restic.password"),
-    )
-    .unwrap();
+    let pw = std::fs::read_to_string(s.tb.host(host).base.join(".regie/backup/restic.password"))
+        .unwrap();
     let nas = s.tb.host("nas").container.clone();
     let repo = format!("/srv/backup/{}/{host}", s.tb.site);
     let mut c = Command::new("docker");
@@ -192,11 +188,10 @@ fn assert_check_passes(s: &Site, host: &str) {
 
 /// restic run by the host's own script, as an intruder on the host would.
 fn host_restic(s: &Site, args: &[&str]) -> std::process::Output {
-    let script = s
-        .tb
-        .host("srv1")
-        .base
-        .join(regie::site::layout::BACKUP_SCRIPT);
+    let script =
+        s.tb.host("srv1")
+            .base
+            .join(regie::site::layout::BACKUP_SCRIPT);
     let c = s.tb.host("srv1").container.clone();
     let mut a = vec!["exec", c.as_str(), "bash"];
     let sp = script.display().to_string();
@@ -330,7 +325,10 @@ fn a_host_key_can_add_and_read_but_never_delete() {
     s.cmd(&["backup", "status"]).assert().success();
 
     // Retention recorded 20 days ago: status warns and fails.
-    let log = s.tb.nas_repo().join(&s.tb.site).join(".regie-retention.jsonl");
+    let log =
+        s.tb.nas_repo()
+            .join(&s.tb.site)
+            .join(".regie-retention.jsonl");
     let text = std::fs::read_to_string(&log).unwrap();
     let old = regie::util::time::unix_now() - 20 * 86400;
     let moved: String = text
@@ -342,9 +340,12 @@ fn a_host_key_can_add_and_read_but_never_delete() {
         })
         .collect();
     std::fs::write(&log, moved).unwrap();
-    s.cmd(&["backup", "status"]).assert().code(1).stderr(
-        predicate::str::contains("warning: srv1: retention last ran 20 days ago"),
-    );
+    s.cmd(&["backup", "status"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "warning: srv1: retention last ran 20 days ago",
+        ));
 }
 
 #[test]
@@ -383,7 +384,10 @@ fn an_sftp_site_moves_to_append_only_keeping_its_history() {
     let nas = s.tb.host("nas").container.clone();
     let o = docker(&["exec", &nas, "cat", "/home/deploy/.ssh/authorized_keys"]);
     let keys = String::from_utf8_lossy(&o.stdout);
-    let ours: Vec<&str> = keys.lines().filter(|l| l.contains("regie-backup@")).collect();
+    let ours: Vec<&str> = keys
+        .lines()
+        .filter(|l| l.contains("regie-backup@"))
+        .collect();
     assert_eq!(ours.len(), 1, "{keys}");
     assert!(ours[0].contains("rclone serve restic --stdio --append-only"));
 

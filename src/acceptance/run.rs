@@ -455,8 +455,12 @@ fn teardown(
         let t0 = Instant::now();
         let line = nas_key
             .and_then(|k| {
-                crate::backup::plan::nas_authorized_line(k, name, &crate::backup::plan::NasAccess::Sftp)
-                    .ok()
+                crate::backup::plan::nas_authorized_line(
+                    k,
+                    name,
+                    &crate::backup::plan::NasAccess::Sftp,
+                )
+                .ok()
             })
             .unwrap_or_default();
         let script = plan::nas_teardown_script(&base, &line);

@@ -33,8 +33,7 @@ pub use nas::{
 };
 pub use prune::{
     keep_flags, nas_repos_script, parse_nas_repos, prune_due, prune_script, retention_warnings,
-    NasRepo, PRUNE_EVERY_DAYS,
-    RetentionRecord, RETENTION_LOG, RETENTION_MAX_DAYS,
+    NasRepo, RetentionRecord, PRUNE_EVERY_DAYS, RETENTION_LOG, RETENTION_MAX_DAYS,
 };
 pub use repo::{captures, restic_image, Capture, Repo, DEFAULT_IMAGE};
 pub use results::{

@@ -181,7 +181,15 @@ mod tests {
             run("serve restic --stdio srv-2").1,
             "serve restic --stdio --append-only -q /vol 1/it's/site/srv-2"
         );
-        for bad in ["", "srv3", "rm -rf /vol", "internal-sftp", "x ../srv1", "x srv1;id", "x $(id)"] {
+        for bad in [
+            "",
+            "srv3",
+            "rm -rf /vol",
+            "internal-sftp",
+            "x ../srv1",
+            "x srv1;id",
+            "x $(id)",
+        ] {
             assert_eq!(run(bad), (false, String::new()), "{bad}");
         }
     }
@@ -189,7 +197,8 @@ mod tests {
     #[test]
     fn authorized_lines_force_a_command() {
         let mut k = String::new();
-        let key = ssh_key::PrivateKey::random(&mut rand::rngs::OsRng, ssh_key::Algorithm::Ed25519).unwrap();
+        let key = ssh_key::PrivateKey::random(&mut rand::rngs::OsRng, ssh_key::Algorithm::Ed25519)
+            .unwrap();
         k.push_str(&key.to_openssh(ssh_key::LineEnding::LF).unwrap());
         let sftp = nas_authorized_line(&k, "s", &NasAccess::Sftp).unwrap();
         assert!(sftp.starts_with("restrict,command=\"internal-sftp\" ssh-ed25519 "));

@@ -89,7 +89,13 @@ impl Repo {
     /// True when the hosts may only append (an SFTP target with
     /// `backup.access: append-only`, the default).
     pub fn append_only(&self) -> bool {
-        matches!(self, Repo::Sftp { append_only: true, .. })
+        matches!(
+            self,
+            Repo::Sftp {
+                append_only: true,
+                ..
+            }
+        )
     }
 }
 

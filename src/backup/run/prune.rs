@@ -43,7 +43,11 @@ pub fn prune(
     let Some(Repo::Sftp { nas, base, .. }) = Repo::of(site) else {
         bail!("`regie backup prune` is for repositories on a NAS or server; with `backup.to: local` each host applies retention itself");
     };
-    let policy = site.inv.backup.as_ref().expect("a repository implies a policy");
+    let policy = site
+        .inv
+        .backup
+        .as_ref()
+        .expect("a repository implies a policy");
     let mut targets = super::hosts(site);
     if let Some(h) = host {
         targets.retain(|(x, _)| x == h);
