@@ -157,6 +157,10 @@ pub struct SiteStatus {
     /// Hours after which a backup is too old (the policy's daily schedule
     /// plus slack); None without a backup policy.
     pub backup_max_age_hours: Option<f64>,
+    /// Retention that has not run for too long, a repository growing
+    /// faster than usual (append-only sites, read on the NAS).
+    #[serde(default)]
+    pub backup_warnings: Vec<String>,
     /// Parts that could not be read (registry down, ...), for UNKNOWN.
     pub errors: Vec<String>,
 }

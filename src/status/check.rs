@@ -382,6 +382,11 @@ pub fn judge(st: &SiteStatus, t: &Thresholds) -> Vec<Finding> {
             judge_backup(&mut out, b, max);
         }
     }
+    // Retention from regie's side overdue, or a repository growing fast.
+    for w in &st.backup_warnings {
+        let host = w.split(':').next().unwrap_or("");
+        out.push(finding(Level::Warning, "backup", host, w.clone()));
+    }
     out.sort_by_key(|f| std::cmp::Reverse(f.level));
     out
 }
@@ -617,6 +622,20 @@ mod tests {
              nas:/volume1=50%;85;95;0;100 containers_up=1;;;0;1 restarts_24h=0;;;0 \
              'backup_age files'=18000s;;93600;0 'cert_days cloud.x.fr'=60;14;3\n"
         );
+    }
+
+    #[test]
+    fn overdue_retention_is_a_warning() {
+        let t = Thresholds::default();
+        let mut st = healthy();
+        st.backup_warnings = vec![
+            "srv1: retention last ran 12 days ago (more than 10): run `regie backup prune`".into(),
+        ];
+        let f = judge(&st, &t);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].level, Level::Warning);
+        assert_eq!(worst(&f), Level::Warning);
+        assert!(plugin_output(&st, &f, &t).contains("retention last ran 12 days ago"));
     }
 
     #[test]

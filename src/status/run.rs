@@ -323,6 +323,12 @@ pub fn collect(site: &Resolved, c: &Collect) -> SiteStatus {
         st.hosts.push(r.status);
     }
     st.nas = read_nas(site, &c.run);
+    if st.nas.as_ref().is_some_and(|n| n.reachable) {
+        match crate::backup::run::nas_retention(site, &c.run) {
+            Ok(n) => st.backup_warnings = n.warnings,
+            Err(e) => st.errors.push(format!("backup retention: {e:#}")),
+        }
+    }
     if c.tls {
         st.certificates = read_certs(site, now as i64);
     }
