@@ -258,8 +258,7 @@ pub fn init(
         };
         let line = backup::nas_authorized_line(key, &site.inv.site.name, &access)?;
         if append_only {
-            let rc = conn_check_rclone(site, o, &nas)?;
-            if let Some(e) = rc {
+            if let Some(e) = prune::nas_tools_missing(site, o, &nas)? {
                 bail!("NAS `{nas}`: {e}");
             }
         }
@@ -299,26 +298,6 @@ pub fn init(
         })
     });
     Ok((free, jobs))
-}
-
-/// With append-only access the NAS needs rclone (the hosts' forced
-/// command) and restic (retention); a word on what is missing.
-fn conn_check_rclone(site: &Resolved, o: &RunOptions, nas: &str) -> Result<Option<String>> {
-    let conn = connect(site, nas, o).with_context(|| format!("NAS `{nas}`"))?;
-    let out = conn.run(
-        "for t in rclone restic; do command -v \"$t\" >/dev/null 2>&1 || echo \"$t\"; done",
-        b"",
-    )?;
-    let missing: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .map(String::from)
-        .collect();
-    Ok((!missing.is_empty()).then(|| {
-        format!(
-            "{} not found on the NAS: append-only backups need rclone (the hosts' key runs `rclone serve restic --append-only`) and restic (retention); install them (see docs/backup.md), or set `backup.access: full`",
-            missing.join(" and ")
-        )
-    }))
 }
 
 /// `regie backup run`.

@@ -2,7 +2,8 @@
 //! `regie maintain`): regie logs in to the NAS with its own access, which
 //! the hosts never hold, and runs restic there on each host's repository.
 //! Also reads the NAS's retention records and repository sizes for
-//! `backup status`.
+//! `backup status`, and checks that the NAS has the tools append-only
+//! access needs.
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
@@ -122,4 +123,28 @@ pub fn nas_retention(site: &Resolved, o: &RunOptions) -> Result<NasRetention> {
         records,
         warnings,
     })
+}
+
+/// With append-only access the NAS needs rclone (the hosts' forced
+/// command) and restic (retention); a word on what is missing.
+pub(super) fn nas_tools_missing(
+    site: &Resolved,
+    o: &RunOptions,
+    nas: &str,
+) -> Result<Option<String>> {
+    let conn = connect(site, nas, o).with_context(|| format!("NAS `{nas}`"))?;
+    let out = conn.run(
+        "for t in rclone restic; do command -v \"$t\" >/dev/null 2>&1 || echo \"$t\"; done",
+        b"",
+    )?;
+    let missing: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    Ok((!missing.is_empty()).then(|| {
+        format!(
+            "{} not found on the NAS: append-only backups need rclone (the hosts' key runs `rclone serve restic --append-only`) and restic (retention); install them (see docs/backup.md), or set `backup.access: full`",
+            missing.join(" and ")
+        )
+    }))
 }
