@@ -159,6 +159,11 @@ fn maintain_updates_in_the_window_drills_reports_and_notifies() {
     assert_eq!(r["updates"][0]["data_restored"], true);
     assert_eq!(r["drills"].as_array().unwrap().len(), 1, "{r}");
     assert_eq!(r["drills"][0]["ok"], true, "{r}");
+    // Retention had never run from regie's side (append-only NAS): due,
+    // applied on the NAS inside the window.
+    assert_eq!(r["retention"].as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(r["retention"][0]["ok"], true, "{r}");
+    assert_eq!(r["retention"][0]["host"], "srv1", "{r}");
     let text = std::fs::read_to_string(report.join(format!("{}.txt", tb.site))).unwrap();
     assert!(text.contains("Restore drills:\n  srv1: ok"), "{text}");
     // The data is as before, the version unchanged.
