@@ -183,8 +183,11 @@ fn main() {
          -e RESTIC_PASSWORD_FILE=/regie/restic.password -e RESTIC_CACHE_DIR=/regie/cache-plain",
         dir = dir.display()
     );
+    // The site key is append-only: plain restic gets a key of its own,
+    // authorized as regie authorizes the site key with `access: full`.
+    authorize(&tb, "bench_sftp_key", "internal-sftp");
     let sftp = format!(
-        "-o 'sftp.command=ssh -i /regie/nas_key -o UserKnownHostsFile=/regie/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -p {nas_port} deploy@127.0.0.1 -s sftp'"
+        "-o 'sftp.command=ssh -i /regie/bench_sftp_key -o UserKnownHostsFile=/regie/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -p {nas_port} deploy@127.0.0.1 -s sftp'"
     );
     sh(&format!("{plain} regie-restic:3 {sftp} init"));
     let plain_run = || {
@@ -249,14 +252,10 @@ fn main() {
     let _ = rows_out;
 }
 
-/// Plain restic over SFTP against plain restic over the append-only path,
-/// same data, fresh repositories.
-fn access_bench(tb: &TestBed, plain: &str, sftp: &str, db_id: &str, project: &str) {
-    let dir = tb.host("srv1").base.join(".regie/backup");
-    let nas_port = tb.host("nas").port;
-    // A key of the bench's own, authorized on the NAS exactly as regie
-    // authorizes the hosts' key, for a repository named `bench`.
-    let key = dir.join("bench_key");
+/// A new key in srv1's backup directory (seen as /regie/NAME in the
+/// restic container), authorized on the NAS with `restrict` and `command`.
+fn authorize(tb: &TestBed, name: &str, command: &str) {
+    let key = tb.host("srv1").base.join(".regie/backup").join(name);
     let st = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
         .arg(&key)
@@ -264,9 +263,11 @@ fn access_bench(tb: &TestBed, plain: &str, sftp: &str, db_id: &str, project: &st
         .unwrap();
     assert!(st.success());
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
-    let cmd = regie::backup::plan::append_only_command("/srv/backup", &["bench".to_string()])
-        .replace('"', "\\\"");
-    let line = format!("restrict,command=\"{cmd}\" {}", public.trim());
+    let line = format!(
+        "restrict,command=\"{}\" {}",
+        command.replace('"', "\\\""),
+        public.trim()
+    );
     let nas = tb.host("nas").container.clone();
     let o = docker(&[
         "exec",
@@ -278,6 +279,16 @@ fn access_bench(tb: &TestBed, plain: &str, sftp: &str, db_id: &str, project: &st
         &line,
     ]);
     assert!(o.status.success());
+}
+
+/// Plain restic over SFTP against plain restic over the append-only path,
+/// same data, fresh repositories.
+fn access_bench(tb: &TestBed, plain: &str, sftp: &str, db_id: &str, project: &str) {
+    let nas_port = tb.host("nas").port;
+    // A key of the bench's own, authorized on the NAS exactly as regie
+    // authorizes the hosts' key, for a repository named `bench`.
+    let cmd = regie::backup::plan::append_only_command("/srv/backup", &["bench".to_string()]);
+    authorize(tb, "bench_key", &cmd);
     let ao = format!(
         "{} -e RESTIC_REPOSITORY=rclone:bench",
         plain.replace(
