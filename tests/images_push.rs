@@ -257,6 +257,23 @@ fn an_oci_layout_from_skopeo_is_pushed_and_a_corrupt_layer_is_refused() {
     let (code, rep, err) = s.deploy();
     assert_eq!(code, 0, "{rep:#}\n{err}");
     assert_eq!(image(&rep, "regie-pushed:2")["layers_sent"], 2);
-    // skopeo keeps the config: the same image ID as the operator's engine.
-    assert_eq!(s.running_image(), local_id("regie-pushed:2"));
+    // The image ID is the layout's config digest (skopeo rewrites the
+    // config as OCI's); its layers are the operator's.
+    let read = |d: &str| -> serde_json::Value {
+        let hex = d.strip_prefix("sha256:").unwrap();
+        serde_json::from_slice(&std::fs::read(blobs.join(hex)).unwrap()).unwrap()
+    };
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let manifest = read(index["manifests"][0]["digest"].as_str().unwrap());
+    let config = manifest["config"]["digest"].as_str().unwrap();
+    assert_eq!(s.running_image(), config);
+    let layers = |id: &str, e: &dyn Fn(&[&str]) -> std::process::Output| {
+        let o = e(&["image", "inspect", "--format", "{{json .RootFS.Layers}}", id]);
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(
+        layers(config, &|a| s.engine.cli(a)),
+        layers("regie-pushed:2", &|a| docker(a))
+    );
 }
