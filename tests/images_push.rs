@@ -30,10 +30,16 @@ impl Site {
     /// srv1 on an empty engine of its own, the `hello` stack on it running
     /// `image`, `extra` appended to the inventory (`images: push`...).
     fn new(image: &str, extra: &str) -> Site {
+        Self::with(&Self::services(image), extra, |_| {})
+    }
+
+    /// `catalog` gets the site's catalog directory before anything runs.
+    fn with(services: &str, extra: &str, catalog: impl FnOnce(&Path)) -> Site {
         let engine = Engine::start();
         let mut tb = TestBed::new(0);
         tb.start_host_on_engine("srv1", engine.socket());
-        let inv = tb.inventory_with_backup(&Self::services(image), "", extra);
+        let inv = tb.inventory_with_backup(services, "", extra);
+        catalog(&inv.parent().unwrap().join("catalog"));
         let s = Site { tb, engine, inv };
         s.cmd(&["hosts", "trust", "srv1"]).assert().success();
         s
@@ -275,5 +281,117 @@ fn an_oci_layout_from_skopeo_is_pushed_and_a_corrupt_layer_is_refused() {
     assert_eq!(
         layers(config, &|a| s.engine.cli(a)),
         layers("regie-pushed:2", &|a| docker(a))
+    );
+}
+
+/// A stack whose main component is `regie-pushed` (the version is its
+/// tag), with a data volume that is backed up: what `update apply` needs.
+const PUSHED_STACK: &str = "name: pushed
+description: Test stack whose images are pushed over SSH
+min_ram_mb: 16
+components:
+  app: { image: regie-pushed, tag: \"1\", main: true }
+volumes:
+  data: \"the app's data (/data)\"
+backup:
+  volumes: [data]
+upgrade: { policy: one-major-at-a-time }
+files:
+  - { template: pushed/docker-compose.yml.tera, path: docker-compose.yml }
+";
+
+const PUSHED_COMPOSE: &str = "services:
+  app:
+    image: {{ stack.images.app | yaml }}
+    stop_signal: SIGKILL
+    volumes:
+      - data:/data
+    labels:
+      regie.site: {{ site.name | yaml }}
+      regie.config-hash: {{ config_hash | yaml }}
+    healthcheck:
+      test: [\"CMD\", \"test\", \"-d\", \"/www\"]
+      interval: 1s
+      timeout: 2s
+      retries: 2
+volumes:
+  data:
+";
+
+#[test]
+fn update_apply_pushes_the_new_version_when_the_site_has_no_registry() {
+    let backups = tempfile::tempdir_in("/tmp").unwrap();
+    let s = Site::with(
+        "  pushed:\n    host: srv1\n    version: \"1\"\n",
+        &format!(
+            "images: push\nbackup: {{ to: local, path: {}, image: \"regie-restic:3\" }}\n",
+            backups.path().display()
+        ),
+        |cat| {
+            std::fs::write(cat.join("stacks/pushed.yml"), PUSHED_STACK).unwrap();
+            std::fs::create_dir_all(cat.join("templates/pushed")).unwrap();
+            std::fs::write(
+                cat.join("templates/pushed/docker-compose.yml.tera"),
+                PUSHED_COMPOSE,
+            )
+            .unwrap();
+        },
+    );
+    // The first deploy pushes the stack's image and the backup image.
+    let (code, rep, err) = s.deploy();
+    assert_eq!(code, 0, "{rep:#}\n{err}");
+    image(&rep, "regie-pushed:1");
+    eprintln!("first deploy: {:#}", image(&rep, "regie-restic:3"));
+    assert_eq!(
+        s.engine.image_id("regie-restic:3").as_deref(),
+        Some(local_id("regie-restic:3").as_str())
+    );
+    s.cmd(&["backup", "init"]).assert().success();
+    // The tags come from the operator's engine (no registry): 1 -> 2.
+    let o = s
+        .cmd(&[
+            "update",
+            "apply",
+            "--service",
+            "pushed",
+            "--to",
+            "2",
+            "--now",
+            "--output",
+            "json",
+            "--health-timeout",
+            "60",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert!(
+        o.status.success(),
+        "{v:#}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = v.to_string();
+    assert!(text.contains("\"updated\""), "{v:#}");
+    let push = v
+        .pointer("/steps")
+        .or_else(|| v.pointer("/0/steps"))
+        .and_then(|s| s.as_array())
+        .and_then(|a| a.iter().find(|st| st["step"] == "push"))
+        .unwrap_or_else(|| panic!("no push step: {v:#}"));
+    assert_eq!(push["ok"], true);
+    let detail = push["detail"].as_str().unwrap();
+    assert!(detail.contains("regie-pushed:2 pushed (1 of 2 layers"), "{detail}");
+    // The new version runs, from the image the operator had.
+    let o = s.engine.cli(&[
+        "ps",
+        "--filter",
+        &format!("label=com.docker.compose.project={}-pushed", s.tb.site),
+        "--format",
+        "{{.Image}}",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "regie-pushed:2");
+    assert_eq!(
+        s.engine.image_id("regie-pushed:2").as_deref(),
+        Some(local_id("regie-pushed:2").as_str())
     );
 }
