@@ -51,7 +51,11 @@ impl Site {
 
     fn set_image(&self, from: &str, to: &str) {
         let y = std::fs::read_to_string(&self.inv).unwrap();
-        std::fs::write(&self.inv, y.replace(&Self::services(from), &Self::services(to))).unwrap();
+        std::fs::write(
+            &self.inv,
+            y.replace(&Self::services(from), &Self::services(to)),
+        )
+        .unwrap();
     }
 
     fn cmd(&self, args: &[&str]) -> assert_cmd::Command {
@@ -191,8 +195,8 @@ fn a_host_without_the_image_gets_it_and_a_new_tag_sends_only_its_new_layer() {
 }
 
 #[test]
-fn a_cut_transfer_leaves_the_engine_unchanged_a_corrupt_one_is_refused_and_the_next_run_completes(
-) {
+fn a_cut_transfer_leaves_the_engine_unchanged_a_corrupt_one_is_refused_and_the_next_run_completes()
+{
     let s = Site::new("regie-pushed-big:1", "images: push\n");
     let before = s.engine.images();
     // Cut, then corrupt what was staged: refused, nothing loaded.
@@ -275,7 +279,13 @@ fn an_oci_layout_from_skopeo_is_pushed_and_a_corrupt_layer_is_refused() {
     let config = manifest["config"]["digest"].as_str().unwrap();
     assert_eq!(s.running_image(), config);
     let layers = |id: &str, e: &dyn Fn(&[&str]) -> std::process::Output| {
-        let o = e(&["image", "inspect", "--format", "{{json .RootFS.Layers}}", id]);
+        let o = e(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .RootFS.Layers}}",
+            id,
+        ]);
         String::from_utf8_lossy(&o.stdout).trim().to_string()
     };
     assert_eq!(
@@ -380,7 +390,10 @@ fn update_apply_pushes_the_new_version_when_the_site_has_no_registry() {
         .unwrap_or_else(|| panic!("no push step: {v:#}"));
     assert_eq!(push["ok"], true);
     let detail = push["detail"].as_str().unwrap();
-    assert!(detail.contains("regie-pushed:2 pushed (1 of 2 layers"), "{detail}");
+    assert!(
+        detail.contains("regie-pushed:2 pushed (1 of 2 layers"),
+        "{detail}"
+    );
     // The new version runs, from the image the operator had.
     let o = s.engine.cli(&[
         "ps",

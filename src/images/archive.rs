@@ -267,7 +267,10 @@ mod tests {
     #[test]
     fn tags_default_to_latest() {
         assert_eq!(tagged("busybox"), "busybox:latest");
-        assert_eq!(tagged("reg.example.fr:5000/app"), "reg.example.fr:5000/app:latest");
+        assert_eq!(
+            tagged("reg.example.fr:5000/app"),
+            "reg.example.fr:5000/app:latest"
+        );
         assert_eq!(tagged("app:1"), "app:1");
     }
 }

@@ -127,7 +127,11 @@ pub fn part_name(archive_sha256: &str) -> String {
 /// Where to resume sending an archive of `size` bytes: the bytes already
 /// staged under its name, or 0 (a longer file is not ours to trust).
 pub fn resume_offset(host: &HostImages, name: &str, size: u64) -> u64 {
-    host.parts.get(name).copied().filter(|n| *n <= size).unwrap_or(0)
+    host.parts
+        .get(name)
+        .copied()
+        .filter(|n| *n <= size)
+        .unwrap_or(0)
 }
 
 /// Append stdin to the staged archive `name`, which must hold exactly
@@ -258,7 +262,10 @@ mod tests {
             d(2)
         );
         let h = parse_probe(&text, 2).unwrap();
-        assert_eq!(h.ids[0].as_deref(), Some(&*format!("sha256:{}", hex::encode([9u8; 32]))));
+        assert_eq!(
+            h.ids[0].as_deref(),
+            Some(&*format!("sha256:{}", hex::encode([9u8; 32])))
+        );
         assert_eq!(h.ids[1], None);
         assert!(h.containerd_store);
         assert_eq!(h.chains.len(), 2);
@@ -304,16 +311,23 @@ mod tests {
         };
         std::fs::create_dir_all(images_dir(base)).unwrap();
         std::fs::write(format!("{}/old.part", images_dir(base)), b"x").unwrap();
-        assert!(run(&upload_script(base, "n.part", 0), b"hello ").status.success());
+        assert!(run(&upload_script(base, "n.part", 0), b"hello ")
+            .status
+            .success());
         assert!(!std::path::Path::new(&format!("{}/old.part", images_dir(base))).exists());
         // A wrong offset is refused and leaves the file as it was.
         let o = run(&upload_script(base, "n.part", 3), b"zzz");
         assert_eq!(o.status.code(), Some(3));
-        assert!(run(&upload_script(base, "n.part", 6), b"world").status.success());
+        assert!(run(&upload_script(base, "n.part", 6), b"world")
+            .status
+            .success());
         let staged = std::fs::read(format!("{}/n.part", images_dir(base))).unwrap();
         assert_eq!(staged, b"hello world");
         let wrong = hex::encode(Sha256::digest(b"something else"));
-        let o = run(&load_script(base, "n.part", &wrong, "a:1", "sha256:00"), b"");
+        let o = run(
+            &load_script(base, "n.part", &wrong, "a:1", "sha256:00"),
+            b"",
+        );
         assert_eq!(o.status.code(), Some(CORRUPT));
         assert!(String::from_utf8_lossy(&o.stderr).contains("corrupt"));
         assert!(!std::path::Path::new(&format!("{}/n.part", images_dir(base))).exists());

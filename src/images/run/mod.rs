@@ -167,7 +167,13 @@ fn push_one(
     }
     progress(format!("images: {}: checking and loading", d.reference));
     let out = conn.run(
-        &plan::load_script(base, &name, &w.sha256, &archive::tagged(&d.reference), &d.id),
+        &plan::load_script(
+            base,
+            &name,
+            &w.sha256,
+            &archive::tagged(&d.reference),
+            &d.id,
+        ),
         b"",
     )?;
     if !out.ok() {

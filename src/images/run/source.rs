@@ -90,7 +90,9 @@ impl Source {
                     .map_err(|e| anyhow!("{reference} is not in this machine's Docker engine ({e}): pull or build it here first"))?;
                 Ok(Described {
                     reference: reference.to_string(),
-                    id: i.id.ok_or_else(|| anyhow!("{reference}: the engine gave no ID"))?,
+                    id: i
+                        .id
+                        .ok_or_else(|| anyhow!("{reference}: the engine gave no ID"))?,
                     diff_ids: i.root_fs.and_then(|r| r.layers).unwrap_or_default(),
                 })
             }
@@ -121,8 +123,7 @@ impl Source {
         let prefix = format!("{name}:");
         let names: Vec<String> = match self {
             Source::Engine { docker, rt } => {
-                let filters: HashMap<&str, Vec<&str>> =
-                    HashMap::from([("reference", vec![name])]);
+                let filters: HashMap<&str, Vec<&str>> = HashMap::from([("reference", vec![name])]);
                 let opts = bollard::query_parameters::ListImagesOptionsBuilder::new()
                     .filters(&filters)
                     .build();
@@ -142,7 +143,13 @@ impl Source {
                     .into_iter()
                     .flatten()
                     .filter_map(|m| m["annotations"]["org.opencontainers.image.ref.name"].as_str())
-                    .map(|n| if n.contains(':') { n.to_string() } else { format!("{prefix}{n}") })
+                    .map(|n| {
+                        if n.contains(':') {
+                            n.to_string()
+                        } else {
+                            format!("{prefix}{n}")
+                        }
+                    })
                     .collect()
             }
         };
@@ -166,7 +173,8 @@ impl Source {
                 rt.block_on(async {
                     let mut s = docker.export_image(&d.reference);
                     while let Some(chunk) = s.next().await {
-                        let chunk = chunk.map_err(|e| anyhow!("docker save {}: {e}", d.reference))?;
+                        let chunk =
+                            chunk.map_err(|e| anyhow!("docker save {}: {e}", d.reference))?;
                         std::io::Write::write_all(&mut f, &chunk)?;
                     }
                     Ok::<_, anyhow::Error>(())

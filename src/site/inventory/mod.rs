@@ -7,9 +7,9 @@ mod syntax;
 mod validate;
 
 pub use schema::{
-    BackupPolicy, Host, ImageMode, Inventory, Keep, Locale, Maintenance, Monitoring, Notify, ProxySpec,
-    RegistrySpec, Resources, Role, SecretsSpec, ServiceSpec, Site, Smtp, SmtpSecurity, Ssh,
-    TlsMode,
+    BackupPolicy, Host, ImageMode, Inventory, Keep, Locale, Maintenance, Monitoring, Notify,
+    ProxySpec, RegistrySpec, Resources, Role, SecretsSpec, ServiceSpec, Site, Smtp, SmtpSecurity,
+    Ssh, TlsMode,
 };
 pub use syntax::{is_address, is_domain, is_email, is_image_ref, is_slug, parse_window, Window};
 
