@@ -357,7 +357,22 @@ fn update_apply_pushes_the_new_version_when_the_site_has_no_registry() {
         Some(local_id("regie-restic:3").as_str())
     );
     s.cmd(&["backup", "init"]).assert().success();
-    // The tags come from the operator's engine (no registry): 1 -> 2.
+    // The versions on offer are the operator's engine's tags (no registry).
+    let o = s
+        .cmd(&["update", "check", "--output", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    let app = v
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["service"] == "pushed"))
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(
+        app["candidates"]["newer"],
+        serde_json::json!(["2"]),
+        "{v:#}"
+    );
+    assert!(app["error"].is_null(), "{v:#}");
     let o = s
         .cmd(&[
             "update",
