@@ -68,7 +68,12 @@ fn regie_push(tb: &TestBed, image: &str) -> (u64, f64) {
             extra: vec![],
         },
         &[image.to_string()],
-        &|_| {},
+        &|m| {
+            // REGIE_BENCH_VERBOSE: when each phase starts.
+            if std::env::var_os("REGIE_BENCH_VERBOSE").is_some() && !m.contains(" MB") {
+                eprintln!("{:7.2}s {m}", t0.elapsed().as_secs_f64());
+            }
+        },
     )
     .expect("push");
     (done[0].bytes_sent, t0.elapsed().as_secs_f64())

@@ -136,6 +136,10 @@ fn push_one(
         layers,
     )?;
     drop(m);
+    progress(format!(
+        "images: {}: sending {} bytes",
+        d.reference, w.bytes
+    ));
     let name = plan::part_name(&w.sha256);
     let offset = plan::resume_offset(there, &name, w.bytes);
     let mut f = staged.reopen()?;
