@@ -141,7 +141,17 @@ impl Site {
         }
         child.wait().unwrap();
         self.cmd(&["lock", "release", "srv1"]).assert().success();
-        let parts = self.parts();
+        // The host's side of the cut connection may still be writing what
+        // it had received: wait until the staged size holds still.
+        let mut parts = self.parts();
+        loop {
+            std::thread::sleep(Duration::from_millis(300));
+            let now = self.parts();
+            if now == parts {
+                break;
+            }
+            parts = now;
+        }
         assert_eq!(parts.len(), 1, "{parts:?}");
         parts[0].1
     }
