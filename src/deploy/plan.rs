@@ -20,7 +20,20 @@ pub use crate::site::layout::STATE_DIR;
 /// backed-up host, the backup script with its keys. New secrets are added
 /// to `store`.
 pub fn render_site(site: &Resolved, store: Store) -> (anyhow::Result<Vec<HostRender>>, Store) {
-    crate::site::render::render(site, store, crate::backup::plan::host_files)
+    let (res, store) = crate::site::render::render(site, store, crate::backup::plan::host_files);
+    // A host whose images regie pushes also needs the backup image.
+    let res = res.map(|mut hosts| {
+        if site.inv.backup.is_some() {
+            let restic = crate::backup::plan::restic_image(site);
+            for h in &mut hosts {
+                if let Some(p) = &mut h.push {
+                    p.extra.push(restic.clone());
+                }
+            }
+        }
+        hosts
+    });
+    (res, store)
 }
 
 /// Which compose CLI a host has.
@@ -546,6 +559,7 @@ mod tests {
 
     fn host(files: Vec<RenderedFile>, stacks: &[&str]) -> HostRender {
         HostRender {
+            push: None,
             host: "srv1".into(),
             files: files.clone(),
             manifest: Manifest {
