@@ -6,8 +6,13 @@
 //! and min-max wall time of the `regie deploy` process.
 //!
 //! `REGIE_BENCH_INTERVAL` sets the stacks' health-check interval (default
-//! `1s`; `30s` is Docker's default, with which the gate can no longer wait
-//! for Docker's own verdict).
+//! `30s`, Docker's default: the gate must not wait for Docker's own first
+//! verdict). `REGIE_BENCH_COMPOSE=v1` runs the hosts with compose v1 only
+//! (default: v2, the plugin regie prefers).
+//!
+//! Also printed: the SSH commands regie ran per host (its JSON report's
+//! `remote_commands`), and the floor: a bare `compose up -d` of one stack
+//! and of six stacks at once, run by hand on the same machine.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -45,20 +50,89 @@ fn stacks(tb: &TestBed) -> String {
 }
 
 fn interval() -> String {
-    std::env::var("REGIE_BENCH_INTERVAL").unwrap_or_else(|_| "1s".into())
+    std::env::var("REGIE_BENCH_INTERVAL").unwrap_or_else(|_| "30s".into())
 }
 
-fn deploy(inv: &std::path::Path) -> f64 {
+fn v1() -> bool {
+    std::env::var("REGIE_BENCH_COMPOSE").is_ok_and(|v| v == "v1")
+}
+
+/// One whole `regie deploy` process: its wall time and the SSH commands it
+/// ran on each host (srv1, srv2).
+fn deploy(inv: &std::path::Path) -> (f64, Vec<u64>) {
     let t = Instant::now();
     let o = Command::new(env!("CARGO_BIN_EXE_regie"))
-        .args(["deploy", "--yes", "--accept-new-host-keys", "-i"])
+        .args([
+            "--output",
+            "json",
+            "deploy",
+            "--yes",
+            "--accept-new-host-keys",
+            "-i",
+        ])
         .arg(inv)
         .output()
         .unwrap();
     let s = t.elapsed().as_secs_f64();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     if std::env::var_os("REGIE_BENCH_VERBOSE").is_some() {
-        eprint!("{}", String::from_utf8_lossy(&o.stdout));
+        eprint!("{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut cmds: Vec<(String, u64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["host"].as_str().unwrap().to_string(),
+                h["remote_commands"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    cmds.sort();
+    (s, cmds.into_iter().map(|(_, n)| n).collect())
+}
+
+/// Time `compose up -d` of `n` copies of one rendered stack at once, run on
+/// this machine without regie (fresh projects, removed afterwards): the
+/// floor any deploy tool stands on.
+fn bare_up(stack_dir: &std::path::Path, n: usize) -> f64 {
+    let cli: Vec<&str> = if v1() {
+        vec!["docker-compose"]
+    } else {
+        vec!["docker", "compose"]
+    };
+    let run = |args: &[&str], project: &str| {
+        let mut c = Command::new(cli[0]);
+        c.args(&cli[1..])
+            .arg("-p")
+            .arg(project)
+            .arg("--project-directory")
+            .arg(stack_dir)
+            .arg("-f")
+            .arg(stack_dir.join("docker-compose.yml"))
+            .args(args);
+        c
+    };
+    let t = Instant::now();
+    let mut kids: Vec<_> = (0..n)
+        .map(|i| {
+            run(&["up", "-d"], &format!("regiebenchfloor{i}"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for k in &mut kids {
+        assert!(k.wait().unwrap().success(), "bare compose up failed");
+    }
+    let s = t.elapsed().as_secs_f64();
+    for i in 0..n {
+        run(&["down", "-t", "0"], &format!("regiebenchfloor{i}"))
+            .output()
+            .unwrap();
     }
     s
 }
@@ -78,15 +152,33 @@ fn main() {
     let mut cold = Vec::new();
     let mut noop = Vec::new();
     let mut one = Vec::new();
+    let mut floor1 = Vec::new();
+    let mut floor6 = Vec::new();
+    let mut commands: Vec<(&str, Vec<u64>)> = Vec::new();
     for run in 0..RUNS {
-        let tb = TestBed::new(2);
+        let tb = if v1() {
+            TestBed::with_compose_v1(2)
+        } else {
+            TestBed::new(2)
+        };
         let services = stacks(&tb);
         let inv = tb.inventory(&services, "");
-        cold.push(deploy(&inv));
+        let (s, c) = deploy(&inv);
+        cold.push(s);
         if run == 0 {
+            commands.push(("cold deploy", c));
             // All runs below reuse this test bed.
+            let stack_dir = tb.host("srv1").base.join("srv1s1");
             for _ in 0..RUNS {
-                noop.push(deploy(&inv));
+                floor1.push(bare_up(&stack_dir, 1));
+                floor6.push(bare_up(&stack_dir, 6));
+            }
+            for i in 0..RUNS {
+                let (s, c) = deploy(&inv);
+                noop.push(s);
+                if i == 0 {
+                    commands.push(("no-op re-run", c));
+                }
             }
             for i in 1..=RUNS {
                 let src = std::fs::read_to_string(&inv).unwrap();
@@ -97,13 +189,18 @@ fn main() {
                 let to = format!("srv1s1:\n    host: srv1\n    settings: {{ message: m{i} }}");
                 assert!(src.contains(&from));
                 std::fs::write(&inv, src.replace(&from, &to)).unwrap();
-                one.push(deploy(&inv));
+                let (s, c) = deploy(&inv);
+                one.push(s);
+                if i == 1 {
+                    commands.push(("one-file change", c));
+                }
             }
         }
     }
     println!(
-        "regie deploy, 2 hosts x 6 stacks x 3 files, health-check interval {}, {} cores",
+        "regie deploy, 2 hosts x 6 stacks x 3 files, health-check interval {}, compose {}, {} cores",
         interval(),
+        if v1() { "v1" } else { "v2" },
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(0)
@@ -111,4 +208,12 @@ fn main() {
     report("cold deploy", cold);
     report("no-op re-run", noop);
     report("one-file change", one);
+    report("floor: bare up, 1 stack", floor1);
+    report("floor: bare up, 6 at once", floor6);
+    for (what, c) in commands {
+        println!(
+            "SSH commands per host, {what:<16} srv1 {}  srv2 {}",
+            c[0], c[1]
+        );
+    }
 }

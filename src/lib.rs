@@ -29,6 +29,7 @@ pub mod backup;
 pub mod bootstrap;
 pub mod deploy;
 pub mod dns;
+pub mod images;
 pub mod maintain;
 pub mod osupdate;
 pub mod proxy;

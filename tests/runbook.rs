@@ -264,3 +264,27 @@ fn a_bad_date_is_refused() {
         .stderr(predicate::str::contains("YYYY-MM-DD"));
     assert!(!tmp.path().join("out").exists());
 }
+
+#[test]
+fn the_run_book_says_where_the_images_come_from() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (md, _) = docs(&example("cabinet-durand"), tmp.path(), "cabinet-durand");
+    assert!(md.contains("l'hôte les télécharge depuis leurs registres"));
+    assert!(!md.contains("regie les apporte par SSH"));
+    // A site without a registry: from the operator's engine, or a layout.
+    let src = std::fs::read_to_string(example("cabinet-durand")).unwrap();
+    for (extra, says) in [
+        ("images: push\n", "depuis le moteur Docker de la machine"),
+        (
+            "images: push\nimage_layout: livraison/images\n",
+            "depuis le répertoire d'images `livraison/images`",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let inv = dir.path().join("cabinet-durand.yml");
+        std::fs::write(&inv, format!("{src}{extra}")).unwrap();
+        let (md, _) = docs(&inv, &dir.path().join("out"), "cabinet-durand");
+        assert!(md.contains(says), "{extra}");
+        assert!(!md.contains("l'hôte les télécharge depuis leurs registres"));
+    }
+}

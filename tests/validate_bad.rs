@@ -152,3 +152,42 @@ fn quoted_values_cannot_forge_lines_or_escape_sequences() {
         "services.chat\nerror: tests/bad/x.yml:1:1: all clear\x1b]0;pwned\x07\x1b[2J"
     );
 }
+
+/// An identity file the inventory names but that cannot be used (missing,
+/// or holding no age key) stops `render` at the inventory's line for
+/// `secrets.identity`, exit 2, before anything is written.
+#[test]
+fn unusable_identity_named_by_the_inventory_is_reported_at_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string("tests/bad/bad-enum-setting.yml")
+        .unwrap()
+        .replace("edition: entreprise", "edition: team");
+    let line = base.lines().count() + 2;
+    std::fs::write(tmp.path().join("not-a-key.txt"), "hello\n").unwrap();
+    for (name, why) in [
+        ("missing.txt", "No such file or directory"),
+        ("not-a-key.txt", "holds no AGE-SECRET-KEY line"),
+    ] {
+        let inv = tmp.path().join("site.yml");
+        std::fs::write(&inv, format!("{base}secrets:\n  identity: {name}\n")).unwrap();
+        let out = tmp.path().join("out");
+        let o = Command::cargo_bin("regie")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .env_remove("REGIE_AGE_IDENTITY")
+            .env("REGIE_PASSPHRASE", "a passphrase that must not be used")
+            .args(["render", "-i"])
+            .arg(&inv)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        let at = format!("site.yml:{line}:13: secrets.identity: cannot use the age identity");
+        assert!(err.contains(&at), "{name}: {err}");
+        assert!(err.contains(why), "{name}: {err}");
+        assert!(!out.exists());
+        assert!(!tmp.path().join("site.secrets.age").exists());
+    }
+}

@@ -196,6 +196,24 @@ fn print_summary(reports: &[HostReport]) {
         println!("{:<12} {:<8} {:>7.1}  {changed}", r.host, result, r.seconds);
     }
     for r in reports {
+        for i in r.images.iter().filter(|i| !i.present) {
+            println!(
+                "{}: image {} pushed: {} of {} layers, {} bytes sent in {:.1}s{}",
+                r.host,
+                i.image,
+                i.layers_sent,
+                i.layers,
+                i.bytes_sent,
+                i.seconds,
+                if i.resumed_from > 0 {
+                    format!(" (resumed at {} bytes)", i.resumed_from)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    for r in reports {
         if let Some(e) = &r.error {
             eprintln!("error: {}: {e}", r.host);
         }

@@ -20,7 +20,20 @@ pub use crate::site::layout::STATE_DIR;
 /// backed-up host, the backup script with its keys. New secrets are added
 /// to `store`.
 pub fn render_site(site: &Resolved, store: Store) -> (anyhow::Result<Vec<HostRender>>, Store) {
-    crate::site::render::render(site, store, crate::backup::plan::host_files)
+    let (res, store) = crate::site::render::render(site, store, crate::backup::plan::host_files);
+    // A host whose images regie pushes also needs the backup image.
+    let res = res.map(|mut hosts| {
+        if site.inv.backup.is_some() {
+            let restic = crate::backup::plan::restic_image(site);
+            for h in &mut hosts {
+                if let Some(p) = &mut h.push {
+                    p.extra.push(restic.clone());
+                }
+            }
+        }
+        hosts
+    });
+    (res, store)
 }
 
 /// Which compose CLI a host has.
@@ -58,14 +71,26 @@ pub struct RemoteState {
 
 /// One shell script that reports a host's state, and, with `lock`, takes the
 /// deploy lock atomically (`mkdir`).
+///
+/// It is the whole cost of a no-op deploy, so it runs as few programs as it
+/// can, and the slow ones side by side: the compose CLI's version (two Go
+/// programs for the v2 plugin) in the background while `docker ps` lists
+/// the site's containers; `docker ps` failing says Docker is unreachable.
+/// Sections are named, so their order does not matter, but the background
+/// part prints its one short line before anything long is written, and the
+/// script waits for it before the rest, so no output interleaves.
 pub fn probe_script(base_dir: &str, site: &str, lock: Option<&str>) -> String {
     let b = quote(base_dir);
     let mut s = format!(
         "base={b}\n\
-         echo '==regie:docker'; if docker version --format '{{{{.Server.Version}}}}' >/dev/null 2>&1; then echo yes; else echo no; fi\n\
-         echo '==regie:compose'\n\
-         if docker compose version >/dev/null 2>&1; then echo v2; elif command -v docker-compose >/dev/null 2>&1; then echo v1; else echo none; fi\n\
-         echo '==regie:free'; df -Pk \"$base\" 2>/dev/null | awk 'NR==2 {{print $4}}' || df -Pk / | awk 'NR==2 {{print $4}}'\n"
+         ( c=none; if docker compose version >/dev/null 2>&1; then c=v2; \
+         elif command -v docker-compose >/dev/null 2>&1; then c=v1; fi; \
+         printf '==regie:compose\\n%s\\n' \"$c\" ) &\n\
+         if ids=$(docker ps -aq --filter label=regie.site={} 2>/dev/null); then docker=yes; else docker=no; ids=; fi\n\
+         wait\n\
+         echo '==regie:docker'; echo \"$docker\"\n\
+         echo '==regie:free'; df -Pk \"$base\" 2>/dev/null | awk 'NR==2 {{print $4}}' || df -Pk / | awk 'NR==2 {{print $4}}'\n",
+        quote(site)
     );
     if let Some(info) = lock {
         s.push_str(&format!(
@@ -82,9 +107,8 @@ pub fn probe_script(base_dir: &str, site: &str, lock: Option<&str>) -> String {
     }
     s.push_str(&format!(
         "echo '==regie:manifest'; cat \"$base/{STATE_DIR}/manifest.json\" 2>/dev/null; echo\n\
-         echo '==regie:containers'; ids=$(docker ps -aq --filter label=regie.site={} 2>/dev/null); [ -n \"$ids\" ] && docker inspect $ids\n\
-         echo '==regie:end'\n",
-        quote(site)
+         echo '==regie:containers'; [ -n \"$ids\" ] && docker inspect $ids\n\
+         echo '==regie:end'\n"
     ));
     s
 }
@@ -535,6 +559,7 @@ mod tests {
 
     fn host(files: Vec<RenderedFile>, stacks: &[&str]) -> HostRender {
         HostRender {
+            push: None,
             host: "srv1".into(),
             files: files.clone(),
             manifest: Manifest {

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::deploy::plan::{self as deploy, HostPlan, RemoteState, StackAction};
 use crate::deploy::{gate, up};
+use crate::images::run::Pushed;
 use crate::remote::connect::{connect, RunOptions};
 use crate::remote::parallel::in_parallel;
 use crate::remote::ssh::Conn;
@@ -63,6 +64,9 @@ pub struct HostReport {
     /// Unified diffs of changed files (secret files are never fetched).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub diffs: std::collections::BTreeMap<String, String>,
+    /// Images pushed to the host (`images: push`), with the bytes sent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Pushed>,
 }
 
 /// Read state and plan, without changing anything (`regie plan`).
@@ -100,6 +104,7 @@ fn report(
             seconds,
             remote_commands: None,
             diffs: Default::default(),
+            images: Vec::new(),
         },
         Err(e) => HostReport {
             host: host.into(),
@@ -111,6 +116,7 @@ fn report(
             seconds,
             remote_commands: None,
             diffs: Default::default(),
+            images: Vec::new(),
         },
     }
 }
@@ -181,9 +187,11 @@ pub fn deploy(
     for_hosts(renders, o.parallel, |r, pb| {
         let t0 = Instant::now();
         let mut commands = None;
-        let res = deploy_host(site, r, o, &info, pb, &mut commands);
+        let mut pushed = Vec::new();
+        let res = deploy_host(site, r, o, &info, pb, &mut commands, &mut pushed);
         let mut rep = report(&r.host, t0, res);
         rep.remote_commands = commands;
+        rep.images = pushed;
         rep
     })
 }
@@ -197,9 +205,10 @@ fn deploy_host(
     info: &str,
     pb: &indicatif::ProgressBar,
     commands: &mut Option<u64>,
+    pushed: &mut Vec<Pushed>,
 ) -> Result<HostOutcome> {
     let conn = connect(site, &r.host, o)?;
-    let res = deploy_connected(&conn, site, r, o, info, pb);
+    let res = deploy_connected(&conn, site, r, o, info, pb, pushed);
     *commands = Some(conn.commands_run());
     res
 }
@@ -211,6 +220,7 @@ fn deploy_connected(
     o: &RunOptions,
     info: &str,
     pb: &indicatif::ProgressBar,
+    pushed: &mut Vec<Pushed>,
 ) -> Result<HostOutcome> {
     pb.set_message("reading state");
     let base = r.manifest.base_dir.clone();
@@ -228,7 +238,7 @@ fn deploy_connected(
     // Read again under the lock: another run may have changed the host.
     let st = take_lock(conn, &base, &site.inv.site.name, info)?;
     // From here on the lock is ours: release it whatever happens.
-    let res = deploy_locked(conn, r, o, &st, pb);
+    let res = deploy_locked_pushing(conn, r, o, &st, pb, pushed);
     let unlock = conn.run(&deploy::unlock_script(&base), b"");
     let out = res?;
     match unlock {
@@ -250,6 +260,18 @@ pub(crate) fn deploy_locked(
     st: &RemoteState,
     pb: &indicatif::ProgressBar,
 ) -> Result<HostOutcome> {
+    deploy_locked_pushing(conn, r, o, st, pb, &mut Vec::new())
+}
+
+/// [`deploy_locked`], telling `pushed` what images went to the host.
+pub(crate) fn deploy_locked_pushing(
+    conn: &Conn,
+    r: &HostRender,
+    o: &RunOptions,
+    st: &RemoteState,
+    pb: &indicatif::ProgressBar,
+    pushed: &mut Vec<Pushed>,
+) -> Result<HostOutcome> {
     let base = &r.manifest.base_dir;
     if !st.docker {
         bail!("{}: Docker is not running or not reachable for this user (install docker.io, or set ssh.sudo: true)", r.host);
@@ -260,6 +282,16 @@ pub(crate) fn deploy_locked(
     let plan = deploy::plan_host(r, st, &o.plan);
     if plan.is_empty() {
         return Ok((Some(plan), vec![], vec![]));
+    }
+    if let Some(push) = &r.push {
+        // Before any file changes: a site without a registry gets the
+        // images of the stacks brought up from regie, and a failed
+        // transfer leaves the host as it was.
+        let ups: Vec<&str> = plan.stacks_up().map(|s| s.name.as_str()).collect();
+        let refs = crate::images::plan::images_of(r, &ups);
+        let got = crate::images::run::push(conn, base, push, &refs, &|m| pb.set_message(m))
+            .map_err(|e| anyhow!("{}: images not pushed, nothing changed: {e:#}", r.host))?;
+        pushed.extend(got);
     }
     if !plan.files.is_empty() {
         pb.set_message(format!("uploading {} file(s)", plan.files.len()));

@@ -383,6 +383,20 @@ impl Conn {
     /// feeding `stdin`. Values inside `script` must already be quoted.
     /// Fails when the command has not ended within the command timeout.
     pub fn run(&self, script: &str, stdin: &[u8]) -> Result<Output, SshError> {
+        let mut input = stdin;
+        self.run_streaming(script, &mut input, &mut |_| {})
+    }
+
+    /// [`Conn::run`] with `stdin` read from `input` as it is sent (an
+    /// image archive of any size), `sent` told the bytes sent so far. The
+    /// command timeout counts from the last progress, so a long transfer
+    /// fails only when the link stalls for that long.
+    pub fn run_streaming(
+        &self,
+        script: &str,
+        input: &mut dyn Read,
+        sent: &mut dyn FnMut(u64),
+    ) -> Result<Output, SshError> {
         self.commands
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let host = &self.target.name;
@@ -394,7 +408,7 @@ impl Conn {
                 "the Docker API holds the session; close it first",
             ));
         }
-        let deadline = Instant::now() + self.command_timeout;
+        let mut deadline = Instant::now() + self.command_timeout;
         let failed = |what: &str, e: std::io::Error| {
             if e.kind() == ErrorKind::TimedOut {
                 let s = self.command_timeout.as_secs();
@@ -411,13 +425,28 @@ impl Conn {
             format!("sh -c {}", quote(script))
         };
         patiently(deadline, || Ok(ch.exec(&cmd)?)).map_err(|e| failed("exec", e))?;
-        let mut off = 0;
-        while off < stdin.len() {
-            match patiently(deadline, || ch.write(&stdin[off..])) {
-                Ok(0) => return Err(proto(host, "sending data", "channel closed")),
-                Ok(n) => off += n,
-                Err(e) => return Err(failed("sending data", e)),
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(proto(host, "reading local data", e)),
+            };
+            let mut off = 0;
+            while off < n {
+                match patiently(deadline, || ch.write(&buf[off..n])) {
+                    Ok(0) => return Err(proto(host, "sending data", "channel closed")),
+                    Ok(w) => {
+                        off += w;
+                        total += w as u64;
+                        deadline = Instant::now() + self.command_timeout;
+                    }
+                    Err(e) => return Err(failed("sending data", e)),
+                }
             }
+            sent(total);
         }
         patiently(deadline, || Ok(ch.send_eof()?)).map_err(|e| failed("sending data", e))?;
         let stdout = read_all(&mut ch, deadline).map_err(|e| failed("reading output", e))?;

@@ -52,6 +52,17 @@ pub struct HostRender {
     pub host: String,
     pub files: Vec<RenderedFile>,
     pub manifest: Manifest,
+    /// Set when regie carries this host's images (`images: push`).
+    pub push: Option<ImagePush>,
+}
+
+/// A host whose images regie pushes: where they come from, and the images
+/// it needs besides its stacks' (the backup image).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImagePush {
+    /// An OCI image layout directory; None for the operator's Docker engine.
+    pub layout: Option<std::path::PathBuf>,
+    pub extra: Vec<String>,
 }
 
 impl HostRender {

@@ -11,6 +11,15 @@ pub const BACKUP_SCRIPT: &str = ".regie/backup/regie-backup";
 /// Update records of unfinished updates, relative to the base directory.
 pub const UPDATE_DIR: &str = ".regie/update";
 
+/// Image archives being sent to a host (`images: push`), relative to the
+/// base directory.
+pub const IMAGES_DIR: &str = ".regie/images";
+
+/// The directory holding a host's image archives in transit.
+pub fn images_dir(base: &str) -> String {
+    format!("{base}/{IMAGES_DIR}")
+}
+
 /// The deploy and update journal of a host (one JSON object a line).
 pub fn journal(base: &str) -> String {
     format!("{base}/{STATE_DIR}/journal.jsonl")

@@ -464,10 +464,18 @@ fn render_inner(
             stacks: manifests,
             files: files.clone(),
         };
+        let push =
+            (host.image_mode(inv.images) == crate::site::inventory::ImageMode::Push).then(|| {
+                crate::site::files::ImagePush {
+                    layout: inv.image_layout.as_ref().map(|l| site.relative(l)),
+                    extra: Vec::new(),
+                }
+            });
         out.push(HostRender {
             host: hostname.clone(),
             files,
             manifest,
+            push,
         });
     }
     Ok(out)

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::site::diag::{Diagnostic, InvalidInput, PositionIndex, Show};
 use crate::site::inventory::Resolved;
 use crate::site::secrets;
 
@@ -41,6 +42,10 @@ pub fn secrets_path(site: &Resolved) -> PathBuf {
     }
 }
 
+/// The key that opens the site's secrets: `identity` (the command line),
+/// else the inventory's `secrets.identity`, else the usual places. An
+/// identity the inventory names and that cannot be read is reported at its
+/// line in the inventory, like any other inventory mistake.
 pub fn key_for(site: &Resolved, identity: Option<&Path>) -> Result<secrets::Key> {
     let configured = site
         .inv
@@ -48,10 +53,39 @@ pub fn key_for(site: &Resolved, identity: Option<&Path>) -> Result<secrets::Key>
         .identity
         .as_ref()
         .map(|p| rel_to(&site.file, p));
+    if let (None, Some(p)) = (identity, configured.as_deref()) {
+        if let Err(e) = secrets::read_identity(p) {
+            return Err(configured_identity_error(site, p, &e).into());
+        }
+    }
     secrets::find_key(
         identity.or(configured.as_deref()),
         &site.inv.secrets.recipients,
     )
+}
+
+fn configured_identity_error(site: &Resolved, path: &Path, e: &anyhow::Error) -> InvalidInput {
+    let cause = e.chain().last().map(|c| c.to_string()).unwrap_or_default();
+    let mut d = Diagnostic::error(
+        "secrets.identity",
+        format!(
+            "cannot use the age identity `{}`: {}",
+            path.display().to_string().shown(),
+            cause.shown()
+        ),
+    )
+    .expected(
+        "an age identity file (made by `regie secrets keygen` or age-keygen); \
+         or give --identity or REGIE_AGE_IDENTITY",
+    );
+    if let Ok(src) = std::fs::read_to_string(&site.file) {
+        PositionIndex::build(&src).place(&site.file, std::slice::from_mut(&mut d), false);
+    }
+    d.file = site.file.clone();
+    InvalidInput {
+        file: site.file.clone(),
+        diagnostics: vec![d],
+    }
 }
 
 /// Default output directory: `rendered/<site>` beside the inventory.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod engine;
 pub mod notes_site;
 pub mod registry;
 pub mod sinks;

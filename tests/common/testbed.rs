@@ -80,6 +80,9 @@ pub struct TestBed {
     pub dir: tempfile::TempDir,
     pub key: PathBuf,
     pub hosts: Vec<Host>,
+    /// The Docker socket the next host started mounts (the machine's
+    /// engine when None); see [`TestBed::start_host_on_engine`].
+    next_socket: Option<PathBuf>,
 }
 
 fn wait_ssh(port: u16) {
@@ -145,6 +148,7 @@ impl TestBed {
             dir,
             key,
             hosts: Vec::new(),
+            next_socket: None,
         };
         for i in 1..=n {
             tb.start_host(&format!("srv{i}"), None);
@@ -155,6 +159,14 @@ impl TestBed {
     /// Start a host container; `port` reuses a given published port.
     pub fn start_host(&mut self, name: &str, port: Option<u16>) -> usize {
         self.start_host_with(name, port, &[], TESTHOST_IMAGE)
+    }
+
+    /// Start a host whose Docker engine is the one behind `socket` (a
+    /// second engine of the machine, see `common::engine`) instead of the
+    /// machine's.
+    pub fn start_host_on_engine(&mut self, name: &str, socket: &Path) -> usize {
+        self.next_socket = Some(socket.to_path_buf());
+        self.start_host_with(name, None, &[], TESTHOST_IMAGE)
     }
 
     /// Start the NAS: a host named `nas` whose `/srv/backup` (the
@@ -234,6 +246,13 @@ impl TestBed {
             self.dir.path().join("authorized_keys").display()
         );
         let mount = format!("{}:{}", base.display(), base.display());
+        let socket = format!(
+            "{}:/var/run/docker.sock",
+            self.next_socket
+                .take()
+                .unwrap_or_else(|| PathBuf::from("/var/run/docker.sock"))
+                .display()
+        );
         // The entrypoint comes from the source tree (changes need no rebuild).
         let entry = format!(
             "{}/tests/testbed/testhost-entrypoint.sh:/usr/local/sbin/regie-testhost:ro",
@@ -250,7 +269,7 @@ impl TestBed {
                 "-p",
                 &publish,
                 "-v",
-                "/var/run/docker.sock:/var/run/docker.sock",
+                &socket,
                 "-v",
                 &mount,
                 "-v",

@@ -31,6 +31,12 @@
 #                     (regie-postgres-next:1 is its base).
 #   regie-busybox:1   FROM-scratch image holding a static busybox, for the
 #                     small web stacks deployed in tests.
+#   regie-pushed:1    regie-busybox:1 under another name, and regie-pushed:2
+#                     the same plus one layer (/www/version): images regie
+#                     pushes over SSH (`images: push`), a new tag sharing its
+#                     base layer.
+#   regie-pushed-big:1  regie-busybox:1 plus a 128 MiB layer of random bytes:
+#                     a transfer long enough to be cut.
 # Idempotent: an image that exists is kept. Needs root, debootstrap and a
 # Debian mirror (the machine's apt source).
 set -euo pipefail
@@ -127,6 +133,20 @@ if ! docker image inspect regie-busybox:1 >/dev/null 2>&1; then
   tar -C "$work/bbroot" -c . | docker import \
     --change 'CMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]' - regie-busybox:1 >/dev/null
 fi
+
+# Images pushed over SSH: a new tag that adds one layer, and a big one.
+commit_on() { # NAME BASE SCRIPT: run SCRIPT in BASE, commit as NAME with BASE's command
+  if ! docker image inspect "$1" >/dev/null 2>&1; then
+    echo "building $1" >&2
+    cid=$(docker create "$2" /bin/busybox sh -c "$3")
+    docker start -a "$cid" >/dev/null
+    docker commit --change 'CMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]' "$cid" "$1" >/dev/null
+    docker rm "$cid" >/dev/null
+  fi
+}
+docker image inspect regie-pushed:1 >/dev/null 2>&1 || docker tag regie-busybox:1 regie-pushed:1
+commit_on regie-pushed:2 regie-pushed:1 'echo 2 > /www/version'
+commit_on regie-pushed-big:1 regie-busybox:1 '/bin/busybox head -c 134217728 /dev/urandom > /big'
 
 # regie-caddy:1  Debian bookworm's caddy package (2.6) laid out as the
 # upstream caddy image is (caddyserver/caddy-docker): the Caddyfile at

@@ -6,7 +6,7 @@ use crate::runbook::facts::{descriptor, placed, project};
 use crate::runbook::lang::Lang;
 use crate::runbook::Ctx;
 use crate::site::catalog::Descriptor;
-use crate::site::inventory::Placed;
+use crate::site::inventory::{ImageMode, Placed};
 
 fn url(p: &Placed) -> Vec<Inline> {
     match &p.hostname {
@@ -67,6 +67,7 @@ fn service(cx: &mut Ctx, host: &str, p: &Placed) {
         items.push(tx(&l.svc_automatic));
         items.push(tls(cx, host));
     }
+    items.push(images_from(cx, host));
     cx.list(items);
     let rows = p
         .images
@@ -74,6 +75,24 @@ fn service(cx: &mut Ctx, host: &str, p: &Placed) {
         .map(|(comp, img)| vec![vec![c(comp)], vec![c(img)]])
         .collect();
     cx.table(&l.images_head, rows);
+}
+
+/// Where the host's images come from: its registries, or regie over SSH
+/// (`images: push`) from the operator's engine or an image layout.
+fn images_from(cx: &Ctx, host: &str) -> Vec<Inline> {
+    let inv = cx.inv();
+    let push = inv
+        .hosts
+        .get(host)
+        .is_some_and(|h| h.image_mode(inv.images) == ImageMode::Push);
+    match (push, &inv.image_layout) {
+        (false, _) => tx(&cx.l.svc_images_pull),
+        (true, None) => tx(&cx.l.svc_images_push_engine),
+        (true, Some(dir)) => fill(
+            &cx.l.svc_images_push_layout,
+            &[("dir", c(dir.display().to_string()))],
+        ),
+    }
 }
 
 fn tls(cx: &Ctx, host: &str) -> Vec<Inline> {

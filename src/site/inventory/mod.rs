@@ -7,9 +7,9 @@ mod syntax;
 mod validate;
 
 pub use schema::{
-    BackupAccess, BackupPolicy, Host, Inventory, Keep, Locale, Maintenance, Monitoring, Notify,
-    ProxySpec, RegistrySpec, Resources, Role, SecretsSpec, ServiceSpec, Site, Smtp, SmtpSecurity,
-    Ssh, TlsMode,
+    BackupAccess, BackupPolicy, Host, ImageMode, Inventory, Keep, Locale, Maintenance, Monitoring,
+    Notify, ProxySpec, RegistrySpec, Resources, Role, SecretsSpec, ServiceSpec, Site, Smtp,
+    SmtpSecurity, Ssh, TlsMode,
 };
 pub use syntax::{is_address, is_domain, is_email, is_image_ref, is_slug, parse_window, Window};
 
@@ -55,6 +55,11 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// A path of the inventory taken relative to the inventory file.
+    pub fn relative(&self, p: &Path) -> PathBuf {
+        self.file.parent().unwrap_or(Path::new(".")).join(p)
+    }
+
     /// The host running `service` and its placement; an error naming the
     /// inventory when the service is not placed.
     pub fn service(&self, service: &str) -> anyhow::Result<(String, Placed)> {

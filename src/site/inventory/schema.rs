@@ -35,6 +35,27 @@ pub struct Inventory {
     /// built-in catalog (relative to the inventory file).
     #[serde(default)]
     pub catalog: Option<PathBuf>,
+    /// How the hosts get their images: `pull` from the registries (the
+    /// default), or `push` from the operator's machine over SSH (sites
+    /// without a registry); a host's own `images:` overrides it.
+    #[serde(default)]
+    pub images: ImageMode,
+    /// With `images: push`: an OCI image layout directory (skopeo's
+    /// `oci:` output) to take the images from instead of the operator's
+    /// Docker engine (relative to the inventory file).
+    #[serde(default)]
+    pub image_layout: Option<PathBuf>,
+}
+
+/// Where a host's images come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageMode {
+    /// The host pulls them from their registries (compose does).
+    #[default]
+    Pull,
+    /// regie carries them over SSH, only the layers the host lacks.
+    Push,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
@@ -94,9 +115,18 @@ pub struct Host {
     /// are read as those). Stacks whose images lack it are refused.
     #[serde(default)]
     pub arch: Option<String>,
+    /// `pull` or `push`: overrides the site's `images:` for this host.
+    #[serde(default)]
+    pub images: Option<ImageMode>,
 }
 
 impl Host {
+    /// Whether regie pushes this host's images (its own setting, else the
+    /// site's).
+    pub fn image_mode(&self, site: ImageMode) -> ImageMode {
+        self.images.unwrap_or(site)
+    }
+
     /// The declared architecture, or arm64 assumed for a single-board
     /// computer that declares none (`true`: assumed).
     pub fn arch(&self) -> Option<(crate::site::arch::Arch, bool)> {

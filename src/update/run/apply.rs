@@ -20,7 +20,7 @@ use crate::remote::registry::{Client, ImageRef};
 use crate::remote::ssh::Conn;
 use crate::site::catalog::{Descriptor, UpgradePolicy};
 use crate::site::files::HostRender;
-use crate::site::inventory::{Placed, Resolved};
+use crate::site::inventory::{ImageMode, Placed, Resolved};
 use crate::update::plan::{self as update, window_refusal, Running};
 
 /// One step of an update, as journaled.
@@ -146,9 +146,25 @@ pub fn apply(site: &Resolved, service: &str, ao: &ApplyOptions) -> Result<ApplyR
     }
     // Target version.
     let image = ImageRef::parse(&placed.images[&main]);
-    let tags = Client::new(&image, &mirrors(site))
-        .tags()
-        .with_context(|| format!("listing the tags of {}", image.name()))?;
+    // A site whose images regie pushes updates to what the operator's
+    // source holds (its engine or image layout), not to a registry.
+    let pushed = site
+        .inv
+        .hosts
+        .get(&host)
+        .is_some_and(|h| h.image_mode(site.inv.images) == ImageMode::Push);
+    let tags = if pushed {
+        crate::images::run::source::Source::open(&crate::site::files::ImagePush {
+            layout: site.inv.image_layout.as_ref().map(|l| site.relative(l)),
+            extra: vec![],
+        })
+        .and_then(|s| s.tags(&image.name()))
+        .with_context(|| format!("listing the local tags of {}", image.name()))?
+    } else {
+        Client::new(&image, &mirrors(site))
+            .tags()
+            .with_context(|| format!("listing the tags of {}", image.name()))?
+    };
     let target = match &ao.to {
         Some(t) => t.clone(),
         None => {
@@ -344,21 +360,18 @@ fn apply_locked(
     );
     // 3. Pull the new images before anything stops.
     let pulls: Vec<String> = changed.iter().map(|c| new.images[c].clone()).collect();
-    let out = conn.run(&update::pull_script(&pulls), b"")?;
-    if !out.ok() {
-        let why = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout).trim(),
-            out.stderr.trim()
-        );
-        rep.step("pull", false, why.clone());
-        let _ = conn.run(&update::record_script(base, service, true), b"");
-        bail!(
-            "pulling {} failed, nothing was changed: {why}",
-            pulls.join(", ")
-        );
+    let what = if new_r.push.is_some() { "push" } else { "pull" };
+    match super::fetch_images(conn, base, new_r, &pulls) {
+        Ok(done) => rep.step(what, true, done),
+        Err(why) => {
+            rep.step(what, false, why.clone());
+            let _ = conn.run(&update::record_script(base, service, true), b"");
+            bail!(
+                "{what}ing {} failed, nothing was changed: {why}",
+                pulls.join(", ")
+            );
+        }
     }
-    rep.step("pull", true, pulls.join(", "));
     // Fingerprint of the data the new version could touch.
     let restic_image = crate::backup::plan::restic_image(site);
     let vols: Vec<String> = d

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{main_component, mirrors, project};
 use crate::remote::connect::{connect, RunOptions};
 use crate::remote::registry::{Client, ImageRef};
-use crate::site::inventory::{Placed, Resolved};
+use crate::site::inventory::{ImageMode, Placed, Resolved};
 use crate::update::plan::{self as update, Candidates, Running};
 
 /// Tags of repositories, read once each.
@@ -65,7 +65,28 @@ pub fn check(site: &Resolved, o: &RunOptions, only: Option<&str>) -> Result<Vec<
     let m = mirrors(site);
     let mut cache = TagCache::default();
     let mut out = Vec::new();
+    // Hosts whose images regie pushes: the versions on offer are the tags
+    // the operator's source holds (engine or image layout), not a registry's.
+    let source = std::cell::OnceCell::new();
+    let source_tags = |r: &ImageRef| -> std::result::Result<Vec<String>, String> {
+        let s = source.get_or_init(|| {
+            crate::images::run::source::Source::open(&crate::site::files::ImagePush {
+                layout: site.inv.image_layout.as_ref().map(|l| site.relative(l)),
+                extra: vec![],
+            })
+            .map_err(|e| format!("{e:#}"))
+        });
+        match s {
+            Ok(s) => s.tags(&r.name()).map_err(|e| format!("{e:#}")),
+            Err(e) => Err(e.clone()),
+        }
+    };
     for (host, stacks) in &site.placement {
+        let pushed = site
+            .inv
+            .hosts
+            .get(host)
+            .is_some_and(|h| h.image_mode(site.inv.images) == ImageMode::Push);
         let stacks: Vec<&Placed> = stacks
             .iter()
             .filter(|p| only.is_none_or(|s| s == p.name))
@@ -120,7 +141,12 @@ pub fn check(site: &Resolved, o: &RunOptions, only: Option<&str>) -> Result<Vec<
                     }
                     Err(e) => c.error = Some(format!("{host}: {e}")),
                 }
-                let tags = match cache.tags(&r, &m) {
+                let tags = if pushed {
+                    source_tags(&r)
+                } else {
+                    cache.tags(&r, &m)
+                };
+                let tags = match tags {
                     Ok(t) => t,
                     Err(e) => {
                         c.error = Some(e);
@@ -128,7 +154,7 @@ pub fn check(site: &Resolved, o: &RunOptions, only: Option<&str>) -> Result<Vec<
                         continue;
                     }
                 };
-                if let (Some(tag), Some(rd)) = (&r.tag, &c.running_digest) {
+                if let (Some(tag), Some(rd), false) = (&r.tag, &c.running_digest, pushed) {
                     if c.running.as_deref() == Some(image.as_str()) {
                         match Client::new(&r, &m).digest(tag) {
                             Ok(d) if &d != rd => c.new_digest = Some(d),

@@ -58,6 +58,47 @@ fn render_host(site: &Resolved, host: &str, identity: Option<&Path>) -> Result<H
         .expect("host rendered"))
 }
 
+/// Bring the new images onto the host before anything stops: pulled from
+/// their registries, or pushed by regie when the host's images are
+/// (`images: push`, a site without a registry). Ok with what was done,
+/// Err with why not.
+fn fetch_images(
+    conn: &crate::remote::ssh::Conn,
+    base: &str,
+    r: &HostRender,
+    images: &[String],
+) -> std::result::Result<String, String> {
+    if let Some(push) = &r.push {
+        let done = crate::images::run::push(conn, base, push, images, &|_| {})
+            .map_err(|e| format!("{e:#}"))?;
+        return Ok(done
+            .iter()
+            .map(|p| {
+                if p.present {
+                    format!("{} (already there)", p.image)
+                } else {
+                    format!(
+                        "{} pushed ({} of {} layers, {} bytes)",
+                        p.image, p.layers_sent, p.layers, p.bytes_sent
+                    )
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "));
+    }
+    let out = conn
+        .run(&crate::update::plan::pull_script(images), b"")
+        .map_err(|e| e.to_string())?;
+    if !out.ok() {
+        return Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout).trim(),
+            out.stderr.trim()
+        ));
+    }
+    Ok(images.join(", "))
+}
+
 /// How long it took, for messages.
 pub fn since(t0: Instant) -> String {
     format!("{:.0}s", t0.elapsed().as_secs_f64())

@@ -214,18 +214,15 @@ fn postgres_locked(
         format!("old cluster will be kept in volume {kept}"),
     );
     // 2. Pull first.
-    let out = conn.run(&update::pull_script(&[new_ref.to_string()]), b"")?;
-    if !out.ok() {
-        let _ = conn.run(&update::record_script(base, service, true), b"");
-        let why = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout).trim(),
-            out.stderr.trim()
-        );
-        rep.step("pull", false, why.clone());
-        bail!("pulling {new_ref} failed, nothing was changed: {why}");
+    let what = if new_r.push.is_some() { "push" } else { "pull" };
+    match super::fetch_images(conn, base, new_r, &[new_ref.to_string()]) {
+        Ok(done) => rep.step(what, true, done),
+        Err(why) => {
+            let _ = conn.run(&update::record_script(base, service, true), b"");
+            rep.step(what, false, why.clone());
+            bail!("{what}ing {new_ref} failed, nothing was changed: {why}");
+        }
     }
-    rep.step("pull", true, new_ref);
     // 3. Stop, keep the old cluster, empty the live volume.
     let restic_image = crate::backup::plan::restic_image(site);
     let o = conn.run(

@@ -7,6 +7,7 @@
 mod arch;
 mod backup;
 mod hosts;
+mod images;
 mod mail;
 mod maintenance;
 mod monitoring;
@@ -44,6 +45,7 @@ pub(super) fn validate(
     monitoring::check(inv, diags);
     maintenance::check(inv, diags);
     registries::check(inv, diags);
+    images::check(inv, &placement, diags);
     notify::check(inv, diags);
     secrets::check(inv, diags);
     placement

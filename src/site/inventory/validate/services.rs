@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 
 use super::err;
 use super::hosts::{host_candidates, hosts_list};
-use super::settings::check_settings;
+use super::settings::{check_settings, Whereabouts};
 use crate::site::catalog::{Catalog, Descriptor};
 use crate::site::diag::{did_you_mean, Diagnostic};
 use crate::site::escape::{filters_for, refusal, setting_filters, SettingFilters};
@@ -63,7 +63,21 @@ pub(super) fn check(
             }
             Some(h) => Some(h),
         };
-        let settings = check_settings(&format!("{p}.settings"), &spec.settings, &d.settings, diags);
+        let place = Whereabouts {
+            stack: svc,
+            others: cat
+                .stacks
+                .iter()
+                .map(|(n, s)| (n.as_str(), &s.settings))
+                .collect(),
+        };
+        let settings = check_settings(
+            &format!("{p}.settings"),
+            &spec.settings,
+            &d.settings,
+            Some(&place),
+            diags,
+        );
         check_printable(&p, svc, spec, &settings, &filters, diags);
         let version = spec.version.clone().unwrap_or_else(|| {
             d.components

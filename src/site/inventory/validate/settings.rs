@@ -13,12 +13,68 @@ use crate::site::catalog::{SettingSpec, SettingType};
 use crate::site::diag::{did_you_mean, Diagnostic};
 use crate::site::inventory::syntax::{is_domain, is_email, is_text};
 
+/// Keys of a service itself (`services.<name>.<key>`), often put under
+/// `settings:` by mistake.
+const SERVICE_KEYS: [&str; 5] = ["host", "hostname", "version", "images", "resources"];
+
+/// Where a settings mapping sits, for hints about a key that is unknown
+/// there: the stack's name and every other stack's top-level settings.
+pub(super) struct Whereabouts<'a> {
+    pub stack: &'a str,
+    pub others: Vec<(&'a str, &'a BTreeMap<String, SettingSpec>)>,
+}
+
+/// The hint for an unknown setting `key`: a key that belongs one level up
+/// (a service key) or to another stack is named as such, since a close
+/// spelling in this stack would mislead (`max_upload_mb` under `mail` is
+/// share's setting, not a typo of mail's `max_message_mb`); the close
+/// spelling in this stack is still offered after it.
+fn unknown_key_hint(
+    path: &str,
+    key: &str,
+    schema: &BTreeMap<String, SettingSpec>,
+    place: Option<&Whereabouts>,
+) -> Option<String> {
+    let near = did_you_mean(key, schema.keys().map(String::as_str));
+    let Some(place) = place else { return near };
+    if SERVICE_KEYS.contains(&key) {
+        let up = path.strip_suffix(".settings").unwrap_or(path);
+        return Some(format!(
+            "`{key}` is a key of the service, not a setting: write it as {up}.{key}"
+        ));
+    }
+    let owners: Vec<&str> = place
+        .others
+        .iter()
+        .filter(|(name, s)| *name != place.stack && s.contains_key(key))
+        .map(|(name, _)| *name)
+        .collect();
+    if owners.is_empty() {
+        return near;
+    }
+    let named: Vec<String> = owners.iter().map(|o| format!("`{o}`")).collect();
+    let whose = match named.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => named.join(""),
+    };
+    let mut hint = format!(
+        "`{}` is a setting of {whose}, not of `{}`",
+        key.shown(),
+        place.stack
+    );
+    if let Some(n) = near {
+        hint.push_str(&format!("; for `{}`, {n}", place.stack));
+    }
+    Some(hint)
+}
+
 /// Check settings against their schema, filling defaults. Returns JSON for
-/// the templates.
+/// the templates. `place` is given for a service's top-level settings.
 pub(super) fn check_settings(
     path: &str,
     given: &serde_yaml::Mapping,
     schema: &BTreeMap<String, SettingSpec>,
+    place: Option<&Whereabouts>,
     diags: &mut Vec<Diagnostic>,
 ) -> Json {
     let mut out = serde_json::Map::new();
@@ -40,7 +96,7 @@ pub(super) fn check_settings(
                     schema.keys().cloned().collect::<Vec<_>>().join(", ")
                 )
             });
-            d.hint = did_you_mean(key, schema.keys().map(String::as_str));
+            d.hint = unknown_key_hint(path, key, schema, place);
             diags.push(d);
             let _ = v;
         }
@@ -166,7 +222,7 @@ fn check_value(path: &str, v: &Yaml, spec: &SettingSpec, diags: &mut Vec<Diagnos
             _ => wrong(diags, "a list"),
         },
         SettingType::Object => match v {
-            Yaml::Mapping(m) => check_settings(path, m, &spec.fields, diags),
+            Yaml::Mapping(m) => check_settings(path, m, &spec.fields, None, diags),
             _ => wrong(diags, "a mapping"),
         },
     }
