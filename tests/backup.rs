@@ -23,30 +23,9 @@ fn backup_restore_drill_and_disaster_recovery() {
 
     // The site's NAS key opens rclone's append-only restic server only,
     // never a shell.
-    let bdir = s.tb.host("srv1").base.join(".regie/backup");
-    let o = std::process::Command::new("ssh")
-        .arg("-i")
-        .arg(bdir.join("nas_key"))
-        .arg("-o")
-        .arg(format!(
-            "UserKnownHostsFile={}",
-            bdir.join("known_hosts").display()
-        ))
-        .args([
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "IdentitiesOnly=yes",
-        ])
-        .args([
-            "-p",
-            &s.tb.host("nas").port.to_string(),
-            "deploy@127.0.0.1",
-            "echo",
-            "shell-open",
-        ])
+    let o = s
+        .host_ssh("srv1")
+        .args(["echo", "shell-open"])
         .output()
         .unwrap();
     assert!(

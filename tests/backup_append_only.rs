@@ -17,31 +17,6 @@ use predicates::prelude::*;
 
 const KEEP_TWO: &str = "backup: { to: nas, image: \"regie-restic:3\", keep: { last: 2, daily: 0, weekly: 0, monthly: 0 } }\n";
 
-/// ssh as a host of the site would reach the NAS: its key and known_hosts.
-fn host_ssh(s: &Site, host: &str) -> Command {
-    let bdir = s.tb.host(host).base.join(".regie/backup");
-    let mut c = Command::new("ssh");
-    c.arg("-i")
-        .arg(bdir.join("nas_key"))
-        .arg("-o")
-        .arg(format!(
-            "UserKnownHostsFile={}",
-            bdir.join("known_hosts").display()
-        ))
-        .args([
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "IdentitiesOnly=yes",
-            "-p",
-            &s.tb.host("nas").port.to_string(),
-            "deploy@127.0.0.1",
-        ]);
-    c
-}
-
 /// A local TCP port bridged, one connection at a time, to what the host's
 /// key gets on the NAS when it asks for its repository: rclone's restic
 /// server speaking HTTP/2 on the SSH channel. curl then talks to it as any
@@ -49,7 +24,7 @@ fn host_ssh(s: &Site, host: &str) -> Command {
 fn bridge(s: &Site, host: &str) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let mut proto = host_ssh(s, host);
+    let mut proto = s.host_ssh(host);
     proto.args(["serve", "restic", "--stdio", host]);
     let prog = proto.get_program().to_owned();
     let args: Vec<_> = proto.get_args().map(|a| a.to_owned()).collect();
@@ -278,7 +253,7 @@ fn a_host_key_can_add_and_read_but_never_delete() {
         vec!["serve", "restic", "--stdio", "../../srv/backup"],
         vec!["serve", "restic", "--stdio", "nas"],
     ] {
-        let o = host_ssh(&s, "srv1").args(&cmd).output().unwrap();
+        let o = s.host_ssh("srv1").args(&cmd).output().unwrap();
         assert!(!o.status.success(), "{cmd:?} ran");
         assert!(
             String::from_utf8_lossy(&o.stderr).contains("may only add backups"),
@@ -286,7 +261,8 @@ fn a_host_key_can_add_and_read_but_never_delete() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    let o = host_ssh(&s, "srv1")
+    let o = s
+        .host_ssh("srv1")
         .args(["-s", "sftp"])
         .stdin(Stdio::null())
         .output()
@@ -360,10 +336,7 @@ fn an_sftp_site_moves_to_append_only_keeping_its_history() {
     let first = s.captures();
     assert_eq!(first.len(), 1);
     // `full`: SFTP, so the host's key can delete (what the move removes).
-    let o = host_ssh(&s, "srv1")
-        .args(["echo", "shell"])
-        .output()
-        .unwrap();
+    let o = s.host_ssh("srv1").args(["echo", "shell"]).output().unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).contains("sftp connections only"));
 
     // The move: inventory, deploy (the hosts' script), backup init (the

@@ -26,6 +26,32 @@ pub struct Site {
 }
 
 impl Site {
+    /// ssh to the NAS as a host of the site would: the host's NAS key and
+    /// known_hosts, strict host-key checking, no other key tried.
+    pub fn host_ssh(&self, host: &str) -> std::process::Command {
+        let bdir = self.tb.host(host).base.join(".regie/backup");
+        let mut c = std::process::Command::new("ssh");
+        c.arg("-i")
+            .arg(bdir.join("nas_key"))
+            .arg("-o")
+            .arg(format!(
+                "UserKnownHostsFile={}",
+                bdir.join("known_hosts").display()
+            ))
+            .args([
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-p",
+                &self.tb.host("nas").port.to_string(),
+                "deploy@127.0.0.1",
+            ]);
+        c
+    }
+
     /// Hosts srv1..srvN and a NAS, every key trusted, the `notes` stack
     /// deployed on srv1, the repository initialised.
     pub fn new(n: usize, nas_tmpfs_kib: Option<u64>) -> Site {
