@@ -8,10 +8,10 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use common::notes_site::{fill_db, sample_files, Site};
+use common::notes_site::{fill_db, repo_files, sample_files, Site};
 use common::testbed::{docker, TestBed};
 use predicates::prelude::*;
 
@@ -95,60 +95,11 @@ fn repo_dir(s: &Site, host: &str) -> PathBuf {
     s.tb.nas_repo().join(&s.tb.site).join(host)
 }
 
-/// Every file of the repository but its locks, with its digest.
-fn repo_files(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    fn walk(root: &Path, d: &Path, out: &mut Vec<(String, String)>) {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            let rel = p.strip_prefix(root).unwrap().display().to_string();
-            if rel.starts_with("locks") {
-                continue;
-            }
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let b = std::fs::read(&p).unwrap();
-                out.push((rel, regie::site::files::sha256_hex(&b)));
-            }
-        }
-    }
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
 /// `restic check --read-data` on the NAS itself (restic 0.19.1 there), with
 /// the site's password.
 fn check_on_nas(s: &Site, host: &str) -> std::process::Output {
-    let pw = std::fs::read_to_string(s.tb.host(host).base.join(".regie/backup/restic.password"))
-        .unwrap();
-    let nas = s.tb.host("nas").container.clone();
     let repo = format!("/srv/backup/{}/{host}", s.tb.site);
-    let mut c = Command::new("docker");
-    c.args([
-        "exec",
-        "-i",
-        "-u",
-        "deploy",
-        &nas,
-        "sh",
-        "-c",
-        "read -r pw; RESTIC_PASSWORD=$pw exec restic --no-cache -r \"$1\" check --read-data",
-        "sh",
-        &repo,
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(pw.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    s.restic_in("nas", &repo, &["check", "--read-data"])
 }
 
 fn assert_check_passes(s: &Site, host: &str) {

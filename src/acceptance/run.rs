@@ -357,7 +357,7 @@ fn probe_cycle(
     }
     book.add(s, "lose", true, t0, "probes removed");
     let t0 = Instant::now();
-    match backup::restore(site, o, s, "latest", None, None, false) {
+    match backup::restore(site, o, s, "latest", None, None, false, false) {
         Ok(j) if j.ok => book.add(s, "restore", true, t0, "healthy"),
         Ok(j) => {
             let msg = j
@@ -371,7 +371,7 @@ fn probe_cycle(
     }
     check_probes(site, o, p, image, nonce, "data", book);
     let t0 = Instant::now();
-    match backup::verify(site, o, Some(s), Some(&p.host)) {
+    match backup::verify(site, o, Some(s), Some(&p.host), false) {
         Ok(jobs) if jobs.iter().all(|j| j.ok) => {
             book.add(s, "drill", true, t0, "scratch restore healthy")
         }

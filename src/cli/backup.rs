@@ -1,5 +1,6 @@
-//! `regie backup init|run|list|status|prune|verify` and `regie restore`: backups
-//! with restic to the NAS, with their text output.
+//! `regie backup init|run|list|status|prune|copy|verify` and `regie
+//! restore`: backups with restic to the NAS and the off-site copy, with
+//! their text output.
 
 use std::path::PathBuf;
 
@@ -7,6 +8,7 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use crate::backup::run as br;
+use crate::backup::run::Target;
 use crate::cli::args::JobArgs;
 use crate::cli::output::{confirm, human_bytes, print_json, Output};
 use crate::site::load;
@@ -15,7 +17,8 @@ use crate::util::exit::EXIT_FAILED;
 #[derive(Debug, Subcommand)]
 pub enum BackupCmd {
     /// Prepare the NAS (repository directory, the hosts' key), create each
-    /// host's repository and install the schedule.
+    /// host's repository and install the schedule; with an off-site copy,
+    /// prepare it too and create each host's repository there.
     Init {
         #[command(flatten)]
         job: JobArgs,
@@ -40,6 +43,9 @@ pub enum BackupCmd {
         service: Option<String>,
         #[arg(long)]
         host: Option<String>,
+        /// Read the NAS or the off-site copy.
+        #[arg(long, value_enum, default_value = "nas")]
+        from: Target,
     },
     /// Last success per service against the policy, repository sizes, NAS
     /// free space. Exit 1 if a service's last backup is too old or its last
@@ -52,6 +58,21 @@ pub enum BackupCmd {
     /// with regie's own access, forget by the policy and prune each host's
     /// repository. Exit 1 if any failed.
     Prune {
+        #[command(flatten)]
+        job: JobArgs,
+        #[arg(long)]
+        host: Option<String>,
+        /// Only there (default: the NAS and, if any, the off-site copy).
+        #[arg(long, value_enum)]
+        on: Option<Target>,
+        /// age identity file unlocking the site's secrets.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+    },
+    /// Copy the new snapshots of each host's repository from the NAS to the
+    /// off-site copy (`restic copy`, run on the NAS with regie's access),
+    /// then check that none is missing. Exit 1 if any failed.
+    Copy {
         #[command(flatten)]
         job: JobArgs,
         #[arg(long)]
@@ -69,6 +90,9 @@ pub enum BackupCmd {
         service: Option<String>,
         #[arg(long)]
         host: Option<String>,
+        /// Drill from the NAS or from the off-site copy.
+        #[arg(long, value_enum, default_value = "nas")]
+        from: Target,
     },
 }
 
@@ -88,6 +112,9 @@ pub struct RestoreArgs {
     /// Host whose repository holds the backup (default: the target host).
     #[arg(long)]
     pub from_host: Option<String>,
+    /// Restore from the NAS or from the off-site copy (when the NAS is lost).
+    #[arg(long, value_enum, default_value = "nas")]
+    pub from: Target,
     /// Do not capture the data in place first (it is then lost).
     #[arg(long)]
     pub no_safety_backup: bool,
@@ -118,7 +145,10 @@ pub fn run(output: Output, cmd: &BackupCmd) -> Result<i32> {
         BackupCmd::Init { job, identity } => {
             let site = load(&job.inventory)?;
             let nas_key = br::nas_key_for(&site, identity.as_deref())?;
-            let (free, jobs) = br::init(&site, &job.options(), nas_key.as_deref())?;
+            let (free, mut jobs) = br::init(&site, &job.options(), nas_key.as_deref())?;
+            if crate::backup::plan::OffsiteRepo::of(&site).is_some() {
+                jobs.push(offsite_init(&site, job, identity.as_deref()));
+            }
             if let Some(f) = free {
                 eprintln!(
                     "NAS: repository directory ready, {} free",
@@ -154,39 +184,180 @@ pub fn run(output: Output, cmd: &BackupCmd) -> Result<i32> {
             }
             jobs_exit(&jobs)
         }
-        BackupCmd::Verify { job, service, host } => {
+        BackupCmd::Verify {
+            job,
+            service,
+            host,
+            from,
+        } => {
             let site = load(&job.inventory)?;
-            let jobs = br::verify(&site, &job.options(), service.as_deref(), host.as_deref())?;
+            let jobs = br::verify(
+                &site,
+                &job.options(),
+                service.as_deref(),
+                host.as_deref(),
+                *from == Target::Offsite,
+            )?;
             jobs_exit(&jobs)
         }
-        BackupCmd::List { job, service, host } => {
-            list(json, job, service.as_deref(), host.as_deref())
-        }
+        BackupCmd::List {
+            job,
+            service,
+            host,
+            from,
+        } => list(
+            json,
+            job,
+            service.as_deref(),
+            host.as_deref(),
+            *from == Target::Offsite,
+        ),
         BackupCmd::Status { job } => status(json, job),
         BackupCmd::Prune {
             job,
             host,
+            on,
             identity,
-        } => prune(json, job, host.as_deref(), identity.as_deref()),
+        } => prune(json, job, host.as_deref(), *on, identity.as_deref()),
+        BackupCmd::Copy {
+            job,
+            host,
+            identity,
+        } => copy(json, job, host.as_deref(), identity.as_deref()),
     }
 }
 
-fn prune(
+/// The off-site part of `backup init`, as one more line of its table.
+fn offsite_init(
+    site: &crate::site::inventory::Resolved,
+    job: &JobArgs,
+    identity: Option<&std::path::Path>,
+) -> br::HostJob {
+    let t0 = std::time::Instant::now();
+    let res =
+        br::copy_secrets(site, identity).and_then(|s| br::offsite_setup(site, &job.options(), &s));
+    let host = format!(
+        "offsite:{}",
+        site.inv
+            .backup
+            .as_ref()
+            .and_then(|b| b.offsite.as_ref())
+            .map_or("", |o| o.to.as_str())
+    );
+    let (ok, output, error) = match res {
+        Ok((free, outs)) => {
+            let steps = outs
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{}: {}",
+                        c.host,
+                        match (&c.error, c.created) {
+                            (Some(e), _) => format!("FAILED: {e}"),
+                            (None, true) => "repository created".into(),
+                            (None, false) => "repository exists".into(),
+                        }
+                    )
+                })
+                .collect();
+            let all_ok = outs.iter().all(|c| c.ok);
+            (
+                all_ok,
+                Some(br::JobOutput {
+                    status: if all_ok { 0 } else { 1 },
+                    results: vec![],
+                    steps,
+                    messages: free
+                        .map(|f| format!("{} free", human_bytes(f * 1024)))
+                        .into_iter()
+                        .collect(),
+                }),
+                None,
+            )
+        }
+        Err(e) => (false, None, Some(format!("{e:#}"))),
+    };
+    br::HostJob {
+        host,
+        ok,
+        seconds: t0.elapsed().as_secs_f64(),
+        output,
+        error,
+    }
+}
+
+fn copy(
     json: bool,
     job: &JobArgs,
     host: Option<&str>,
     identity: Option<&std::path::Path>,
 ) -> Result<i32> {
     let site = load(&job.inventory)?;
-    let out = br::prune(&site, &job.options(), identity, host)?;
+    let secrets = br::copy_secrets(&site, identity)?;
+    let out = br::copy(&site, &job.options(), &secrets, host)?;
+    if json {
+        print_json(&serde_json::to_value(&out)?)?;
+    } else {
+        for c in &out {
+            match (&c.record, &c.error) {
+                (Some(r), None) => println!(
+                    "{}	off-site copy	ok	{} snapshot(s) copied, {} on the NAS, {} off site, none missing, {} s",
+                    c.host, r.copied, r.primary, r.offsite, r.seconds
+                ),
+                (_, e) => println!(
+                    "{}	off-site copy	FAILED	{}",
+                    c.host,
+                    e.as_deref().unwrap_or("no result")
+                ),
+            }
+        }
+    }
+    Ok(if out.iter().all(|c| c.ok) {
+        0
+    } else {
+        EXIT_FAILED
+    })
+}
+
+fn prune(
+    json: bool,
+    job: &JobArgs,
+    host: Option<&str>,
+    on: Option<Target>,
+    identity: Option<&std::path::Path>,
+) -> Result<i32> {
+    let site = load(&job.inventory)?;
+    let targets = match on {
+        Some(t) => vec![t],
+        None if crate::backup::plan::OffsiteRepo::of(&site).is_some() => {
+            vec![Target::Nas, Target::Offsite]
+        }
+        None => vec![Target::Nas],
+    };
+    let mut out = Vec::new();
+    for t in targets {
+        match br::prune(&site, &job.options(), identity, host, t) {
+            Ok(o) => out.extend(o),
+            // The other place still gets its retention.
+            Err(e) if on.is_none() && !out.is_empty() => out.push(br::PruneOutcome {
+                target: t,
+                host: "-".into(),
+                ok: false,
+                record: None,
+                error: Some(format!("{e:#}")),
+            }),
+            Err(e) => return Err(e),
+        }
+    }
     if json {
         print_json(&serde_json::to_value(&out)?)?;
     } else {
         for p in &out {
             match (&p.record, &p.error) {
                 (Some(r), None) => println!(
-                    "{}	retention	ok	snapshots {} -> {}, {} -> {}, {} s",
+                    "{}\tretention ({})\tok\tsnapshots {} -> {}, {} -> {}, {} s",
                     p.host,
+                    p.target.label(),
                     r.snapshots_before,
                     r.snapshots_after,
                     human_bytes(r.kib_before * 1024),
@@ -194,8 +365,9 @@ fn prune(
                     r.seconds
                 ),
                 (_, e) => println!(
-                    "{}	retention	FAILED	{}",
+                    "{}\tretention ({})\tFAILED\t{}",
                     p.host,
+                    p.target.label(),
                     e.as_deref().unwrap_or("no result")
                 ),
             }
@@ -208,9 +380,15 @@ fn prune(
     })
 }
 
-fn list(json: bool, job: &JobArgs, service: Option<&str>, host: Option<&str>) -> Result<i32> {
+fn list(
+    json: bool,
+    job: &JobArgs,
+    service: Option<&str>,
+    host: Option<&str>,
+    offsite: bool,
+) -> Result<i32> {
     let site = load(&job.inventory)?;
-    let all = br::list(&site, &job.options(), service, host)?;
+    let all = br::list(&site, &job.options(), service, host, offsite)?;
     let mut failed = false;
     let mut rows = Vec::new();
     for (h, res) in all {
@@ -303,6 +481,30 @@ fn status(json: bool, job: &JobArgs) -> Result<i32> {
     for (h, e) in &st.host_errors {
         eprintln!("{h}: {e}");
     }
+    if let Some(off) = &st.offsite {
+        for r in &off.records {
+            eprintln!(
+                "off-site copy of {} on {}: {} {}, {} snapshot(s) there{}",
+                r.host,
+                off.server,
+                if r.ok {
+                    "last copy"
+                } else {
+                    "last copy FAILED"
+                },
+                ago(Some(r.time)),
+                r.offsite,
+                if r.missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} missing", r.missing.len())
+                }
+            );
+        }
+        if let Some(f) = off.free_kib {
+            eprintln!("off-site free space: {}", human_bytes(f * 1024));
+        }
+    }
     for w in &st.warnings {
         eprintln!("warning: {w}");
     }
@@ -313,9 +515,14 @@ fn status(json: bool, job: &JobArgs) -> Result<i32> {
 pub fn restore(output: Output, a: &RestoreArgs) -> Result<i32> {
     let site = load(&a.job.inventory)?;
     let q = format!(
-        "Restore {} from {}{}? Its current data is {}.",
+        "Restore {} from {}{}{}? Its current data is {}.",
         a.service,
         a.snapshot,
+        if a.from == Target::Offsite {
+            " of the off-site copy"
+        } else {
+            ""
+        },
         a.to_host
             .as_ref()
             .map(|h| format!(" onto {h}"))
@@ -338,6 +545,7 @@ pub fn restore(output: Output, a: &RestoreArgs) -> Result<i32> {
         a.to_host.as_deref(),
         a.from_host.as_deref(),
         a.no_safety_backup,
+        a.from == Target::Offsite,
     )?;
     if output == Output::Json {
         print_json(&serde_json::to_value(&j)?)?;
@@ -357,9 +565,13 @@ fn print_jobs(jobs: &[br::HostJob]) {
         }
         let Some(o) = &j.output else { continue };
         for r in &o.results {
-            let what = match r.kind.as_str() {
-                "retention" => "retention".to_string(),
-                _ => format!("{} ({})", r.service.clone().unwrap_or_default(), r.kind),
+            let what = match (r.kind.as_str(), r.repo.as_deref()) {
+                ("retention", _) => "retention".to_string(),
+                (k, Some("offsite")) => format!(
+                    "{} ({k} from the off-site copy)",
+                    r.service.clone().unwrap_or_default()
+                ),
+                (k, _) => format!("{} ({k})", r.service.clone().unwrap_or_default()),
             };
             if r.ok {
                 let detail = match r.kind.as_str() {

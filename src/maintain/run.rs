@@ -48,8 +48,10 @@ pub struct SiteReport {
     pub updates: Vec<crate::update::run::ApplyReport>,
     pub drills: Vec<crate::backup::run::HostJob>,
     /// Retention run from regie's side on the NAS (append-only sites, in
-    /// the window, weekly).
+    /// the window, weekly) and on the off-site copy.
     pub retention: Vec<crate::backup::run::PruneOutcome>,
+    /// The off-site copy (in the window, daily).
+    pub offsite_copies: Vec<crate::backup::run::CopyOutcome>,
     /// Something is broken or failed.
     pub problems: Vec<String>,
     /// Nothing broken, but a person must decide (a major update, ...).
@@ -134,6 +136,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
         updates: vec![],
         drills: vec![],
         retention: vec![],
+        offsite_copies: vec![],
         problems: vec![],
         attention: vec![],
         notes: vec![],
@@ -168,10 +171,11 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
         }
     }
 
-    // 2. Backups: retention first when it is due (append-only sites: the
-    // hosts cannot prune), inside the window; then the status.
+    // 2. Backups: the off-site copy and retention first when they are due
+    // (append-only sites: the hosts cannot prune), inside the window; then
+    // the status.
     if r.window_open {
-        prune_if_due(&site, o, &mut r);
+        super::backups::in_window(&site, o, &mut r);
     }
     if site.inv.backup.is_some() {
         match crate::backup::run::status(&site, &o.run) {
@@ -339,7 +343,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
             .map(|s| (s.host.clone(), s.service.clone()))
             .collect();
         for (host, service) in due {
-            match crate::backup::run::verify(&site, &o.run, Some(&service), Some(&host)) {
+            match crate::backup::run::verify(&site, &o.run, Some(&service), Some(&host), false) {
                 Ok(jobs) => {
                     for j in &jobs {
                         if !j.ok {
@@ -608,33 +612,4 @@ pub fn write_report(dir: &Path, r: &SiteReport) -> Result<()> {
     std::fs::write(dir.join(format!("{}.json", r.site)), json)?;
     std::fs::write(dir.join(format!("{}.txt", r.site)), summary(r))?;
     Ok(())
-}
-
-/// Retention on the NAS from regie's side when a repository's last run is
-/// a week old or more (append-only sites only).
-fn prune_if_due(site: &Resolved, o: &Options, r: &mut SiteReport) {
-    let repo = crate::backup::plan::Repo::of(site);
-    if !repo.as_ref().is_some_and(|x| x.append_only()) {
-        return;
-    }
-    let now = crate::util::time::unix_now();
-    match crate::backup::run::nas_retention(site, &o.run) {
-        Ok(n) if crate::backup::plan::prune_due(&n.repos, &n.records, now) => {
-            match crate::backup::run::prune(site, &o.run, o.identity.as_deref(), None) {
-                Ok(out) => {
-                    for p in out.iter().filter(|p| !p.ok) {
-                        r.problems.push(format!(
-                            "{}: retention on the NAS failed: {}",
-                            p.host,
-                            p.error.as_deref().unwrap_or("no result")
-                        ));
-                    }
-                    r.retention = out;
-                }
-                Err(e) => r.problems.push(format!("retention on the NAS: {e:#}")),
-            }
-        }
-        Ok(_) => {}
-        Err(e) => r.problems.push(format!("retention on the NAS: {e:#}")),
-    }
 }

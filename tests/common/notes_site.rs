@@ -67,11 +67,35 @@ impl Site {
         Site::ready(tb, inv, n, true)
     }
 
+    /// Host srv1 with the `notes` stack, the NAS and `far`, the off-site
+    /// server (see [`TestBed::start_offsite`]); `offsite` is added to the
+    /// `backup.offsite` mapping (e.g. `, keep: {...}`).
+    pub fn with_offsite(offsite: &str) -> Site {
+        let mut tb = TestBed::new(1);
+        tb.start_nas(None);
+        let ip = tb.start_offsite();
+        let backup = format!(
+            "backup: {{ to: nas, image: \"regie-restic:3\", keep: {{ last: 5, daily: 7, weekly: 0, monthly: 0 }}, offsite: {{ to: far, address_from_site: \"{ip}\"{offsite} }} }}\n"
+        );
+        let extra = format!("{}{}", tb.nas_yaml(), tb.far_yaml());
+        let inv = tb.inventory_with_backup(&notes_on("srv1"), &extra, &backup);
+        Site::ready_with(tb, inv, &["srv1", "nas", "far"])
+    }
+
     pub fn ready(tb: TestBed, inv: PathBuf, n: usize, nas: bool) -> Site {
+        let hosts: Vec<String> = (1..=n)
+            .map(|i| format!("srv{i}"))
+            .chain(nas.then(|| "nas".to_string()))
+            .collect();
+        let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
+        Site::ready_with(tb, inv, &hosts)
+    }
+
+    /// Trust `hosts`, deploy, and initialise the repositories.
+    pub fn ready_with(tb: TestBed, inv: PathBuf, hosts: &[&str]) -> Site {
         let s = Site { tb, inv };
-        let hosts = (1..=n).map(|i| format!("srv{i}"));
-        for h in hosts.chain(nas.then(|| "nas".to_string())) {
-            s.cmd(&["hosts", "trust", &h]).assert().success();
+        for h in hosts {
+            s.cmd(&["hosts", "trust", h]).assert().success();
         }
         s.cmd(&["deploy", "--yes"]).assert().success();
         s.cmd(&["backup", "init"])
@@ -170,10 +194,79 @@ impl Site {
         assert_eq!(self.fingerprint(), before);
     }
 
+    /// The site's repository password, as the hosts hold it.
+    pub fn restic_password(&self) -> String {
+        std::fs::read_to_string(
+            self.tb
+                .host("srv1")
+                .base
+                .join(".regie/backup/restic.password"),
+        )
+        .unwrap()
+    }
+
+    /// restic (0.19.1) run as `deploy` inside a NAS container (`nas` or
+    /// `far`) on a repository there, with the site's password on stdin.
+    pub fn restic_in(&self, server: &str, repo: &str, args: &[&str]) -> std::process::Output {
+        use std::io::Write;
+        let c = self.tb.host(server).container.clone();
+        let mut a = vec![
+            "exec",
+            "-i",
+            "-u",
+            "deploy",
+            c.as_str(),
+            "sh",
+            "-c",
+            "read -r pw; export RESTIC_PASSWORD=$pw; exec restic --no-cache \"$@\"",
+            "sh",
+            "-r",
+            repo,
+        ];
+        a.extend_from_slice(args);
+        let mut child = std::process::Command::new("docker")
+            .args(&a)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(self.restic_password().as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     /// Remove the stack's containers and volumes (a lost disk).
     pub fn destroy_stack(&self) {
         self.tb.destroy_stack("notes", &["data", "db"]);
     }
+}
+
+/// Every file of a repository directory but its locks, with its digest.
+pub fn repo_files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    fn walk(root: &Path, d: &Path, out: &mut Vec<(String, String)>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            if rel.starts_with("locks") {
+                continue;
+            }
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let b = std::fs::read(&p).unwrap();
+                out.push((rel, regie::site::files::sha256_hex(&b)));
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
 }
 
 /// Files of various sizes and names, some binary.

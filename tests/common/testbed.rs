@@ -197,6 +197,63 @@ impl TestBed {
         i
     }
 
+    /// Start `far`, the off-site server: another NAS container (its
+    /// repositories in [`TestBed::far_repo`]) on a network of its own that
+    /// the NAS joins. regie reaches it on 127.0.0.1 and its published port;
+    /// the site's machines (the NAS; the hosts' restic, on the machine's
+    /// network) at the address returned, port 22.
+    pub fn start_offsite(&mut self) -> String {
+        let repo = self.far_repo();
+        std::fs::create_dir_all(&repo).unwrap();
+        let mount = format!("{}:/srv/backup", repo.display());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let i = self.start_host_with("far", Some(port), &["-v", &mount], NAS_IMAGE);
+        let far = self.hosts[i].container.clone();
+        assert!(
+            docker(&["exec", &far, "chown", "deploy:deploy", "/srv/backup"])
+                .status
+                .success()
+        );
+        let net = format!("regie-{}-offsite", self.site);
+        let o = docker(&["network", "create", &net]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        for c in [far.as_str(), self.host("nas").container.as_str()] {
+            let o = docker(&["network", "connect", &net, c]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+        let o = docker(&[
+            "inspect",
+            "-f",
+            &format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}"),
+            &far,
+        ]);
+        let ip = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        assert!(
+            ip.parse::<std::net::IpAddr>().is_ok(),
+            "address of far: {ip:?}"
+        );
+        ip
+    }
+
+    /// The off-site server's repository directory on the machine.
+    pub fn far_repo(&self) -> PathBuf {
+        self.dir.path().join("far-repo")
+    }
+
+    /// YAML of the off-site server's host entry (as `deploy`).
+    pub fn far_yaml(&self) -> String {
+        let h = self.host("far");
+        format!(
+            "  far:\n    role: nas\n    address: 127.0.0.1\n    ssh: {{ user: deploy, port: {}, identity: {} }}\n    path: /srv/backup\n",
+            h.port,
+            self.key.display()
+        )
+    }
+
     /// The NAS's repository directory on the machine.
     pub fn nas_repo(&self) -> PathBuf {
         self.dir.path().join("nas-repo")
@@ -368,7 +425,11 @@ impl TestBed {
             "site: {{ name: {}, domain: test.example, contact: ops@test.example }}\ncatalog: catalog\nhosts:\n",
             self.site
         );
-        for h in self.hosts.iter().filter(|h| h.name != "nas") {
+        for h in self
+            .hosts
+            .iter()
+            .filter(|h| h.name != "nas" && h.name != "far")
+        {
             y.push_str(&format!(
                 "  {}:\n    role: server\n    address: 127.0.0.1\n    ssh: {{ user: root, port: {}, identity: {} }}\n    base_dir: {}\n",
                 h.name,

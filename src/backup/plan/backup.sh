@@ -10,6 +10,8 @@
 #   regie-backup drill SERVICE           restore into a scratch stack, check, remove
 #   regie-backup restic ARGS...          plain restic on this host's repository
 #   regie-backup init                    create the repository if it is missing
+#   regie-backup --offsite snapshots|restore|drill|restic ...
+#                                        the same on the off-site copy
 #
 # Machine-readable lines start with "==regie:"; the rest is for humans.
 # ---------------------------------------------------------------------------
@@ -61,6 +63,7 @@ repo_for() { # HOST -> repository URL or path as restic sees it
   esac
 }
 REPO=$(repo_for "$HOST")
+WHERE=nas
 
 # restic in a throw-away container: r [docker args...] -- restic args...
 # A hostname unique to this run makes restic judge our stale locks by age,
@@ -330,7 +333,7 @@ cmd_run() { # [--kind K] SERVICES...
   if [ "$kind" = scheduled ] && [ "$failed" = 0 ] && [ "$DRILL_DAYS" -gt 0 ]; then
     for s in "${ok[@]}"; do
       local last
-      last=$(grep '"kind":"drill"' "$LOG" 2>/dev/null | grep "\"service\":\"$s\"" | tail -n 1 | sed -n 's/^{"time":\([0-9]*\).*/\1/p')
+      last=$(grep '"kind":"drill"' "$LOG" 2>/dev/null | grep -v '"repo":"offsite"' | grep "\"service\":\"$s\"" | tail -n 1 | sed -n 's/^{"time":\([0-9]*\).*/\1/p')
       if [ -z "$last" ] || [ $(($(now) - last)) -ge $((DRILL_DAYS * 86400)) ]; then
         cmd_drill "$s" || failed=1
       fi
@@ -572,7 +575,7 @@ do_restore() {
     return 1
   fi
   wait_healthy "$PROJECT" "$HEALTH_TIMEOUT" || return 1
-  log_result "{\"time\":$(now),\"kind\":\"restore\",\"service\":\"$s\",\"ok\":true,\"capture\":\"$cap\",\"from\":$(json_str "$from"),\"seconds\":$(($(now) - t0)),\"error\":\"\"}"
+  log_result "{\"time\":$(now),\"kind\":\"restore\",\"service\":\"$s\",\"ok\":true,\"capture\":\"$cap\",\"from\":$(json_str "$from"),\"repo\":\"$WHERE\",\"seconds\":$(($(now) - t0)),\"error\":\"\"}"
 }
 
 cmd_drill() { # SERVICE
@@ -634,7 +637,7 @@ cmd_drill() { # SERVICE
   compose "$p" "$f" down -v >/dev/null 2>&1 || err="${err:+$err; }could not remove scratch project $p"
   local ok=true
   [ -n "$err" ] && ok=false
-  log_result "{\"time\":$(now),\"kind\":\"drill\",\"service\":\"$s\",\"ok\":$ok,\"capture\":\"${cap:-}\",\"check_seconds\":$check_s,\"restore_seconds\":$restore_s,\"files_checked\":$files_checked,\"seconds\":$(($(now) - t0)),\"error\":$(json_str "$err")}"
+  log_result "{\"time\":$(now),\"kind\":\"drill\",\"service\":\"$s\",\"ok\":$ok,\"capture\":\"${cap:-}\",\"check_seconds\":$check_s,\"restore_seconds\":$restore_s,\"files_checked\":$files_checked,\"repo\":\"$WHERE\",\"seconds\":$(($(now) - t0)),\"error\":$(json_str "$err")}"
   [ -z "$err" ]
 }
 
@@ -652,7 +655,24 @@ cmd_init() {
   echo "repository $REPO created"
 }
 
+# Work on the off-site copy instead of the NAS (restores and drills when
+# the NAS is lost): the same key, let in there append-only.
+use_offsite() {
+  [ ${#OFFSITE_OPTS[@]} -gt 0 ] || { echo "this site has no off-site copy (backup.offsite in the inventory)" >&2; return 2; }
+  RESTIC_OPTS=("${OFFSITE_OPTS[@]}")
+  REPO_KIND=rclone
+  REPO=$(repo_for "$HOST")
+  WHERE=offsite
+}
+
 main() {
+  if [ "${1:-}" = --offsite ]; then
+    shift
+    case ${1:-} in
+      snapshots | restore | drill | restic) use_offsite || return 2 ;;
+      *) echo "--offsite goes with snapshots, restore, drill or restic: backups go to the NAS, regie copies them off site" >&2; return 2 ;;
+    esac
+  fi
   local c=${1:-}
   [ $# -gt 0 ] && shift
   case $c in

@@ -9,11 +9,13 @@
 //! (the host script around `backup.sh`), `drill` (drill compose copies and
 //! volume names), `schedule` (a host's backup files, timer and cron),
 //! `nas` (NAS key and setup scripts), `prune` (retention from the
-//! trusted side, its records and warnings), `results` (parsers and per-service
+//! trusted side, its records and warnings), `offsite` (the copy to another
+//! building), `results` (parsers and per-service
 //! status), `upstream` (the facts the append-only path rests on). This file re-exports them under their old paths.
 
 mod drill;
 mod nas;
+mod offsite;
 #[cfg(test)]
 mod pg_tests;
 mod prune;
@@ -28,8 +30,14 @@ pub use crate::site::layout::{BACKUP_DIR as DIR, BACKUP_SCRIPT as SCRIPT};
 
 pub use drill::{drill_compose, volume_names, VolumeNames};
 pub use nas::{
-    append_only_command, nas_authorized_line, nas_df_script, nas_key, nas_known_hosts,
-    nas_setup_script, NasAccess,
+    append_only_command, authorized_line, nas_authorized_line, nas_df_script, nas_key,
+    nas_known_hosts, nas_setup_script, offsite_key, NasAccess,
+};
+pub use offsite::{
+    copied_after, copied_script, copy_due, copy_ids_script, copy_list_script, copy_log_script,
+    copy_warnings, missing, offsite_known_hosts, parse_copy_log, parse_copy_output,
+    push_install_script, record_script, to_copy, CopyMode, CopyOutput, CopyRecord, OffsiteRepo,
+    COPY_EVERY_HOURS, COPY_LOG, COPY_MAX_HOURS, PUSH_DIR,
 };
 pub use prune::{
     keep_flags, nas_repos_script, parse_nas_repos, prune_due, prune_script, retention_warnings,

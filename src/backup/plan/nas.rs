@@ -29,8 +29,19 @@ pub fn nas_known_hosts(known_hosts: &str, address: &str, port: u16) -> String {
 /// The site's key for the hosts to reach the NAS (OpenSSH ed25519), kept in
 /// the secrets file so a rebuilt host reaches the NAS without a new key.
 pub fn nas_key(store: &mut Store) -> Result<String> {
+    ed25519_key(store, "backup.nas_key")
+}
+
+/// The NAS's key to the off-site copy (never on the hosts).
+pub fn offsite_key(store: &mut Store) -> Result<String> {
+    ed25519_key(store, "backup.offsite_key")
+}
+
+/// An OpenSSH ed25519 private key kept in the secrets under `name`
+/// (generated the first time).
+pub(super) fn ed25519_key(store: &mut Store, name: &str) -> Result<String> {
     let mut err = None;
-    let s = store.derived("backup.nas_key", || {
+    let s = store.derived(name, || {
         match ssh_key::PrivateKey::random(&mut rand::rngs::OsRng, ssh_key::Algorithm::Ed25519)
             .and_then(|k| k.to_openssh(ssh_key::LineEnding::LF).map(|s| s.to_string()))
         {
@@ -42,9 +53,21 @@ pub fn nas_key(store: &mut Store) -> Result<String> {
         }
     });
     if let Some(e) = err {
-        return Err(anyhow!("generating the NAS key: {e}"));
+        return Err(anyhow!("generating the key {name}: {e}"));
     }
     Ok(s.expose().to_string())
+}
+
+/// The ssh command restic's backends run to reach a NAS or the off-site
+/// copy: the given key only, strict host-key checking against the given
+/// file, no prompt, a cut connection noticed in half a minute. (restic
+/// splits it on spaces: the paths are validated to hold none.)
+pub fn ssh_program(key: &str, known_hosts: &str, user: &str, address: &str, port: u16) -> String {
+    format!(
+        "ssh -i {key} -o UserKnownHostsFile={known_hosts} \
+         -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=20 \
+         -o ServerAliveInterval=10 -o ServerAliveCountMax=3 -p {port} {user}@{address}"
+    )
 }
 
 /// What the hosts' key may run on the NAS.
@@ -79,6 +102,11 @@ pub fn append_only_command(base: &str, hosts: &[String]) -> String {
 /// Public half of the NAS key, as an authorized_keys line: `restrict` (no
 /// forwarding, no terminal) and a forced command, whatever the client asks.
 pub fn nas_authorized_line(private: &str, site: &str, access: &NasAccess) -> Result<String> {
+    authorized_line(private, &format!("regie-backup@{site}"), access)
+}
+
+/// The same for any of the site's keys, with its comment.
+pub fn authorized_line(private: &str, comment: &str, access: &NasAccess) -> Result<String> {
     let k = ssh_key::PrivateKey::from_openssh(private).context("reading the NAS key")?;
     let p = k
         .public_key()
@@ -91,9 +119,7 @@ pub fn nas_authorized_line(private: &str, site: &str, access: &NasAccess) -> Res
             append_only_command(base, hosts).replace('"', "\\\"")
         }
     };
-    Ok(format!(
-        "restrict,command=\"{cmd}\" {p} regie-backup@{site}"
-    ))
+    Ok(format!("restrict,command=\"{cmd}\" {p} {comment}"))
 }
 
 /// On the NAS: the repository directory and the hosts' key (idempotent;

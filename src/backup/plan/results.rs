@@ -32,6 +32,9 @@ pub struct RunResult {
     pub files_checked: Option<u64>,
     #[serde(default)]
     pub from: Option<String>,
+    /// `offsite` for a restore or drill from the off-site copy.
+    #[serde(default)]
+    pub repo: Option<String>,
     #[serde(default)]
     pub error: String,
 }
@@ -68,6 +71,9 @@ pub struct Snapshot {
     pub paths: Vec<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The snapshot this one was copied from (`restic copy`).
+    #[serde(default)]
+    pub original: Option<String>,
 }
 
 impl Snapshot {
@@ -221,6 +227,7 @@ mod tests {
             hostname: "h".into(),
             paths: vec![path.into()],
             tags: tags.iter().map(|t| t.to_string()).collect(),
+            original: None,
         };
         let g = group_captures(&[
             s(

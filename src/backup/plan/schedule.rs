@@ -11,6 +11,7 @@ use crate::util::shell::quote;
 
 use super::drill::drill_compose;
 use super::nas::{nas_key, nas_known_hosts};
+use super::offsite::{offsite_known_hosts, OffsiteRepo};
 use super::repo::{captures, Repo};
 use super::script::host_script;
 use super::{DIR, SCRIPT};
@@ -56,12 +57,18 @@ pub fn host_files(
     if let Some(Repo::Sftp { address, port, .. }) = Repo::of(site) {
         let key = nas_key(store)?;
         out.push(file(format!("{DIR}/nas_key"), key, 0o600, true));
-        out.push(file(
-            format!("{DIR}/known_hosts"),
-            nas_known_hosts(known_hosts, &address, port),
-            0o644,
-            false,
-        ));
+        // The NAS's host key, and the off-site server's as the site's
+        // machines reach it (restores from the copy).
+        let mut kh = nas_known_hosts(known_hosts, &address, port);
+        if let Some(o) = OffsiteRepo::of(site) {
+            kh.push_str(&offsite_known_hosts(known_hosts, &o).unwrap_or_else(|| {
+                format!(
+                    "# the off-site server `{}` is not trusted yet: run `regie hosts trust {}`, then deploy\n",
+                    o.host, o.host
+                )
+            }));
+        }
+        out.push(file(format!("{DIR}/known_hosts"), kh, 0o644, false));
     }
     for c in captures(site, host) {
         let path = format!("{}/docker-compose.yml", c.name);

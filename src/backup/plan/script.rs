@@ -9,6 +9,8 @@ use crate::site::inventory::Resolved;
 use crate::util::shell::quote;
 
 use super::drill::volume_names;
+use super::nas::ssh_program;
+use super::offsite::OffsiteRepo;
 use super::repo::{captures, Repo, DEFAULT_IMAGE};
 use super::SCRIPT;
 
@@ -72,11 +74,7 @@ pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Op
         site = site.inv.site.name,
     ));
     let ssh = |port: &u16, user: &str, address: &str| {
-        format!(
-            "ssh -i /regie/nas_key -o UserKnownHostsFile=/regie/known_hosts \
-             -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=20 \
-             -o ServerAliveInterval=10 -o ServerAliveCountMax=3 -p {port} {user}@{address}"
-        )
+        ssh_program("/regie/nas_key", "/regie/known_hosts", user, address, *port)
     };
     let (kind, base, opts) = match &repo {
         // restic's rclone backend, its rclone being ssh: the NAS forces
@@ -112,6 +110,18 @@ pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Op
         ),
         Repo::Local { base } => ("local", base.clone(), vec![]),
     };
+    // The off-site copy, for restores and drills from it (`--offsite`):
+    // the same key, let in there append-only too.
+    let offsite_opts = match OffsiteRepo::of(site) {
+        Some(o) => vec![
+            "-o".to_string(),
+            format!(
+                "rclone.program={}",
+                o.ssh_from_site("/regie/nas_key", "/regie/known_hosts")
+            ),
+        ],
+        None => vec![],
+    };
     let mut keep = Vec::new();
     for (flag, n) in [
         ("--keep-last", b.keep.last),
@@ -126,7 +136,7 @@ pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Op
     }
     s.push_str(&format!(
         "SITE={}\nHOST={}\nBASE={}\nIMAGE={}\nREGIE_VERSION={}\n\
-         REPO_KIND={kind}\nREPO_BASE={}\nRESTIC_OPTS={}\nENV_ARGS=()\nKEEP={}\n\
+         REPO_KIND={kind}\nREPO_BASE={}\nRESTIC_OPTS={}\nOFFSITE_OPTS={}\nENV_ARGS=()\nKEEP={}\n\
          LOCK_WAIT=${{LOCK_WAIT:-1800}}\nHEALTH_TIMEOUT=${{HEALTH_TIMEOUT:-300}}\nDRILL_DAYS={}\nSERVICES={}\n",
         quote(&site.inv.site.name),
         quote(host),
@@ -135,6 +145,7 @@ pub fn host_script(site: &Resolved, host: &str, rendered: &[RenderedFile]) -> Op
         quote(VERSION),
         quote(&base),
         arr(opts),
+        arr(offsite_opts),
         arr(keep),
         site.inv.maintenance.as_ref().map_or(30, |m| m.drill_days),
         arr(caps.iter().map(|c| c.name.to_string())),

@@ -4,8 +4,13 @@
 //! their output and shows progress. Retention from the trusted side is in
 //! `prune`.
 
+mod offsite;
 mod prune;
-pub use prune::{nas_retention, prune, NasRetention, PruneOutcome};
+pub use offsite::{
+    copy, copy_secrets, setup as offsite_setup, status as offsite_status, CopyOutcome, CopySecrets,
+    OffsiteStatus,
+};
+pub use prune::{nas_retention, prune, retention_at, NasRetention, PruneOutcome, Target};
 
 use std::time::{Duration, Instant};
 
@@ -318,14 +323,29 @@ pub fn run(
     }))
 }
 
-/// `regie backup verify`: restore drills.
+/// The script's first words for the repository a command reads: the NAS
+/// (none) or the off-site copy.
+fn repo_args(site: &Resolved, offsite: bool) -> Result<Vec<&'static str>> {
+    if !offsite {
+        return Ok(vec![]);
+    }
+    if backup::OffsiteRepo::of(site).is_none() {
+        bail!("this site has no off-site copy (`backup.offsite` in the inventory)");
+    }
+    Ok(vec!["--offsite"])
+}
+
+/// `regie backup verify`: restore drills (from the NAS, or from the
+/// off-site copy).
 pub fn verify(
     site: &Resolved,
     o: &RunOptions,
     service: Option<&str>,
     host: Option<&str>,
+    offsite: bool,
 ) -> Result<Vec<HostJob>> {
     let targets = select(site, service, host)?;
+    let first = repo_args(site, offsite)?;
     Ok(on_hosts(&targets, o.parallel, |h, svcs, pb| {
         let conn = connect(site, h, o)?;
         let mut all = JobOutput {
@@ -335,7 +355,9 @@ pub fn verify(
             messages: vec![],
         };
         for s in svcs {
-            let j = run_job(&conn, base_dir(site, h), &["drill", s], false, pb)?;
+            let mut args = first.clone();
+            args.extend(["drill", s.as_str()]);
+            let j = run_job(&conn, base_dir(site, h), &args, false, pb)?;
             if j.status != 0 {
                 all.status = j.status;
             }
@@ -356,7 +378,9 @@ pub fn restore(
     to_host: Option<&str>,
     from_host: Option<&str>,
     no_safety: bool,
+    offsite: bool,
 ) -> Result<HostJob> {
+    let first = repo_args(site, offsite)?;
     let placed_on: Vec<&String> = site
         .placement
         .iter()
@@ -381,7 +405,8 @@ pub fn restore(
         bail!("service `{service}` is not backed up on `{to}`: place it there in the inventory and deploy first");
     }
     let from = from_host.unwrap_or(&to).to_string();
-    let mut args = vec!["restore", service, snapshot, "--from", from.as_str()];
+    let mut args = first;
+    args.extend(["restore", service, snapshot, "--from", from.as_str()]);
     if no_safety {
         args.push("--no-safety-backup");
     }
@@ -393,19 +418,22 @@ pub fn restore(
     Ok(jobs.remove(0))
 }
 
-/// `regie backup list`: captures per host.
+/// `regie backup list`: captures per host (on the NAS, or off site).
 pub fn list(
     site: &Resolved,
     o: &RunOptions,
     service: Option<&str>,
     host: Option<&str>,
+    offsite: bool,
 ) -> Result<Vec<(String, Result<Vec<CaptureInfo>>)>> {
     let targets = select(site, service, host)?;
+    let first = repo_args(site, offsite)?;
     let mut out = Vec::new();
     for (h, _) in targets {
         let res = (|| -> Result<Vec<CaptureInfo>> {
             let conn = connect(site, &h, o)?;
-            let mut args = vec!["snapshots"];
+            let mut args = first.clone();
+            args.push("snapshots");
             if let Some(s) = service {
                 args.push(s);
             }
@@ -441,19 +469,23 @@ pub struct Status {
     pub nas_error: Option<String>,
     pub host_errors: Vec<(String, String)>,
     /// Retention that has not run for too long, a repository growing
-    /// faster than usual (append-only sites: retention runs from regie).
+    /// faster than usual (append-only sites: retention runs from regie);
+    /// an off-site copy too old, failed, unreachable.
     pub warnings: Vec<String>,
+    /// The off-site copy, when the site has one.
+    pub offsite: Option<OffsiteStatus>,
 }
 
 impl Status {
     /// A service's last backup is too old or its last restore drill
-    /// failed, or a host could not be read.
+    /// failed, a host or the NAS could not be read, or a warning.
     pub fn stale(&self) -> bool {
         self.services
             .iter()
             .any(|s| !s.fresh || s.last_drill_ok == Some(false))
             || !self.host_errors.is_empty()
             || !self.warnings.is_empty()
+            || self.nas_error.is_some()
     }
 }
 
@@ -509,6 +541,7 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
         nas_error: None,
         host_errors: vec![],
         warnings: vec![],
+        offsite: None,
     };
     for (h, svcs) in &targets {
         let base = base_dir(site, h);
@@ -570,6 +603,14 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Result<Status> {
             Ok(n) => st.warnings = n.warnings,
             Err(e) => st.nas_error = Some(format!("{e:#}")),
         }
+    }
+    if let Some(off) = offsite_status(site, o) {
+        st.warnings.extend(off.warnings.iter().cloned());
+        if let Some(e) = &off.error {
+            st.warnings
+                .push(format!("off-site copy `{}`: {e}", off.server));
+        }
+        st.offsite = Some(off);
     }
     Ok(st)
 }

@@ -1,20 +1,23 @@
 //! Retention from the trusted side (`regie backup prune`, also run by
-//! `regie maintain`): regie logs in to the NAS with its own access, which
-//! the hosts never hold, and runs restic there on each host's repository.
-//! Also reads the NAS's retention records and repository sizes for
-//! `backup status`, and checks that the NAS has the tools append-only
-//! access needs.
+//! `regie maintain`): regie logs in to the NAS, and to the off-site copy,
+//! with its own access, which the hosts never hold, and runs restic there
+//! on each host's repository. Also reads the retention records and
+//! repository sizes for `backup status`, and checks that a server has the
+//! tools append-only access needs.
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use crate::backup::plan::{self as backup, NasRepo, Repo, RetentionRecord};
+use crate::backup::plan::{self as backup, NasRepo, OffsiteRepo, Repo, RetentionRecord};
 use crate::remote::connect::{connect, RunOptions};
+use crate::site::inventory::Keep;
 use crate::site::inventory::Resolved;
 
 /// The outcome of retention on one host's repository.
 #[derive(Debug, Clone, Serialize)]
 pub struct PruneOutcome {
+    /// Where: `nas` or `offsite`.
+    pub target: Target,
     pub host: String,
     pub ok: bool,
     pub record: Option<RetentionRecord>,
@@ -33,22 +36,53 @@ fn restic_password(site: &Resolved, identity: Option<&std::path::Path>) -> Resul
     Ok(pw.expose().to_string())
 }
 
-/// `regie backup prune`: forget by the site's policy and prune, host by
-/// host (one restic at a time on the NAS).
+/// Where retention runs from regie's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// The NAS (`backup.to`).
+    Nas,
+    /// The off-site copy (`backup.offsite`).
+    Offsite,
+}
+
+impl Target {
+    pub fn label(self) -> &'static str {
+        match self {
+            Target::Nas => "NAS",
+            Target::Offsite => "off-site copy",
+        }
+    }
+}
+
+/// The inventory host, repository directory and policy of a target.
+fn place(site: &Resolved, target: Target) -> Option<(String, String, Keep)> {
+    match target {
+        Target::Nas => match Repo::of(site)? {
+            Repo::Sftp { nas, base, .. } => {
+                Some((nas, base, site.inv.backup.as_ref()?.keep.clone()))
+            }
+            Repo::Local { .. } => None,
+        },
+        Target::Offsite => OffsiteRepo::of(site).map(|x| (x.host, x.base, x.keep)),
+    }
+}
+
+/// `regie backup prune`: forget by the policy and prune, host by host (one
+/// restic at a time), on the NAS or the off-site copy.
 pub fn prune(
     site: &Resolved,
     o: &RunOptions,
     identity: Option<&std::path::Path>,
     host: Option<&str>,
+    target: Target,
 ) -> Result<Vec<PruneOutcome>> {
-    let Some(Repo::Sftp { nas, base, .. }) = Repo::of(site) else {
-        bail!("`regie backup prune` is for repositories on a NAS or server; with `backup.to: local` each host applies retention itself");
+    let Some((nas, base, keep)) = place(site, target) else {
+        match target {
+            Target::Nas => bail!("`regie backup prune` is for repositories on a NAS or server; with `backup.to: local` each host applies retention itself"),
+            Target::Offsite => bail!("this site has no off-site copy (`backup.offsite` in the inventory)"),
+        }
     };
-    let policy = site
-        .inv
-        .backup
-        .as_ref()
-        .expect("a repository implies a policy");
     let mut targets = super::hosts(site);
     if let Some(h) = host {
         targets.retain(|(x, _)| x == h);
@@ -57,10 +91,10 @@ pub fn prune(
         }
     }
     let pw = restic_password(site, identity)?;
-    let conn = connect(site, &nas, o).with_context(|| format!("NAS `{nas}`"))?;
+    let conn = connect(site, &nas, o).with_context(|| format!("{} `{nas}`", target.label()))?;
     let mut out = Vec::new();
     for (h, services) in targets {
-        let script = backup::prune_script(&base, &h, &services, &policy.keep);
+        let script = backup::prune_script(&base, &h, &services, &keep);
         let res = conn.run(&script, format!("{pw}\n").as_bytes());
         out.push(match res {
             Ok(r) => {
@@ -74,6 +108,7 @@ pub fn prune(
                         .unwrap_or_else(|| r.stderr.trim().to_string())
                 });
                 PruneOutcome {
+                    target,
                     host: h,
                     ok: r.ok(),
                     record,
@@ -81,6 +116,7 @@ pub fn prune(
                 }
             }
             Err(e) => PruneOutcome {
+                target,
                 host: h,
                 ok: false,
                 record: None,
@@ -102,21 +138,36 @@ pub struct NasRetention {
 /// The NAS's retention records and repositories, and the warnings they
 /// give (append-only sites only; others apply retention on the hosts).
 pub fn nas_retention(site: &Resolved, o: &RunOptions) -> Result<NasRetention> {
-    let repo = Repo::of(site);
-    let Some(Repo::Sftp { nas, base, .. }) = repo.as_ref().filter(|r| r.append_only()) else {
+    if !Repo::of(site).is_some_and(|r| r.append_only()) {
+        return Ok(NasRetention::default());
+    }
+    retention_at(site, o, Target::Nas)
+}
+
+/// The same on a target (none when the site has no such target).
+pub fn retention_at(site: &Resolved, o: &RunOptions, target: Target) -> Result<NasRetention> {
+    let Some((nas, base, _)) = place(site, target) else {
         return Ok(NasRetention::default());
     };
     let hosts: Vec<String> = super::hosts(site).into_iter().map(|(h, _)| h).collect();
-    let conn = connect(site, nas, o).with_context(|| format!("NAS `{nas}`"))?;
-    let r = conn.run(&backup::nas_repos_script(base, &hosts), b"")?;
+    let conn = connect(site, &nas, o).with_context(|| format!("{} `{nas}`", target.label()))?;
+    let r = conn.run(&backup::nas_repos_script(&base, &hosts), b"")?;
     if !r.ok() {
-        bail!("reading the repositories on the NAS: {}", r.stderr.trim());
+        bail!(
+            "reading the repositories on the {}: {}",
+            target.label(),
+            r.stderr.trim()
+        );
     }
     let (records, repos) = backup::parse_nas_repos(&String::from_utf8_lossy(&r.stdout));
     let now = crate::util::time::unix_now();
     let warnings = repos
         .iter()
         .flat_map(|x| backup::retention_warnings(x, &records, now))
+        .map(|w| match target {
+            Target::Nas => w,
+            Target::Offsite => format!("off-site copy: {w}"),
+        })
         .collect();
     Ok(NasRetention {
         repos,
@@ -125,26 +176,38 @@ pub fn nas_retention(site: &Resolved, o: &RunOptions) -> Result<NasRetention> {
     })
 }
 
-/// With append-only access the NAS needs rclone (the hosts' forced
-/// command) and restic (retention); a word on what is missing.
+/// With append-only access a NAS (or the off-site server) needs rclone
+/// (the forced command) and restic (retention); a word on what is missing.
 pub(super) fn nas_tools_missing(
     site: &Resolved,
     o: &RunOptions,
     nas: &str,
 ) -> Result<Option<String>> {
-    let conn = connect(site, nas, o).with_context(|| format!("NAS `{nas}`"))?;
-    let out = conn.run(
-        "for t in rclone restic; do command -v \"$t\" >/dev/null 2>&1 || echo \"$t\"; done",
-        b"",
-    )?;
-    let missing: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .map(String::from)
-        .collect();
+    let conn = connect(site, nas, o).with_context(|| format!("`{nas}`"))?;
+    let missing = tools_missing(&conn, &["rclone", "restic"])?;
     Ok((!missing.is_empty()).then(|| {
         format!(
             "{} not found on the NAS: append-only backups need rclone (the hosts' key runs `rclone serve restic --append-only`) and restic (retention); install them (see docs/backup.md), or set `backup.access: full`",
             missing.join(" and ")
         )
     }))
+}
+
+/// The commands of `tools` that are not on the PATH of the remote user.
+pub(super) fn tools_missing(
+    conn: &crate::remote::ssh::Conn,
+    tools: &[&str],
+) -> Result<Vec<String>> {
+    let words: Vec<String> = tools.iter().map(|t| crate::util::shell::quote(t)).collect();
+    let out = conn.run(
+        &format!(
+            "for t in {}; do command -v \"$t\" >/dev/null 2>&1 || echo \"$t\"; done",
+            words.join(" ")
+        ),
+        b"",
+    )?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect())
 }

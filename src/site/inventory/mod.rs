@@ -8,10 +8,12 @@ mod validate;
 
 pub use schema::{
     BackupAccess, BackupPolicy, Host, ImageMode, Inventory, Keep, Locale, Maintenance, Monitoring,
-    Notify, ProxySpec, RegistrySpec, Resources, Role, SecretsSpec, ServiceSpec, Site, Smtp,
-    SmtpSecurity, Ssh, TlsMode,
+    Notify, Offsite, ProxySpec, RegistrySpec, Resources, Role, SecretsSpec, ServiceSpec, Site,
+    Smtp, SmtpSecurity, Ssh, TlsMode,
 };
-pub use syntax::{is_address, is_domain, is_email, is_image_ref, is_slug, parse_window, Window};
+pub use syntax::{
+    is_address, is_domain, is_email, is_image_ref, is_slug, parse_host_port, parse_window, Window,
+};
 
 use crate::site::diag::Show;
 use std::collections::BTreeMap;

@@ -266,6 +266,32 @@ pub struct BackupPolicy {
     /// (plain SFTP, the hosts run retention themselves).
     #[serde(default)]
     pub access: Option<BackupAccess>,
+    /// A copy of every repository on a second server in another building
+    /// (see docs/backup.md, "The off-site copy").
+    #[serde(default)]
+    pub offsite: Option<Offsite>,
+}
+
+/// The off-site copy: the NAS pushes each host's repository to another
+/// SSH server with `restic copy`, through an append-only key; regie runs
+/// it, and the off-site retention, with its own access.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Offsite {
+    /// A host of the inventory (role nas or server) in another building:
+    /// another site's NAS, a rented server.
+    pub to: String,
+    /// Repository directory there (default: the host's `path`, else
+    /// `<base_dir>/backups`); the site's repositories go in `<path>/<site>`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Retention there (default: the site's `keep`).
+    #[serde(default)]
+    pub keep: Option<Keep>,
+    /// `host` or `host:port` at which the NAS and the servers reach it, when not the
+    /// inventory's address and port (a VPN, another name inside a LAN).
+    #[serde(default)]
+    pub address_from_site: Option<String>,
 }
 
 /// The hosts' rights on the backup target (see docs/backup.md).

@@ -85,6 +85,34 @@ pub fn is_address(s: &str) -> bool {
     s.parse::<IpAddr>().is_ok() || is_domain(s) || is_slug(s)
 }
 
+/// `host` or `host:port` (port 1 to 65535, 22 when absent); an IPv6
+/// address goes in brackets when a port follows (`[fd00::1]:2222`).
+pub fn parse_host_port(s: &str) -> Option<(String, u16)> {
+    let (host, port) = match s.strip_prefix('[') {
+        Some(rest) => {
+            let (h, after) = rest.split_once(']')?;
+            match after {
+                "" => (h, None),
+                p => (h, Some(p.strip_prefix(':')?)),
+            }
+        }
+        None => match s.split_once(':') {
+            Some((h, p)) if !p.contains(':') => (h, Some(p)),
+            Some(_) => (s, None),
+            None => (s, None),
+        },
+    };
+    if !is_address(host) {
+        return None;
+    }
+    let port = match port {
+        None => 22,
+        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok().filter(|n| *n > 0)?,
+        Some(_) => return None,
+    };
+    Some((host.to_string(), port))
+}
+
 pub(super) fn is_abs_path(s: &str) -> bool {
     s.starts_with('/')
         && s.len() > 1
@@ -306,5 +334,35 @@ mod tests {
             parse_cidr("192.168.1.0/24").unwrap(),
             ip("192.168.2.1")
         ));
+    }
+
+    #[test]
+    fn host_and_port() {
+        assert_eq!(
+            parse_host_port("far.example.org"),
+            Some(("far.example.org".into(), 22))
+        );
+        assert_eq!(
+            parse_host_port("10.0.0.2:2222"),
+            Some(("10.0.0.2".into(), 2222))
+        );
+        assert_eq!(
+            parse_host_port("[fd00::1]:2222"),
+            Some(("fd00::1".into(), 2222))
+        );
+        assert_eq!(parse_host_port("fd00::1"), Some(("fd00::1".into(), 22)));
+        for bad in [
+            "",
+            "far:0",
+            "far:65536",
+            "far:+22",
+            "far:x",
+            "a b",
+            "far:22:1x",
+            "[fd00::1]x",
+            "$(id)",
+        ] {
+            assert_eq!(parse_host_port(bad), None, "{bad}");
+        }
     }
 }

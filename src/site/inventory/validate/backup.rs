@@ -9,7 +9,7 @@ use super::err;
 use super::hosts::{host_candidates, hosts_list};
 use crate::site::diag::{did_you_mean, Diagnostic};
 use crate::site::inventory::syntax::{is_abs_path, is_hhmm, is_image_ref};
-use crate::site::inventory::{BackupAccess, Inventory, Placed, Role};
+use crate::site::inventory::{BackupAccess, BackupPolicy, Inventory, Offsite, Placed, Role};
 
 pub(super) fn check(
     inv: &Inventory,
@@ -95,6 +95,9 @@ pub(super) fn check(
                     .expected("at least one of last, daily, weekly, monthly above 0"),
             );
         }
+        if let Some(o) = &b.offsite {
+            check_offsite(inv, placement, b, o, diags);
+        }
         if let Some(list) = &b.services {
             for (i, s) in list.iter().enumerate() {
                 if !inv.services.contains_key(s) {
@@ -117,6 +120,95 @@ pub(super) fn check(
             "backup",
             "no backup policy: this site's data is not backed up",
         ));
+    }
+}
+
+/// `backup.offsite`: another host than the NAS, reachable over SSH, with
+/// its own directory and retention.
+fn check_offsite(
+    inv: &Inventory,
+    placement: &BTreeMap<String, Vec<Placed>>,
+    b: &BackupPolicy,
+    o: &Offsite,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if b.to == "local" {
+        diags.push(
+            err(
+                "backup.offsite",
+                "an off-site copy is made from the NAS: with `to: local` there is none",
+            )
+            .expected("`backup.to` naming a NAS or server"),
+        );
+    }
+    match inv.hosts.get(&o.to) {
+        None => diags.push(
+            err(
+                "backup.offsite.to",
+                format!("unknown host `{}`", o.to.shown()),
+            )
+            .expected(format!("one of {}", hosts_list(inv)))
+            .hint(did_you_mean(&o.to, host_candidates(inv))),
+        ),
+        Some(_) if o.to == b.to => diags.push(
+            err(
+                "backup.offsite.to",
+                format!("`{}` already holds the backups (`backup.to`): an off-site copy must be on another machine, in another building", o.to.shown()),
+            )
+            .expected("another host of the inventory"),
+        ),
+        Some(h) if h.role == Role::Sbc => diags.push(
+            err(
+                "backup.offsite.to",
+                format!("`{}` is a single-board computer, not a backup target", o.to),
+            )
+            .expected("a host with role nas or server"),
+        ),
+        Some(h) => {
+            if h.role == Role::Nas && h.path.is_none() && o.path.is_none() {
+                diags.push(
+                    err(
+                        "backup.offsite.to",
+                        format!("no repository directory for `{}`", o.to),
+                    )
+                    .expected(format!("hosts.{}.path or backup.offsite.path", o.to)),
+                );
+            }
+            if placement.contains_key(&o.to) {
+                diags.push(Diagnostic::warning(
+                    "backup.offsite.to",
+                    format!("the off-site copy goes to `{}`, which also runs this site's services: make sure it is in another building", o.to),
+                ));
+            }
+        }
+    }
+    if let Some(path) = o.path.as_ref().filter(|p| !is_abs_path(p)) {
+        diags.push(
+            err(
+                "backup.offsite.path",
+                format!("invalid directory `{}`", path.shown()),
+            )
+            .expected("an absolute path"),
+        );
+    }
+    if let Some(a) = &o.address_from_site {
+        if crate::site::inventory::syntax::parse_host_port(a).is_none() {
+            diags.push(
+                err(
+                    "backup.offsite.address_from_site",
+                    format!("invalid address `{}`", a.shown()),
+                )
+                .expected("a host name or IP address, with `:PORT` if not 22"),
+            );
+        }
+    }
+    if let Some(k) = &o.keep {
+        if k.last + k.daily + k.weekly + k.monthly == 0 {
+            diags.push(
+                err("backup.offsite.keep", "retention keeps nothing")
+                    .expected("at least one of last, daily, weekly, monthly above 0"),
+            );
+        }
     }
 }
 
