@@ -246,11 +246,12 @@ pub fn init(
         // Every host of the inventory but the NAS, not only those with
         // services now: a restore onto another host reads the repository of
         // a lost one (`restore --from-host`).
+        let offsite = backup::OffsiteRepo::of(site).map(|o| o.host);
         let hosts: Vec<String> = site
             .inv
             .hosts
             .keys()
-            .filter(|h| **h != nas)
+            .filter(|h| **h != nas && Some(*h) != offsite.as_ref())
             .cloned()
             .collect();
         let access = if append_only {
