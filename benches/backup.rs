@@ -21,12 +21,15 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/dataset.rs"]
+mod dataset;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use common::testbed::{docker, TestBed};
+use dataset::Rng;
 
 fn regie(inv: &Path, args: &[&str]) -> f64 {
     let t = Instant::now();
@@ -61,51 +64,6 @@ fn sh(script: &str) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn bytes(&mut self, n: usize, text: bool) -> Vec<u8> {
-        if text {
-            const WORDS: &[&str] = &[
-                "mairie",
-                "conseil",
-                "délibération",
-                "budget",
-                "école",
-                "voirie",
-                "association",
-                "compte-rendu",
-                "facture",
-                "devis",
-                "planning",
-                "réunion",
-                "le",
-                "la",
-                "des",
-                "et",
-            ];
-            let mut v = Vec::with_capacity(n + 16);
-            while v.len() < n {
-                v.extend_from_slice(WORDS[(self.next() % WORDS.len() as u64) as usize].as_bytes());
-                v.push(if self.next() % 12 == 0 { b'\n' } else { b' ' });
-            }
-            v.truncate(n);
-            v
-        } else {
-            let mut v: Vec<u8> = (0..n / 8 + 1)
-                .flat_map(|_| self.next().to_le_bytes())
-                .collect();
-            v.truncate(n);
-            v
-        }
-    }
-}
-
 fn volume_path(name: &str) -> PathBuf {
     let o = docker(&["volume", "inspect", "-f", "{{.Mountpoint}}", name]);
     assert!(o.status.success(), "volume {name}");
@@ -133,46 +91,10 @@ fn main() {
     let data = volume_path(&format!("{project}_data"));
 
     // The data set: 80% files, 20% database.
-    let t = Instant::now();
     let mut rng = Rng(0x9e3779b97f4a7c15);
-    let files_bytes = total_mb * 1024 * 1024 * 8 / 10;
-    let mut written = 0u64;
-    let mut small = Vec::new();
-    // Large random files: a quarter of the file bytes.
-    for i in 0..4 {
-        let n = (files_bytes / 16) as usize;
-        std::fs::write(data.join(format!("video-{i}.bin")), rng.bytes(n, false)).unwrap();
-        written += n as u64;
-    }
-    let mut i = 0;
-    while written < files_bytes {
-        let dir = data.join(format!("docs/{:03}", i / 200));
-        if i % 200 == 0 {
-            std::fs::create_dir_all(&dir).unwrap();
-        }
-        let n = 1024 + (rng.next() % (80 * 1024)) as usize;
-        let p = dir.join(format!("f{i}.{}", if i % 3 == 0 { "bin" } else { "txt" }));
-        std::fs::write(&p, rng.bytes(n, i % 3 != 0)).unwrap();
-        small.push(p);
-        written += n as u64;
-        i += 1;
-    }
-    let db_mb = total_mb * 2 / 10;
     let db_id = tb.container_of("notes", "db");
     let psql = |q: &str| tb.psql("notes", q);
-    psql("create table notes (id serial primary key, body text not null)");
-    // Rows of ~1 KiB of md5 text (half compressible).
-    let rows = db_mb * 1024;
-    psql(&format!(
-        "insert into notes (body) select string_agg(md5((g * 64 + k)::text), ' ') from generate_series(1, {rows}) g, generate_series(1, 30) k group by g"
-    ));
-    let db_size = psql("select pg_size_pretty(pg_database_size('notes'))");
-    println!(
-        "data set: {} small files + 4 large, {:.0} MiB of files; database {db_size}; prepared in {:.0} s",
-        small.len(),
-        written as f64 / 1048576.0,
-        t.elapsed().as_secs_f64()
-    );
+    let small = dataset::fill(&mut rng, &data, total_mb, &psql);
 
     // Plain restic with the same image, key, password and NAS, its own repository.
     let dir = tb.host("srv1").base.join(".regie/backup");
@@ -222,11 +144,7 @@ fn main() {
     let p = plain_run();
     row("unchanged re-run", r, p);
     // 1% changed: files rewritten and rows updated.
-    for f in small.iter().step_by(100) {
-        let n = std::fs::metadata(f).unwrap().len() as usize;
-        std::fs::write(f, rng.bytes(n, f.extension().is_some_and(|e| e == "txt"))).unwrap();
-    }
-    psql("update notes set body = md5(body) || body where id % 100 = 0");
+    dataset::a_day(&mut rng, &small, 0, &psql);
     let r = regie(&inv, &["backup", "run"]);
     let p = plain_run();
     row("1% changed", r, p);

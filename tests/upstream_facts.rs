@@ -179,23 +179,33 @@ fn append_only_scripts_fit_the_restic_image_and_the_forced_command() {
 /// command as the hosts' (key given, strict host key, no prompt).
 #[test]
 fn offsite_scripts_use_the_recorded_restic_words() {
-    use regie::backup::plan::{copy_ids_script, copy_list_script, upstream::FACTS, CopyMode, OffsiteRepo};
+    use regie::backup::plan::{
+        copy_ids_script, copy_list_script, upstream::FACTS, CopyMode, OffsiteRepo,
+    };
     let path = std::path::PathBuf::from("inventories/mairie-techniville.yml");
     let site = regie::site::inventory::load(&path).unwrap();
     let off = OffsiteRepo::of(&site).expect("the example has an off-site copy");
     let facts: String = FACTS.iter().map(|f| f.what).collect::<Vec<_>>().join("\n");
     let list = copy_list_script("/srv/b/x", "srv1", &off, CopyMode::List);
     let copy = copy_ids_script("/srv/b/x", "srv1", &off, &["a".into()]);
-    for words in [
-        "init --from-repo \"$src\" --from-password-file \"$t/pw\" --copy-chunker-params",
-    ] {
+    for words in ["init --from-repo \"$src\" --from-password-file \"$t/pw\" --copy-chunker-params"]
+    {
         assert!(list.contains(words), "{words}");
     }
     assert!(copy.contains("copy --from-repo \"$src\" --from-password-file \"$t/pw\" 'a'"));
-    for flag in ["--from-repo", "--from-password-file", "--copy-chunker-params", "`original`"] {
+    for flag in [
+        "--from-repo",
+        "--from-password-file",
+        "--copy-chunker-params",
+        "`original`",
+    ] {
         assert!(facts.contains(flag), "no recorded fact for {flag}");
     }
-    for opt in ["StrictHostKeyChecking=yes", "BatchMode=yes", "IdentitiesOnly=yes"] {
+    for opt in [
+        "StrictHostKeyChecking=yes",
+        "BatchMode=yes",
+        "IdentitiesOnly=yes",
+    ] {
         assert!(list.contains(opt) && copy.contains(opt), "{opt}");
     }
 }
