@@ -370,6 +370,7 @@ pub fn verify(
 }
 
 /// `regie restore`.
+#[allow(clippy::too_many_arguments)]
 pub fn restore(
     site: &Resolved,
     o: &RunOptions,
