@@ -106,6 +106,7 @@ pub struct Lang {
     pub repos_head: [String; 3],
     pub backup_password: String,
     pub backup_nas_key: String,
+    pub backup_nas_key_append_only: String,
     pub backup_offsite: String,
     pub backup_schedule: String,
     pub backup_capture: String,

@@ -80,9 +80,17 @@ pub(crate) fn backups(cx: &mut Ctx) {
             ("command", c(show)),
         ],
     ));
-    if let Repo::Sftp { user, .. } = &repo {
+    if let Repo::Sftp {
+        user, append_only, ..
+    } = &repo
+    {
+        let text = if *append_only {
+            &l.backup_nas_key_append_only
+        } else {
+            &l.backup_nas_key
+        };
         cx.p(fill(
-            &l.backup_nas_key,
+            text,
             &[
                 (
                     "file",
