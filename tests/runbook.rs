@@ -288,3 +288,85 @@ fn the_run_book_says_where_the_images_come_from() {
         assert!(!md.contains("l'hôte les télécharge depuis leurs registres"));
     }
 }
+
+/// The town hall example with an off-site copy on a NAS in another
+/// building, reached from the site at another address and port, in `locale`.
+fn offsite_copy(dir: &Path, locale: &str) -> PathBuf {
+    let src = std::fs::read_to_string(example("mairie-techniville")).unwrap();
+    // The example's own copy (to its intercommunalité) is replaced.
+    let own = src
+        .find("  # Every night's captures")
+        .and_then(|a| src[a..].find("monthly: 24 }\n").map(|b| (a, a + b + 14)))
+        .expect("the example's offsite block");
+    let src = format!("{}{}", &src[..own.0], &src[own.1..]);
+    let nas = "    path: /volume1/regie\n";
+    let keep = "  keep: { daily: 14, weekly: 8, monthly: 12 }\n";
+    assert!(src.contains(nas) && src.contains(keep));
+    let text = src
+        .replace("locale: fr", &format!("locale: {locale}"))
+        .replace(
+            nas,
+            &format!(
+                "{nas}  coffre:\n    role: nas\n    address: 203.0.113.50\n    ssh: {{ user: regie-copie }}\n    path: /srv/coffre\n"
+            ),
+        )
+        .replace(
+            keep,
+            &format!(
+                "{keep}  offsite:\n    to: coffre\n    keep: {{ daily: 7, weekly: 4, monthly: 24 }}\n    address_from_site: coffre.infogerance.example:2222\n"
+            ),
+        );
+    let path = dir.join("mairie-techniville.yml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Sections 4 to 6 of a run book (backups, restoring, without regie).
+fn backup_sections(md: &str) -> String {
+    let start = md.find("\n## 4. ").expect("section 4");
+    let end = md.find("\n## 7. ").expect("section 7");
+    md[start + 1..end].to_string()
+}
+
+#[test]
+fn the_off_site_copy_is_in_the_run_book() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (plain, _) = docs(
+        &example("cabinet-durand"),
+        &tmp.path().join("plain"),
+        "cabinet-durand",
+    );
+    assert!(!plain.contains("--offsite") && !plain.contains("hors site"));
+    for (locale, name, words) in [
+        (
+            "fr",
+            "mairie_techniville_offsite_fr",
+            "Depuis la copie hors site",
+        ),
+        (
+            "en",
+            "mairie_techniville_offsite_en",
+            "From the off-site copy",
+        ),
+    ] {
+        let dir = tmp.path().join(locale);
+        std::fs::create_dir(&dir).unwrap();
+        let inv = offsite_copy(&dir, locale);
+        let (md, html) = docs(&inv, &dir.join("out"), "mairie-techniville");
+        for text in [&md, &html] {
+            assert!(text.contains(words), "{locale}");
+            // Where the copy is, as the site's machines reach it.
+            assert!(text.contains("/srv/coffre/mairie-techniville"));
+            assert!(text.contains("-p 2222 regie-copie@coffre.infogerance.example"));
+            // By hand from a host, with the script and with plain restic.
+            assert!(text.contains("/opt/regie/.regie/backup/regie-backup --offsite snapshots"));
+            assert!(text.contains("--offsite restore"));
+            assert!(text.contains("export RESTIC_REPOSITORY=rclone:srv1"));
+            // The copy without regie, on the NAS, with the NAS's own key.
+            assert!(text.contains("/volume1/regie/mairie-techniville/.regie-offsite/key"));
+            assert!(text.contains("copy --from-repo"));
+            assert!(text.contains("backup.offsite_key"));
+        }
+        insta::assert_snapshot!(name, backup_sections(&md));
+    }
+}

@@ -188,10 +188,9 @@ fn offsite_scripts_use_the_recorded_restic_words() {
     let facts: String = FACTS.iter().map(|f| f.what).collect::<Vec<_>>().join("\n");
     let list = copy_list_script("/srv/b/x", "srv1", &off, CopyMode::List);
     let copy = copy_ids_script("/srv/b/x", "srv1", &off, &["a".into()]);
-    for words in ["init --from-repo \"$src\" --from-password-file \"$t/pw\" --copy-chunker-params"]
-    {
-        assert!(list.contains(words), "{words}");
-    }
+    assert!(list.contains(
+        "init --from-repo \"$src\" --from-password-file \"$t/pw\" --copy-chunker-params"
+    ));
     assert!(copy.contains("copy --from-repo \"$src\" --from-password-file \"$t/pw\" 'a'"));
     for flag in [
         "--from-repo",

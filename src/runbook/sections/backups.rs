@@ -8,7 +8,7 @@ use crate::runbook::lang::Lang;
 use crate::runbook::{commented, Ctx};
 use crate::site::inventory::Resolved;
 
-fn keep(l: &Lang, k: &crate::site::inventory::Keep) -> String {
+pub(super) fn keep(l: &Lang, k: &crate::site::inventory::Keep) -> String {
     [k.last, k.daily, k.weekly, k.monthly]
         .iter()
         .zip(&l.keep)
@@ -47,7 +47,7 @@ pub(crate) fn backups(cx: &mut Ctx) {
         n => fill_str(&l.drills_every, &[("n", &n.to_string())]),
     };
     let tz = &site.inv.site.timezone;
-    let rows = vec![
+    let mut rows = vec![
         vec![tx(&l.p_to), to],
         vec![
             tx(&l.p_at),
@@ -58,6 +58,7 @@ pub(crate) fn backups(cx: &mut Ctx) {
         vec![tx(&l.p_image), vec![c(backup::restic_image(site))]],
         vec![tx(&l.p_drills), tx(&drills)],
     ];
+    rows.extend(super::offsite::policy_row(cx));
     cx.table(&l.policy_head, rows);
     let rows = hosts
         .iter()
@@ -79,9 +80,17 @@ pub(crate) fn backups(cx: &mut Ctx) {
             ("command", c(show)),
         ],
     ));
-    if let Repo::Sftp { user, .. } = &repo {
+    if let Repo::Sftp {
+        user, append_only, ..
+    } = &repo
+    {
+        let text = if *append_only {
+            &l.backup_nas_key_append_only
+        } else {
+            &l.backup_nas_key
+        };
         cx.p(fill(
-            &l.backup_nas_key,
+            text,
             &[
                 (
                     "file",
@@ -96,6 +105,7 @@ pub(crate) fn backups(cx: &mut Ctx) {
             ],
         ));
     }
+    super::offsite::backup_paragraph(cx);
     schedule(cx, &b.at);
     cx.p(tx(&l.backup_capture));
     cx.code("text", l.capture_layout.to_string());

@@ -10,6 +10,7 @@ mod data;
 mod dns;
 mod handover;
 mod hosts;
+mod offsite;
 mod restore;
 mod services;
 mod updates;

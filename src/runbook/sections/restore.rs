@@ -69,6 +69,7 @@ pub(crate) fn restore(cx: &mut Ctx) {
             cx.code("sh", steps);
         }
     }
+    super::offsite::restore(cx, &hosts);
     cx.h(3, &l.h_new_machine);
     let password = cx.regie("secrets show backup.restic_password", "");
     cx.p(fill(

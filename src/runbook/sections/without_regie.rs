@@ -112,6 +112,7 @@ fn backup_without_regie(cx: &mut Ctx) {
     .zip(l.script_comments.iter().map(String::as_str))
     .collect();
     cx.code("sh", commented(&lines));
+    super::offsite::without_regie(cx, &hosts);
     cx.h(3, &l.h_stop);
     cx.p(tx(&l.stop_intro));
     let unit = timer_unit(site);
