@@ -338,8 +338,9 @@ fn prune(
     for t in targets {
         match br::prune(&site, &job.options(), identity, host, t) {
             Ok(o) => out.extend(o),
-            // The other place still gets its retention.
-            Err(e) if on.is_none() && !out.is_empty() => out.push(br::PruneOutcome {
+            // The other place still gets its retention (a lost NAS does
+            // not stop it off site).
+            Err(e) if on.is_none() => out.push(br::PruneOutcome {
                 target: t,
                 host: "-".into(),
                 ok: false,

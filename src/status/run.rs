@@ -329,6 +329,15 @@ pub fn collect(site: &Resolved, c: &Collect) -> SiteStatus {
             Err(e) => st.errors.push(format!("backup retention: {e:#}")),
         }
     }
+    // The off-site copy: copies too old or failed, its retention, the
+    // server unreachable.
+    if let Some(off) = crate::backup::run::offsite_status(site, &c.run) {
+        st.backup_warnings.extend(off.warnings);
+        if let Some(e) = off.error {
+            st.backup_warnings
+                .push(format!("off-site copy `{}`: {e}", off.server));
+        }
+    }
     if c.tls {
         st.certificates = read_certs(site, now as i64);
     }
