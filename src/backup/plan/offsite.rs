@@ -130,8 +130,7 @@ pub fn push_install_script(nas_base: &str, known_hosts: &str) -> String {
     format!(
         "set -eu\numask 077\nmkdir -p {d}\nchmod 700 {d}\n\
          cat >{d}/key.new\nchmod 600 {d}/key.new\nmv -f {d}/key.new {d}/key\n\
-         printf '%s' {kh} >{d}/known_hosts\n\
-         for t in restic ssh; do command -v \"$t\" >/dev/null 2>&1 || echo \"==regie:missing $t\"; done\n",
+         printf '%s' {kh} >{d}/known_hosts\n",
         kh = quote(known_hosts),
     )
 }

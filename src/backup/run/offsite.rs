@@ -8,7 +8,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use super::prune::{nas_tools_missing, tools_missing};
+use super::prune::tools_missing;
 use crate::backup::plan::{self as backup, CopyMode, CopyRecord, OffsiteRepo, Repo};
 use crate::remote::connect::{connect, RunOptions};
 use crate::remote::ssh::Conn;
@@ -85,8 +85,24 @@ pub fn setup(
             off.host
         )
     })?;
-    if let Some(e) = nas_tools_missing(site, o, &off.host)? {
-        bail!("off-site server `{}`: {e}", off.host);
+    // Both machines have their tools before either is changed.
+    let far =
+        connect(site, &off.host, o).with_context(|| format!("off-site server `{}`", off.host))?;
+    let missing = tools_missing(&far, &["rclone", "restic"])?;
+    if !missing.is_empty() {
+        bail!(
+            "off-site server `{}`: {} not found: its keys run `rclone serve restic --append-only` and regie runs restic there for retention; install them (see docs/backup-offsite.md)",
+            off.host,
+            missing.join(" and ")
+        );
+    }
+    let conn = connect(site, &nas, o).with_context(|| format!("NAS `{nas}`"))?;
+    let missing = tools_missing(&conn, &["restic", "ssh"])?;
+    if !missing.is_empty() {
+        bail!(
+            "NAS `{nas}`: {} not found: the NAS runs `restic copy` to the off-site server over ssh (see docs/backup-offsite.md)",
+            missing.join(" and ")
+        );
     }
     // Every host of the inventory but the two servers may read its own
     // repository there (restores when the NAS is lost).
@@ -105,8 +121,6 @@ pub fn setup(
         backup::authorized_line(&secrets.hosts_key, &format!("regie-backup@{name}"), &access)?,
         backup::authorized_line(&secrets.push_key, &format!("regie-offsite@{name}"), &access)?,
     ];
-    let far =
-        connect(site, &off.host, o).with_context(|| format!("off-site server `{}`", off.host))?;
     let mut free = None;
     for line in &lines {
         let out = far.run(&backup::nas_setup_script(&off.base, line), b"")?;
@@ -120,7 +134,6 @@ pub fn setup(
         }
         free = String::from_utf8_lossy(&out.stdout).trim().parse().ok();
     }
-    let conn = connect(site, &nas, o).with_context(|| format!("NAS `{nas}`"))?;
     let mut key = secrets.push_key.clone();
     if !key.ends_with('\n') {
         key.push('\n');
@@ -130,17 +143,6 @@ pub fn setup(
         bail!(
             "NAS `{nas}`: installing its key to the off-site copy failed: {}",
             out.stderr.trim()
-        );
-    }
-    let missing: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.strip_prefix("==regie:missing "))
-        .map(String::from)
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "NAS `{nas}`: {} not found: the NAS runs `restic copy` to the off-site server over ssh (see docs/backup.md)",
-            missing.join(" and ")
         );
     }
     let outcomes = per_host(

@@ -187,7 +187,7 @@ pub(super) fn nas_tools_missing(
     let missing = tools_missing(&conn, &["rclone", "restic"])?;
     Ok((!missing.is_empty()).then(|| {
         format!(
-            "{} not found on the NAS: append-only backups need rclone (the hosts' key runs `rclone serve restic --append-only`) and restic (retention); install them (see docs/backup.md), or set `backup.access: full`",
+            "{} not found on `{nas}`: append-only backups need rclone (the hosts' key runs `rclone serve restic --append-only`) and restic (retention); install them (see docs/backup.md), or set `backup.access: full`",
             missing.join(" and ")
         )
     }))
