@@ -7,7 +7,7 @@ use crate::backup::plan::{self as backup, OffsiteRepo, Repo};
 use crate::backup::run::{self as br, Target};
 use crate::site::inventory::Resolved;
 
-use super::run::{Options, SiteReport};
+use super::{Options, SiteReport};
 
 /// Copy off site first (new captures leave the building as soon as
 /// possible), then retention where due.

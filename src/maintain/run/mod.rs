@@ -2,7 +2,10 @@
 //! client sites. Per site: host and container state, backup status, update
 //! check, policy-allowed updates inside the maintenance window, restore
 //! drills when due, then a report (JSON and text) and notifications when
-//! anything failed or needs a human.
+//! anything failed or needs a human. The backup work it does from the
+//! trusted side in the window (off-site copy, retention) is in `backups`.
+
+mod backups;
 
 use std::path::{Path, PathBuf};
 
@@ -175,7 +178,7 @@ pub fn run_site(inventory: &Path, o: &Options) -> Result<SiteReport> {
     // (append-only sites: the hosts cannot prune), inside the window; then
     // the status.
     if r.window_open {
-        super::backups::in_window(&site, o, &mut r);
+        backups::in_window(&site, o, &mut r);
     }
     if site.inv.backup.is_some() {
         match crate::backup::run::status(&site, &o.run) {
