@@ -130,17 +130,7 @@ fn host_restic(s: &Site, args: &[&str]) -> std::process::Output {
 #[test]
 fn a_host_key_can_add_and_read_but_never_delete() {
     let s = Site::on(TestBed::new(1), None, KEEP_TWO);
-    let tmp = tempfile::tempdir().unwrap();
-    sample_files(tmp.path(), 11, 256);
-    s.put_files(tmp.path());
-    fill_db(&s, 700);
-    let want = s.fingerprint();
-    for _ in 0..3 {
-        s.cmd(&["backup", "run"])
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("notes (manual)\tok"));
-    }
+    let want = s.fill_and_back_up(11, 700, 3);
     // The hosts no longer apply retention: the three captures are there.
     assert_eq!(s.captures().len(), 3);
     let dir = repo_dir(&s, "srv1");

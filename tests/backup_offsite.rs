@@ -9,7 +9,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::notes_site::{fill_db, repo_files, sample_files, Site};
+use common::notes_site::{repo_files, Site};
 use common::testbed::docker;
 use predicates::prelude::*;
 
@@ -57,17 +57,7 @@ fn the_offsite_copy_survives_the_loss_of_the_nas() {
         "backup init created the off-site repository"
     );
 
-    let tmp = tempfile::tempdir().unwrap();
-    sample_files(tmp.path(), 21, 512);
-    s.put_files(tmp.path());
-    fill_db(&s, 900);
-    let want = s.fingerprint();
-    for _ in 0..3 {
-        s.cmd(&["backup", "run"])
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("notes (manual)\tok"));
-    }
+    let want = s.fill_and_back_up(21, 900, 3);
 
     // 1. The copy: every snapshot of the NAS is off site, once.
     s.cmd(&["backup", "copy"])

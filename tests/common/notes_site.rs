@@ -194,6 +194,22 @@ impl Site {
         assert_eq!(self.fingerprint(), before);
     }
 
+    /// Sample files (from `seed`) and `rows` rows in the `notes` service,
+    /// then `runs` manual backups, each checked; the data's fingerprint.
+    pub fn fill_and_back_up(&self, seed: u64, rows: u32, runs: usize) -> (String, String) {
+        let tmp = tempfile::tempdir().unwrap();
+        sample_files(tmp.path(), seed, 256);
+        self.put_files(tmp.path());
+        fill_db(self, rows);
+        for _ in 0..runs {
+            self.cmd(&["backup", "run"])
+                .assert()
+                .success()
+                .stdout(predicate::str::contains("notes (manual)\tok"));
+        }
+        self.fingerprint()
+    }
+
     /// The site's repository password, as the hosts hold it.
     pub fn restic_password(&self) -> String {
         std::fs::read_to_string(

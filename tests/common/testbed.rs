@@ -85,6 +85,15 @@ pub struct TestBed {
     next_socket: Option<PathBuf>,
 }
 
+/// A port of 127.0.0.1 free now, to publish a host's sshd on.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 fn wait_ssh(port: u16) {
     let t0 = Instant::now();
     while t0.elapsed() < Duration::from_secs(30) {
@@ -185,11 +194,7 @@ impl TestBed {
         }
         let mount = format!("{}:/srv/backup", repo.display());
         // A fixed port, so that a stopped and restarted NAS keeps it.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let i = self.start_host_with("nas", Some(port), &["-v", &mount], NAS_IMAGE);
         let c = self.hosts[i].container.clone();
         let o = docker(&["exec", &c, "chown", "deploy:deploy", "/srv/backup"]);
@@ -206,11 +211,7 @@ impl TestBed {
         let repo = self.far_repo();
         std::fs::create_dir_all(&repo).unwrap();
         let mount = format!("{}:/srv/backup", repo.display());
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let i = self.start_host_with("far", Some(port), &["-v", &mount], NAS_IMAGE);
         let far = self.hosts[i].container.clone();
         assert!(
@@ -246,12 +247,7 @@ impl TestBed {
 
     /// YAML of the off-site server's host entry (as `deploy`).
     pub fn far_yaml(&self) -> String {
-        let h = self.host("far");
-        format!(
-            "  far:\n    role: nas\n    address: 127.0.0.1\n    ssh: {{ user: deploy, port: {}, identity: {} }}\n    path: /srv/backup\n",
-            h.port,
-            self.key.display()
-        )
+        self.storage_yaml("far")
     }
 
     /// The NAS's repository directory on the machine.
@@ -261,9 +257,14 @@ impl TestBed {
 
     /// YAML of the NAS host entry (SFTP as `deploy`).
     pub fn nas_yaml(&self) -> String {
-        let h = self.host("nas");
+        self.storage_yaml("nas")
+    }
+
+    /// A NAS-like host entry: role nas, `deploy` over SSH, `/srv/backup`.
+    fn storage_yaml(&self, name: &str) -> String {
+        let h = self.host(name);
         format!(
-            "  nas:\n    role: nas\n    address: 127.0.0.1\n    ssh: {{ user: deploy, port: {}, identity: {} }}\n    path: /srv/backup\n",
+            "  {name}:\n    role: nas\n    address: 127.0.0.1\n    ssh: {{ user: deploy, port: {}, identity: {} }}\n    path: /srv/backup\n",
             h.port,
             self.key.display()
         )
@@ -290,13 +291,7 @@ impl TestBed {
         // A fixed port, even when the caller gives none: a container that
         // is stopped and started again keeps it (an ephemeral published
         // port would change).
-        let port = port.unwrap_or_else(|| {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        });
+        let port = port.unwrap_or_else(free_port);
         let publish = format!("127.0.0.1:{port}:22");
         let auth = format!(
             "{}:/regie-test/authorized_keys:ro",

@@ -14,10 +14,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::site::inventory::{parse_host_port, Keep, Resolved, Role};
+use crate::site::inventory::{parse_host_port, Keep, Resolved};
 use crate::util::shell::{known_hosts_name, quote};
 
 use super::nas::ssh_program;
+use super::repo::repo_dir;
 use super::results::Snapshot;
 
 /// On the NAS, beside the repositories: one JSON line per host and copy.
@@ -62,17 +63,7 @@ impl OffsiteRepo {
             return None;
         }
         let h = site.inv.hosts.get(&o.to)?;
-        let path = o
-            .path
-            .clone()
-            .or_else(|| h.path.clone())
-            .unwrap_or_else(|| {
-                if h.role == Role::Nas {
-                    "/backups".into()
-                } else {
-                    format!("{}/backups", h.base_dir)
-                }
-            });
+        let path = repo_dir(o.path.as_deref(), h);
         let port = h.ssh.port.unwrap_or(22);
         let (site_address, site_port) = o
             .address_from_site

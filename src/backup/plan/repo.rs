@@ -3,7 +3,7 @@
 //! host) and the services captured on each host.
 
 use crate::site::catalog::Descriptor;
-use crate::site::inventory::{BackupAccess, Resolved, Role};
+use crate::site::inventory::{BackupAccess, Host, Resolved, Role};
 
 /// restic's own image; `backup.image` overrides it.
 pub const DEFAULT_IMAGE: &str = "restic/restic:0.19.1";
@@ -51,17 +51,7 @@ impl Repo {
             });
         }
         let h = site.inv.hosts.get(&b.to)?;
-        let path = b
-            .path
-            .clone()
-            .or_else(|| h.path.clone())
-            .unwrap_or_else(|| {
-                if h.role == Role::Nas {
-                    "/backups".into()
-                } else {
-                    format!("{}/backups", h.base_dir)
-                }
-            });
+        let path = repo_dir(b.path.as_deref(), h);
         Some(Repo::Sftp {
             nas: b.to.clone(),
             user: h.ssh.user.clone().unwrap_or_else(|| "root".into()),
@@ -97,6 +87,22 @@ impl Repo {
             }
         )
     }
+}
+
+/// The directory holding a site's repositories on a NAS or server: the
+/// one the backup policy names, else the host's `path`, else `/backups`
+/// on a NAS and `<base_dir>/backups` on a server.
+pub(super) fn repo_dir(explicit: Option<&str>, h: &Host) -> String {
+    explicit
+        .map(String::from)
+        .or_else(|| h.path.clone())
+        .unwrap_or_else(|| {
+            if h.role == Role::Nas {
+                "/backups".into()
+            } else {
+                format!("{}/backups", h.base_dir)
+            }
+        })
 }
 
 /// One service's capture, as the script sees it.
