@@ -202,6 +202,8 @@ fn the_offsite_copy_survives_the_loss_of_the_nas() {
     );
     assert_eq!(copies[0]["ok"], true, "{r}");
     assert!(copies[0]["record"]["copied"].as_u64().unwrap() >= 2, "{r}");
+    let text = std::fs::read_to_string(report.path().join(format!("{}.txt", s.tb.site))).unwrap();
+    assert!(text.contains("Off-site copy:\n  srv1: ok, "), "{text}");
     assert!(
         !r["problems"]
             .as_array()

@@ -535,6 +535,33 @@ pub fn summary(r: &SiteReport) -> String {
             ));
         }
     }
+    if !r.offsite_copies.is_empty() {
+        t.push_str("\nOff-site copy:\n");
+        for c in &r.offsite_copies {
+            t.push_str(&match (&c.record, c.ok) {
+                (Some(x), true) => format!(
+                    "  {}: ok, {} snapshot(s) copied, {} off site\n",
+                    c.host, x.copied, x.offsite
+                ),
+                _ => format!(
+                    "  {}: FAILED {}\n",
+                    c.host,
+                    c.error.as_deref().unwrap_or("")
+                ),
+            });
+        }
+    }
+    if !r.retention.is_empty() {
+        t.push_str("\nRetention:\n");
+        for p in &r.retention {
+            t.push_str(&format!(
+                "  {} ({}): {}\n",
+                p.host,
+                p.target.label(),
+                if p.ok { "ok" } else { "FAILED" }
+            ));
+        }
+    }
     if !r.drills.is_empty() {
         t.push_str("\nRestore drills:\n");
         for d in &r.drills {
