@@ -81,7 +81,7 @@ fn backup_restore_drill_and_disaster_recovery() {
     s.cmd(&["backup", "prune"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("srv1\tretention\tok"));
+        .stdout(predicate::str::contains("srv1\tretention (NAS)\tok"));
     let caps = s.captures();
     // Kept by the policy (last 5): the scheduled capture and this one.
     assert_eq!(caps.len(), 2, "{caps:?}");
