@@ -23,6 +23,8 @@
 mod common;
 #[path = "support/dataset.rs"]
 mod dataset;
+#[path = "support/run.rs"]
+mod run;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,25 +34,7 @@ use common::testbed::{docker, TestBed};
 use dataset::Rng;
 
 fn regie(inv: &Path, args: &[&str]) -> f64 {
-    let t = Instant::now();
-    let o = Command::new(env!("CARGO_BIN_EXE_regie"))
-        .args(args)
-        .arg("-i")
-        .arg(inv)
-        .env("REGIE_SSH_CONFIG", "/dev/null")
-        .output()
-        .unwrap();
-    let s = t.elapsed().as_secs_f64();
-    assert!(
-        o.status.success(),
-        "regie {args:?}: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    if std::env::var_os("REGIE_BENCH_VERBOSE").is_some() {
-        eprint!("{}", String::from_utf8_lossy(&o.stdout));
-    }
-    s
+    run::regie(inv, args).0
 }
 
 fn sh(script: &str) -> f64 {

@@ -15,31 +15,15 @@
 mod common;
 #[path = "support/dataset.rs"]
 mod dataset;
+#[path = "support/run.rs"]
+mod run;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
 use common::testbed::{docker, TestBed};
 use dataset::Rng;
-
-fn regie(inv: &Path, args: &[&str]) -> (f64, String) {
-    let t = Instant::now();
-    let o = Command::new(env!("CARGO_BIN_EXE_regie"))
-        .args(args)
-        .arg("-i")
-        .arg(inv)
-        .output()
-        .unwrap();
-    let s = t.elapsed().as_secs_f64();
-    assert!(
-        o.status.success(),
-        "regie {args:?}: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    (s, String::from_utf8_lossy(&o.stdout).into_owned())
-}
+use run::regie;
 
 /// Bytes under a directory of the machine (the repositories).
 fn du(dir: &Path) -> u64 {

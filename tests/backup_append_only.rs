@@ -234,7 +234,9 @@ fn a_host_key_can_add_and_read_but_never_delete() {
     s.cmd(&["backup", "prune"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("srv1\tretention (NAS)\tok\tsnapshots "));
+        .stdout(predicate::str::contains(
+            "srv1\tretention (NAS)\tok\tsnapshots ",
+        ));
     let caps = s.captures();
     assert_eq!(caps.len(), 3, "{caps:?}");
     assert_eq!(caps.iter().filter(|c| c["pre_restore"] == true).count(), 1);

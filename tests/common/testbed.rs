@@ -85,8 +85,8 @@ pub struct TestBed {
     next_socket: Option<PathBuf>,
 }
 
-/// A port of 127.0.0.1 free now, to publish a host's sshd on.
-fn free_port() -> u16 {
+/// A port of 127.0.0.1 free now (a host's sshd, a registry).
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
