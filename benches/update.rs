@@ -14,6 +14,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/run.rs"]
+mod run;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,16 +25,9 @@ use common::registry::Registry;
 use common::testbed::{docker, TestBed};
 
 fn regie(inv: &Path, args: &[&str]) -> (f64, i32, String) {
-    let t = Instant::now();
-    let o = Command::new(env!("CARGO_BIN_EXE_regie"))
-        .args(args)
-        .arg("-i")
-        .arg(inv)
-        .env("REGIE_SSH_CONFIG", "/dev/null")
-        .output()
-        .unwrap();
+    let (s, o) = run::regie_output(inv, args);
     (
-        t.elapsed().as_secs_f64(),
+        s,
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).into_owned(),
     )

@@ -38,8 +38,7 @@ pub fn render_saving_secrets(
     site: &Resolved,
     identity: Option<&Path>,
 ) -> Result<(Vec<HostRender>, Vec<String>)> {
-    let key = site_files::key_for(site, identity)?;
-    let store = crate::site::secrets::Store::open(&site_files::secrets_path(site), &key)?;
+    let (store, key) = site_files::open_secrets(site, identity)?;
     let (res, mut store) = deploy::render_site(site, store);
     let hosts = res?;
     let added = store.added().to_vec();

@@ -132,14 +132,12 @@ pub fn smtp_password(site: &Resolved, identity: Option<&Path>) -> Result<Option<
     if n.email.is_empty() || n.smtp.as_ref().is_none_or(|s| s.user.is_none()) {
         return Ok(None);
     }
-    let key = crate::site::site_files::key_for(site, identity)?;
-    let path = crate::site::site_files::secrets_path(site);
-    let store = crate::site::secrets::Store::open(&path, &key)?;
+    let (store, _) = crate::site::site_files::open_secrets(site, identity)?;
     match store.get(SMTP_PASSWORD) {
         Some(s) => Ok(Some(s.clone())),
         None => bail!(
             "no secret `{SMTP_PASSWORD}` in {}: `notify.smtp.user` is set, so the SMTP password must be kept there",
-            path.display()
+            crate::site::site_files::secrets_path(site).display()
         ),
     }
 }

@@ -42,6 +42,16 @@ pub fn secrets_path(site: &Resolved) -> PathBuf {
     }
 }
 
+/// The site's secrets, open, with the key to save them again.
+pub fn open_secrets(
+    site: &Resolved,
+    identity: Option<&Path>,
+) -> Result<(secrets::Store, secrets::Key)> {
+    let key = key_for(site, identity)?;
+    let store = secrets::Store::open(&secrets_path(site), &key)?;
+    Ok((store, key))
+}
+
 /// The key that opens the site's secrets: `identity` (the command line),
 /// else the inventory's `secrets.identity`, else the usual places. An
 /// identity the inventory names and that cannot be read is reported at its

@@ -35,9 +35,9 @@ pub use nas::{
 };
 pub use offsite::{
     copied_after, copied_script, copy_due, copy_ids_script, copy_list_script, copy_log_script,
-    copy_warnings, missing, offsite_known_hosts, parse_copy_log, parse_copy_output,
-    push_install_script, record_script, to_copy, CopyMode, CopyOutput, CopyRecord, OffsiteRepo,
-    COPY_EVERY_HOURS, COPY_LOG, COPY_MAX_HOURS, PUSH_DIR,
+    copy_warnings, offsite_known_hosts, parse_copy_log, parse_copy_output, push_install_script,
+    record_script, to_copy, CopyMode, CopyOutput, CopyRecord, OffsiteRepo, COPY_EVERY_HOURS,
+    COPY_LOG, PUSH_DIR,
 };
 pub use prune::{
     keep_flags, nas_repos_script, parse_nas_repos, prune_due, prune_script, retention_warnings,

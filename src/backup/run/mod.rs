@@ -218,9 +218,7 @@ pub fn nas_key_for(site: &Resolved, identity: Option<&std::path::Path>) -> Resul
     if !matches!(Repo::of(site), Some(Repo::Sftp { .. })) {
         return Ok(None);
     }
-    let key = crate::site::site_files::key_for(site, identity)?;
-    let path = crate::site::site_files::secrets_path(site);
-    let mut store = crate::site::secrets::Store::open(&path, &key)?;
+    let (mut store, key) = crate::site::site_files::open_secrets(site, identity)?;
     let k = backup::nas_key(&mut store)?;
     store.save_if_changed(&key)?;
     Ok(Some(k))

@@ -8,7 +8,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use super::prune::tools_missing;
+use super::prune::{password_in, tools_missing};
 use crate::backup::plan::{self as backup, CopyMode, CopyRecord, OffsiteRepo, Repo};
 use crate::remote::connect::{connect, RunOptions};
 use crate::remote::ssh::Conn;
@@ -34,16 +34,8 @@ pub struct CopySecrets {
 }
 
 pub fn copy_secrets(site: &Resolved, identity: Option<&std::path::Path>) -> Result<CopySecrets> {
-    let key = crate::site::site_files::key_for(site, identity)?;
-    let path = crate::site::site_files::secrets_path(site);
-    let mut store = crate::site::secrets::Store::open(&path, &key)?;
-    let password = store
-        .get("backup.restic_password")
-        .ok_or_else(|| {
-            anyhow!("no backup.restic_password in the secrets: run `regie deploy` first")
-        })?
-        .expose()
-        .to_string();
+    let (mut store, key) = crate::site::site_files::open_secrets(site, identity)?;
+    let password = password_in(&store)?;
     let hosts_key = backup::nas_key(&mut store)?;
     let push_key = backup::offsite_key(&mut store)?;
     store.save_if_changed(&key)?;
@@ -277,24 +269,18 @@ fn one(
         backup::copied_script(nas_base, h, &done),
         backup::record_script(nas_base, &rec)
     );
-    let logged = conn.run(&write, b"");
-    let mut error = (!rec.ok).then(|| rec.error.clone());
-    match &logged {
-        Ok(l) if l.ok() => {}
-        Ok(l) => {
-            error = Some(format!(
-                "{}recording the copy on the NAS failed: {}",
-                error.map(|e| e + "; ").unwrap_or_default(),
-                l.stderr.trim()
-            ))
-        }
-        Err(e) => {
-            error = Some(format!(
-                "{}recording the copy on the NAS failed: {e}",
-                error.map(|e| e + "; ").unwrap_or_default()
-            ))
-        }
-    }
+    let write_err = match conn.run(&write, b"") {
+        Ok(l) if l.ok() => None,
+        Ok(l) => Some(l.stderr.trim().to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    let error = match ((!rec.ok).then(|| rec.error.clone()), write_err) {
+        (e, None) => e,
+        (e, Some(w)) => Some(format!(
+            "{}recording the copy on the NAS failed: {w}",
+            e.map(|e| e + "; ").unwrap_or_default()
+        )),
+    };
     CopyOutcome {
         host: h.to_string(),
         ok: rec.ok && error.is_none(),
@@ -346,28 +332,36 @@ pub fn status(site: &Resolved, o: &RunOptions) -> Option<OffsiteStatus> {
             ))
         }
     }
-    match super::retention_at(site, o, super::Target::Offsite) {
-        Ok(n) => st.warnings.extend(n.warnings),
+    // One connection to the off-site server: retention, free space, tools.
+    let retention = connect(site, &off.host, o).and_then(|c| {
+        Ok((
+            super::prune::retention_on(site, &c, super::Target::Offsite)?,
+            c,
+        ))
+    });
+    let c = match retention {
+        Ok((n, c)) => {
+            st.warnings.extend(n.warnings);
+            c
+        }
         Err(e) => {
             st.error = Some(format!("{e:#}"));
             return Some(st);
         }
+    };
+    if let Ok(out) = c.run(&backup::nas_df_script(&off.base), b"") {
+        st.free_kib = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .and_then(|f| f.parse().ok());
     }
-    if let Ok(c) = connect(site, &off.host, o) {
-        if let Ok(out) = c.run(&backup::nas_df_script(&off.base), b"") {
-            st.free_kib = String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .next()
-                .and_then(|f| f.parse().ok());
-        }
-        if let Ok(m) = tools_missing(&c, &["rclone", "restic"]) {
-            if !m.is_empty() {
-                st.warnings.push(format!(
-                    "off-site copy: {} no longer found on `{}`",
-                    m.join(" and "),
-                    off.host
-                ));
-            }
+    if let Ok(m) = tools_missing(&c, &["rclone", "restic"]) {
+        if !m.is_empty() {
+            st.warnings.push(format!(
+                "off-site copy: {} no longer found on `{}`",
+                m.join(" and "),
+                off.host
+            ));
         }
     }
     Some(st)

@@ -24,12 +24,14 @@ pub struct PruneOutcome {
     pub error: Option<String>,
 }
 
-/// The repository password, from the site's secrets (retention runs where
-/// the hosts' copy is not).
+/// The repository password, from the site's secrets (retention and the
+/// off-site copy run where the hosts' copy is not).
 fn restic_password(site: &Resolved, identity: Option<&std::path::Path>) -> Result<String> {
-    let key = crate::site::site_files::key_for(site, identity)?;
-    let path = crate::site::site_files::secrets_path(site);
-    let store = crate::site::secrets::Store::open(&path, &key)?;
+    let (store, _) = crate::site::site_files::open_secrets(site, identity)?;
+    password_in(&store)
+}
+
+pub(super) fn password_in(store: &crate::site::secrets::Store) -> Result<String> {
     let pw = store.get("backup.restic_password").ok_or_else(|| {
         anyhow!("no backup.restic_password in the secrets: run `regie deploy` first")
     })?;
@@ -146,11 +148,23 @@ pub fn nas_retention(site: &Resolved, o: &RunOptions) -> Result<NasRetention> {
 
 /// The same on a target (none when the site has no such target).
 pub fn retention_at(site: &Resolved, o: &RunOptions, target: Target) -> Result<NasRetention> {
-    let Some((nas, base, _)) = place(site, target) else {
+    let Some((nas, _, _)) = place(site, target) else {
+        return Ok(NasRetention::default());
+    };
+    let conn = connect(site, &nas, o).with_context(|| format!("{} `{nas}`", target.label()))?;
+    retention_on(site, &conn, target)
+}
+
+/// The same over a connection already open to the target's server.
+pub(super) fn retention_on(
+    site: &Resolved,
+    conn: &crate::remote::ssh::Conn,
+    target: Target,
+) -> Result<NasRetention> {
+    let Some((_, base, _)) = place(site, target) else {
         return Ok(NasRetention::default());
     };
     let hosts: Vec<String> = super::hosts(site).into_iter().map(|(h, _)| h).collect();
-    let conn = connect(site, &nas, o).with_context(|| format!("{} `{nas}`", target.label()))?;
     let r = conn.run(&backup::nas_repos_script(&base, &hosts), b"")?;
     if !r.ok() {
         bail!(
